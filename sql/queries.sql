@@ -331,3 +331,13 @@ SELECT request_hash, status, response
 -- name: idem_store
 UPDATE idempotency_keys SET status = %s::int, response = %s
  WHERE user_id = %s::uuid AND key = %s
+
+-- name: ticket_resolve
+WITH p AS (
+    SELECT %s::uuid AS org_id,
+           %s::uuid AS id,
+           %s::int AS number)
+SELECT t.id, t.version
+  FROM p, tickets t
+ WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
+   AND (t.id = p.id OR t.number = p.number)

@@ -1,0 +1,168 @@
+/* mod_tickets_router.c: method + path to handler, and the error document.
+ *
+ * The table below is the whole API surface of mod_tickets: a newcomer
+ * looking for an endpoint finds its handler here, and the handler lives in
+ * handle_<resource>.c.  An unknown path under /api is 404 JSON; a known
+ * path with another method is 405 JSON with Allow.  Before a handler runs,
+ * the router parses the query string, establishes who is calling (unless
+ * the route is public), and reads the JSON body for routes that take one.
+ */
+#include <apr_strings.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include "mod_tickets.h"
+#include "tk_route.h"
+#include "tk_valid.h"
+#include "tk_json.h"
+
+#define TK_PUBLIC   0x1     /* no identity needed */
+#define TK_JSON     0x2     /* reads a JSON object body */
+#define TK_QUERY    0x4     /* the handler validates its query string */
+
+typedef struct {
+    const char *method;
+    const char *pattern;
+    tk_handler_fn *handler;
+    int flags;
+} tk_route_t;
+
+static const tk_route_t tk_routes[] = {
+    { "GET",    "/api/health",                tk_handle_health,         TK_PUBLIC },
+    { "POST",   "/api/auth/login",            tk_handle_login,          TK_PUBLIC | TK_JSON },
+    { "POST",   "/api/auth/logout",           tk_handle_logout,         0 },
+    { "GET",    "/api/auth/me",               tk_handle_me,             0 },
+    { "GET",    "/api/tokens",                tk_handle_tokens_list,    TK_QUERY },
+    { "POST",   "/api/tokens",                tk_handle_tokens_create,  TK_JSON },
+    { "DELETE", "/api/tokens/:id",            tk_handle_tokens_revoke,  0 },
+    { "GET",    "/api/tickets",               tk_handle_tickets_list,   TK_QUERY },
+    { "POST",   "/api/tickets",               tk_handle_tickets_create, TK_JSON },
+    { "GET",    "/api/tickets/search",        tk_handle_tickets_search, TK_QUERY },
+    { "GET",    "/api/tickets/:id",           tk_handle_tickets_get,    0 },
+    { "PATCH",  "/api/tickets/:id",           tk_handle_tickets_update, TK_JSON },
+    { "DELETE", "/api/tickets/:id",           tk_handle_tickets_delete, 0 },
+    { "PATCH",  "/api/tickets/:id/status",    tk_handle_tickets_status, TK_JSON },
+    { "POST",   "/api/tickets/:id/messages",  tk_handle_messages_create, TK_JSON },
+    { "GET",    "/api/tickets/:id/events",    tk_handle_events_list,    TK_QUERY },
+};
+
+#define TK_NROUTES (sizeof(tk_routes) / sizeof(tk_routes[0]))
+
+static int tk_method_is(const request_rec *r, const char *method)
+{
+    if (r->header_only && strcmp(method, "GET") == 0) {
+        return 1;           /* HEAD is served as GET without the body */
+    }
+    return strcmp(r->method, method) == 0;
+}
+
+static int tk_not_allowed(tk_ctx_t *c, const char *allow)
+{
+    apr_table_setn(c->r->err_headers_out, "Allow", allow);
+    return tk_fail(c, TK_E_METHOD_NOT_ALLOWED, NULL,
+                   apr_psprintf(c->r->pool, "This resource allows only %s.",
+                                allow));
+}
+
+static int tk_prepare(tk_ctx_t *c, const tk_route_t *route)
+{
+    static const char *const none[] = { NULL };
+
+    c->query = tk_query_parse(c->r->pool, c->r->args, &c->err);
+    if (!c->query) {
+        return TK_FAIL;
+    }
+    if (!(route->flags & TK_QUERY) && tk_query_only(c->query, none, &c->err)) {
+        return TK_FAIL;
+    }
+    if (!(route->flags & TK_PUBLIC)) {
+        if (tk_resolve_identity(c) != TK_DONE) {
+            return TK_FAIL;
+        }
+        if (!c->who) {
+            return tk_fail(c, TK_E_UNAUTHENTICATED, NULL,
+                           "Sign in, or send an API token or Basic credentials.");
+        }
+    }
+    if ((route->flags & TK_JSON) && tk_read_json(c) != TK_DONE) {
+        return TK_FAIL;
+    }
+    return TK_DONE;
+}
+
+static int tk_dispatch(tk_ctx_t *c)
+{
+    const char *path = c->r->uri, *allow = NULL;
+    size_t i;
+
+    for (i = 0; i < TK_NROUTES; ++i) {
+        const tk_route_t *route = &tk_routes[i];
+        const char *params[TK_ROUTE_MAX_PARAMS];
+        int n = tk_route_match(c->r->pool, route->pattern, path, params);
+
+        if (n < 0) {
+            continue;
+        }
+        if (!tk_method_is(c->r, route->method)) {
+            allow = allow ? apr_pstrcat(c->r->pool, allow, ", ", route->method, NULL)
+                          : route->method;
+            continue;
+        }
+        memcpy(c->params, params, sizeof(params[0]) * (size_t)n);
+        if (tk_prepare(c, route) != TK_DONE) {
+            return TK_FAIL;
+        }
+        return route->handler(c);
+    }
+    if (allow) {
+        return tk_not_allowed(c, allow);
+    }
+    return tk_fail(c, TK_E_NOT_FOUND, NULL, "No such endpoint.");
+}
+
+int tk_route(tk_ctx_t *c)
+{
+    int rv = tk_dispatch(c);
+
+    if (c->db) {
+        tk_db_rollback(c->db);      /* a handler that failed mid-transaction */
+    }
+    if (rv == TK_FAIL) {
+        tk_send_error(c);
+    }
+    return OK;
+}
+
+/* ---------------------------------------------------------------------
+ * ErrorDocument target: httpd's own errors on our paths, as JSON
+ * ------------------------------------------------------------------- */
+
+int tk_error_document(request_rec *r)
+{
+    tk_ctx_t *c = tk_ctx_get(r);
+    request_rec *orig = r->prev;
+    const char *code, *message;
+    int status;
+
+    if (!orig) {
+        return tk_route(c);     /* asked for directly: an unknown path */
+    }
+    status = orig->status >= 400 ? orig->status : HTTP_INTERNAL_SERVER_ERROR;
+    code = apr_table_get(orig->notes, "tickets-error-code");
+    message = apr_table_get(orig->notes, "tickets-error-message");
+    c->err.code = tk_ecode_for_status(status);
+    c->err.message = message ? message : tk_status_sentence(status);
+    if (code) {
+        tk_ecode_t e;
+        for (e = TK_E_VALIDATION; e < TK_E_COUNT; ++e) {
+            if (strcmp(tk_ecode_name(e), code) == 0) {
+                c->err.code = e;
+            }
+        }
+    }
+    if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    tk_send_json(c, status, tk_json_own(r->pool, tk_err_json(&c->err,
+                                                          c->request_id)));
+    return OK;
+}

@@ -1,0 +1,139 @@
+/* tk_db.c: prepared statements by label, rows into pool memory, and one
+ * transaction at a time (see tk_db.h). */
+#include <apr_strings.h>
+#include "tk_db.h"
+
+static apr_dbd_prepared_t *tk_db_stmt(tk_db_t *db, const char *label)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(db->prepared, label,
+                                          APR_HASH_KEY_STRING);
+    if (!st) {
+        db->error = apr_psprintf(db->pool, "no prepared statement \"%s\"", label);
+    }
+    return st;
+}
+
+static void tk_db_note_error(tk_db_t *db, int rv)
+{
+    const char *e = apr_dbd_error(db->driver, db->handle, rv);
+
+    db->error = apr_pstrdup(db->pool, e ? e : "unknown database error");
+}
+
+int tk_db_select(tk_db_t *db, const char *label, int nargs,
+                 const char *const *args, tk_rows_t **rows)
+{
+    apr_dbd_prepared_t *st = tk_db_stmt(db, label);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    tk_rows_t *out;
+    int rv, r, c;
+
+    if (!st) {
+        return -1;
+    }
+    rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 1,
+                         nargs, (const char **)args);
+    if (rv != 0) {
+        tk_db_note_error(db, rv);
+        return rv;
+    }
+    out = apr_pcalloc(db->pool, sizeof(*out));
+    out->nrows = apr_dbd_num_tuples(db->driver, res);
+    out->ncols = apr_dbd_num_cols(db->driver, res);
+    if (out->nrows < 0) {
+        out->nrows = 0;
+    }
+    out->cells = apr_pcalloc(db->pool, sizeof(char *)
+                             * (size_t)(out->nrows * out->ncols + 1));
+    for (r = 0; r < out->nrows; ++r) {
+        if (apr_dbd_get_row(db->driver, db->pool, res, &row, r + 1) != 0) {
+            break;
+        }
+        for (c = 0; c < out->ncols; ++c) {
+            char *v = NULL;
+            /* APR_ENOENT for SQL NULL; get_entry would give "" */
+            if (apr_dbd_datum_get(db->driver, row, c, APR_DBD_TYPE_STRING,
+                                  &v) != APR_SUCCESS) {
+                v = NULL;
+            }
+            out->cells[r * out->ncols + c] = v;
+        }
+    }
+    *rows = out;
+    return 0;
+}
+
+int tk_db_exec(tk_db_t *db, const char *label, int nargs,
+               const char *const *args, int *affected)
+{
+    apr_dbd_prepared_t *st = tk_db_stmt(db, label);
+    int n = 0, rv;
+
+    if (!st) {
+        return -1;
+    }
+    rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &n, st, nargs,
+                        (const char **)args);
+    if (rv != 0) {
+        tk_db_note_error(db, rv);
+        return rv;
+    }
+    if (affected) {
+        *affected = n;
+    }
+    return 0;
+}
+
+int tk_db_begin(tk_db_t *db)
+{
+    int rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle,
+                                       &db->trans);
+    if (rv != 0) {
+        tk_db_note_error(db, rv);
+        db->trans = NULL;
+    }
+    return rv;
+}
+
+int tk_db_commit(tk_db_t *db)
+{
+    int rv;
+
+    if (!db->trans) {
+        return 0;
+    }
+    /* The driver rolls back instead when a statement failed inside. */
+    if (apr_dbd_transaction_mode_get(db->driver, db->trans)
+        & APR_DBD_TRANSACTION_ROLLBACK) {
+        apr_dbd_transaction_end(db->driver, db->pool, db->trans);
+        db->trans = NULL;
+        db->error = "transaction was marked for rollback";
+        return -1;
+    }
+    rv = apr_dbd_transaction_end(db->driver, db->pool, db->trans);
+    db->trans = NULL;
+    if (rv != 0) {
+        tk_db_note_error(db, rv);
+    }
+    return rv;
+}
+
+void tk_db_rollback(tk_db_t *db)
+{
+    if (db->trans) {
+        apr_dbd_transaction_mode_set(db->driver, db->trans,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        apr_dbd_transaction_end(db->driver, db->pool, db->trans);
+        db->trans = NULL;
+    }
+}
+
+const char *tk_rows_get(const tk_rows_t *rows, int row, int col)
+{
+    if (!rows || row < 0 || row >= rows->nrows || col < 0
+        || col >= rows->ncols) {
+        return NULL;
+    }
+    return rows->cells[row * rows->ncols + col];
+}

@@ -1,0 +1,57 @@
+/* tk_db.h: running labelled prepared statements through apr_dbd.
+ *
+ * The httpd glue hands in a connection (driver, handle and the table of
+ * statements prepared on it, as mod_dbd keeps them); these helpers run a
+ * statement by label with string arguments (NULL is SQL NULL), collect the
+ * rows into pool memory, and manage one transaction at a time.  Nothing
+ * here knows httpd.
+ */
+#ifndef TK_DB_H
+#define TK_DB_H
+
+#include <apr_pools.h>
+#include <apr_hash.h>
+#include <apr_dbd.h>
+
+typedef struct {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    apr_hash_t *prepared;           /* label -> apr_dbd_prepared_t* */
+    apr_pool_t *pool;
+    apr_dbd_transaction_t *trans;   /* open transaction or NULL */
+    const char *error;              /* last driver error text */
+} tk_db_t;
+
+typedef struct {
+    int nrows;
+    int ncols;
+    const char **cells;             /* row-major; NULL for SQL NULL */
+} tk_rows_t;
+
+/* Run a statement returning rows.  0 on success. */
+int tk_db_select(tk_db_t *db, const char *label, int nargs,
+                 const char *const *args, tk_rows_t **rows);
+
+/* Run a statement without rows; *affected may be NULL.  0 on success. */
+int tk_db_exec(tk_db_t *db, const char *label, int nargs,
+               const char *const *args, int *affected);
+
+int tk_db_begin(tk_db_t *db);
+int tk_db_commit(tk_db_t *db);
+/* Roll back the open transaction, if any; always safe to call. */
+void tk_db_rollback(tk_db_t *db);
+
+/* Cell (row, col) or NULL. */
+const char *tk_rows_get(const tk_rows_t *rows, int row, int col);
+
+#define TK_NARGS(...) \
+    ((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)))
+#define TK_ARGV(...) ((const char *const[]){__VA_ARGS__})
+
+/* TK_SELECT(db, TKQ_label, &rows, arg1, arg2, ...) */
+#define TK_SELECT(db, label, rows, ...) \
+    tk_db_select((db), (label), TK_NARGS(__VA_ARGS__), TK_ARGV(__VA_ARGS__), (rows))
+#define TK_EXEC(db, label, affected, ...) \
+    tk_db_exec((db), (label), TK_NARGS(__VA_ARGS__), TK_ARGV(__VA_ARGS__), (affected))
+
+#endif
