@@ -63,7 +63,7 @@ json_t *tk_json_load(apr_pool_t *p, const char *text)
 
 const char *tk_json_dump(apr_pool_t *p, const json_t *j)
 {
-    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
     const char *copy;
 
     if (!s) {

@@ -3,42 +3,6 @@
 #include <apr_strings.h>
 #include "tk_route.h"
 
-static int tk_hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Copy and percent-decode [s, s+len); NULL on a bad escape or a NUL. */
-static const char *tk_segment_decode(apr_pool_t *p, const char *s, size_t len)
-{
-    char *out = apr_palloc(p, len + 1), *o = out;
-    size_t i;
-
-    for (i = 0; i < len; ++i) {
-        if (s[i] == '%') {
-            int hi, lo;
-            if (i + 2 >= len) {
-                return NULL;
-            }
-            hi = tk_hexval(s[i + 1]);
-            lo = tk_hexval(s[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                return NULL;
-            }
-            *o++ = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 int tk_route_match(apr_pool_t *p, const char *pattern, const char *path,
                    const char **params)
 {
@@ -61,10 +25,7 @@ int tk_route_match(apr_pool_t *p, const char *pattern, const char *path,
             if (slen == 0 || n >= TK_ROUTE_MAX_PARAMS) {
                 return -1;
             }
-            v = tk_segment_decode(p, path, slen);
-            if (!v) {
-                return -1;
-            }
+            v = apr_pstrmemdup(p, path, slen);
             params[n++] = v;
         }
         else if (plen != slen || strncmp(pattern, path, plen) != 0) {

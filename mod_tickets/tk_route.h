@@ -12,8 +12,9 @@
 #define TK_ROUTE_MAX_PARAMS 4
 
 /* Number of captured segments (0..TK_ROUTE_MAX_PARAMS) when path matches
- * pattern, -1 otherwise.  Captures are copied into p and percent-decoded;
- * a capture that does not decode makes the match fail. */
+ * pattern, -1 otherwise.  path is already percent-decoded (httpd's
+ * r->uri), so captures are copied into p as they are: decoding again would
+ * let "%2541" smuggle a different value past httpd's own checks. */
 int tk_route_match(apr_pool_t *p, const char *pattern, const char *path,
                    const char **params);
 
