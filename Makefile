@@ -1,0 +1,197 @@
+# Makefile for mod_tickets (GNU make).
+#
+#   make            build build/mod_tickets.so (and build/mod_tickets_sse.so)
+#   make unit       build and run the Check unit tests (build/unit_tests)
+#   make run        install packages, build, start PostgreSQL + httpd on :8080
+#   make test       install packages, build, unit + integration tests
+#   make asan       the same with ASan/UBSan, in build-asan/
+#   make install    apxs install + conf snippets in mods-available/
+#   make bench      bench/run.sh
+#   make clean      remove build/ and build-asan/ (var/ keeps its data)
+#
+# Objects are compiled with the same compiler and flags apxs uses (through
+# APR's libtool, one .lo per source under $(BUILD)/obj) and linked into a
+# module with apxs -c; -MMD dependency files make header and
+# sql/queries.sql changes rebuild what they touch.  BUILD=build-asan and
+# SAN_CFLAGS select the sanitizer build (see the asan target).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+BUILD ?= build
+CONFIG := build/config.mk
+CONFIGURE_FLAGS ?=
+PORT ?= 8080
+PYTHON ?= /usr/bin/python3
+SAN_CFLAGS ?=
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Targets that only orchestrate (they call $(MAKE) after scripts/deps.sh has
+# made sure configure can succeed) or need no configuration at all.
+NOCONFIG_GOALS := clean distclean deps run test asan bench integration help
+ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+  ifeq ($(wildcard $(CONFIG)),)
+    $(info $(CONFIG) is missing: running ./configure $(CONFIGURE_FLAGS))
+    CONFIGURE_STATUS := $(shell ./configure $(CONFIGURE_FLAGS) >&2; echo $$?)
+    ifneq ($(CONFIGURE_STATUS),0)
+      $(error ./configure failed; see above)
+    endif
+  endif
+  include $(CONFIG)
+  NEED_CONFIG := yes
+endif
+
+# ---- sources ------------------------------------------------------------
+MOD_SRCS  := $(sort $(wildcard mod_tickets/*.c))
+LIB_SRCS  := $(sort $(wildcard mod_tickets/tk_*.c))
+SSE_SRCS  := $(sort $(wildcard mod_tickets_sse/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+
+MOD_LOS  := $(MOD_SRCS:%.c=$(BUILD)/obj/%.lo)
+SSE_LOS  := $(SSE_SRCS:%.c=$(BUILD)/obj/%.lo)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/unit-obj/%.o) $(LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o)
+
+MODULES := $(if $(MOD_SRCS),$(BUILD)/mod_tickets.so) $(if $(SSE_SRCS),$(BUILD)/mod_tickets_sse.so)
+
+# ---- flags ---------------------------------------------------------------
+LIB_CFLAGS = $(APR_CFLAGS) $(APU_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
+LIB_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) $(APU_LIBS) $(APR_LIBS)
+# Modules: apxs's flags plus httpd's headers.
+MOD_CFLAGS = $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) $(LIB_CFLAGS) -Imod_tickets -Imod_tickets_sse \
+	-I$(BUILD) $(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
+# Unit tests: the library layer never includes httpd.h, so httpd's include
+# directory is deliberately not on this path.
+UNIT_CFLAGS = $(APXS_CFLAGS) $(LIB_CFLAGS) $(CHECK_CFLAGS) -Imod_tickets -I$(BUILD) -Itests/unit \
+	$(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
+# Libraries handed to apxs/libtool for the module link.
+APXS_LINK = -ljansson -lcurl -lcrypto $(if $(SAN_CFLAGS),$(addprefix -Wl$(comma),$(SAN_CFLAGS)))
+comma := ,
+
+LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
+
+# ---- build -----------------------------------------------------------------
+.PHONY: all modules unit unit-build run test integration asan install bench clean distclean deps help
+
+all: modules
+
+ifeq ($(NEED_CONFIG),yes)
+# Relink when the list of sources changes, not only when one of them does.
+$(shell mkdir -p $(BUILD); \
+  echo '$(MOD_SRCS) | $(SSE_SRCS) | $(UNIT_SRCS) | $(SAN_CFLAGS)' | cmp -s - $(BUILD)/.sources \
+  || echo '$(MOD_SRCS) | $(SSE_SRCS) | $(UNIT_SRCS) | $(SAN_CFLAGS)' > $(BUILD)/.sources)
+endif
+
+modules: $(MODULES)
+	@if [ -z "$(MOD_SRCS)" ]; then echo "make: no sources in mod_tickets/ yet"; fi
+
+$(BUILD)/tk_queries.h: sql/queries.sql scripts/gen-queries.sh
+	@mkdir -p $(@D)
+	scripts/gen-queries.sh sql/queries.sql > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(BUILD)/obj/%.lo: %.c $(CONFIG) | $(BUILD)/tk_queries.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(LIBTOOL_COMPILE) $(MOD_CFLAGS) -MMD -MP -MF $(@:.lo=.d) -MT $@ -c -o $@ $<
+
+# apxs links the libtool objects; the .so is copied out of .libs and
+# renamed into place so a running httpd never sees a half-written file.
+$(BUILD)/mod_tickets.so: $(MOD_LOS) $(BUILD)/.sources
+	@echo "  APXS    $@"
+	@out=$$($(APXS) -c -o $(BUILD)/mod_tickets.la $(MOD_LOS) $(APXS_LINK) 2>&1) \
+		|| { echo "$$out"; exit 1; }
+	@cp $(BUILD)/.libs/mod_tickets.so $@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/mod_tickets_sse.so: $(SSE_LOS) $(BUILD)/.sources
+	@echo "  APXS    $@"
+	@out=$$($(APXS) -c -o $(BUILD)/mod_tickets_sse.la $(SSE_LOS) $(APXS_LINK) 2>&1) \
+		|| { echo "$$out"; exit 1; }
+	@cp $(BUILD)/.libs/mod_tickets_sse.so $@.tmp && mv -f $@.tmp $@
+
+# ---- unit tests ----------------------------------------------------------
+$(BUILD)/unit-obj/%.o: %.c $(CONFIG) | $(BUILD)/tk_queries.h
+	@mkdir -p $(@D)
+	@echo "  CC      $< (unit)"
+	@$(APXS_CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/.sources
+	@echo "  LD      $@"
+	@$(APXS_CC) $(SAN_CFLAGS) -o $@ $(UNIT_OBJS) $(CHECK_LIBS) $(LIB_LIBS)
+
+unit-build: $(if $(UNIT_SRCS),$(BUILD)/unit_tests)
+
+unit: unit-build
+ifeq ($(UNIT_SRCS),)
+	@echo "unit: no tests in tests/unit/ yet; nothing to run"
+else
+	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-30} $(BUILD)/unit_tests
+endif
+
+-include $(MOD_LOS:.lo=.d) $(SSE_LOS:.lo=.d) $(UNIT_OBJS:.o=.d)
+
+# ---- run and test ----------------------------------------------------------
+deps:
+	scripts/deps.sh
+
+run: deps
+	$(MAKE) --no-print-directory all
+	PORT=$(PORT) scripts/run.sh
+
+test: deps
+	$(MAKE) --no-print-directory all unit
+	$(MAKE) --no-print-directory integration
+
+integration:
+	TICKETS_BUILD_DIR=$(BUILD) PYTHON=$(PYTHON) scripts/test-integration.sh $(PYTEST_ARGS)
+
+# The sanitizer build: modules and unit tests with ASan+UBSan in build-asan/,
+# then the integration suite against an httpd that preloads the runtimes.
+# The harness collects report files in build-asan/sanitizer-reports/; any
+# file there fails the target.
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build-asan SAN_CFLAGS="$(ASAN_FLAGS)" all unit
+	rm -rf build-asan/sanitizer-reports
+	TICKETS_BUILD_DIR=build-asan TICKETS_SANITIZE=1 PYTHON=$(PYTHON) \
+		scripts/test-integration.sh $(PYTEST_ARGS)
+	@if [ -n "$$(ls -A build-asan/sanitizer-reports 2>/dev/null)" ]; then \
+		echo "asan: sanitizer reports:"; \
+		for f in build-asan/sanitizer-reports/*; do echo "== $$f"; cat "$$f"; done; \
+		exit 1; \
+	fi
+	@echo "asan: no sanitizer reports"
+
+# ---- install ---------------------------------------------------------------
+# apxs puts the module in Apache's module directory; the conf snippets go
+# to mods-available/ (enable with: a2enmod tickets).
+install: all
+	@test -f $(BUILD)/mod_tickets.so || { echo "install: nothing built"; exit 1; }
+ifeq ($(DESTDIR),)
+	$(APXS) -i -n tickets $(BUILD)/mod_tickets.so
+	$(if $(SSE_SRCS),$(APXS) -i -n tickets_sse $(BUILD)/mod_tickets_sse.so)
+else
+	install -D -m 755 $(BUILD)/mod_tickets.so $(DESTDIR)$(APACHE_MODDIR)/mod_tickets.so
+	$(if $(SSE_SRCS),install -D -m 755 $(BUILD)/mod_tickets_sse.so $(DESTDIR)$(APACHE_MODDIR)/mod_tickets_sse.so)
+endif
+	install -d $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available
+	install -m 644 conf/tickets.load $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.load
+	@if [ -f conf/tickets.conf ]; then \
+		echo install -m 644 conf/tickets.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.conf; \
+		install -m 644 conf/tickets.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.conf; \
+	fi
+
+# ---- misc ------------------------------------------------------------------
+bench:
+	@if [ -x bench/run.sh ]; then bench/run.sh; \
+	else echo "bench: bench/run.sh does not exist yet"; fi
+
+clean:
+	rm -rf build build-asan
+
+# Also stop and remove the make-run instance (its database too).
+distclean: clean
+	-scripts/run.sh --destroy
+	rm -rf var
+
+help:
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
