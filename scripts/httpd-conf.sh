@@ -1,0 +1,58 @@
+#!/bin/bash
+# httpd-conf.sh: render conf/httpd.conf.in for one httpd instance.
+#
+#   scripts/httpd-conf.sh INSTANCE_DIR PORT PGHOST PGPORT BUILDDIR
+#
+# Writes INSTANCE_DIR/httpd.conf and creates INSTANCE_DIR/{logs,run}.
+# BUILDDIR holds mod_tickets.so (and mod_tickets_sse.so when built).
+# Test-specific directives go in INSTANCE_DIR/extra.conf, which the
+# template includes when it exists.
+set -euo pipefail
+
+[ $# -eq 5 ] || {
+    sed -n '3p' "$0" | sed 's/^# *//' >&2
+    exit 2
+}
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+mkdir -p "$1/logs" "$1/run"
+inst=$(cd "$1" && pwd -P)
+port=$2
+pghost=$3
+pgport=$4
+builddir=$(cd "$5" && pwd -P)
+moddir=${APACHE_MODDIR:-$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)}
+
+[ -f "$builddir/mod_tickets.so" ] || {
+    echo "httpd-conf.sh: $builddir/mod_tickets.so is not built (run make)" >&2
+    exit 1
+}
+
+sse_module="# mod_tickets_sse is not built"
+sse_loglevel=""
+if [ -f "$builddir/mod_tickets_sse.so" ]; then
+    sse_module="LoadModule tickets_sse_module $builddir/mod_tickets_sse.so"
+    sse_loglevel="LogLevel tickets_sse:info"
+fi
+user_group="# not started as root: children keep the caller's user"
+if [ "$(id -u)" -eq 0 ]; then
+    user_group=$'User www-data\nGroup www-data'
+fi
+# When run as root the children (www-data) write nothing here but must be
+# able to use the mutex files in run/.
+chmod 0755 "$inst" "$inst/run" "$inst/logs"
+
+# Escape a value for the replacement side of a sed s||| command.
+esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g' -e '$!s/$/\\/'; }
+
+sed -e "s|@ROOT@|$(esc "$root")|g" \
+    -e "s|@VARDIR@|$(esc "$inst")|g" \
+    -e "s|@PORT@|$(esc "$port")|g" \
+    -e "s|@PGHOST@|$(esc "$pghost")|g" \
+    -e "s|@PGPORT@|$(esc "$pgport")|g" \
+    -e "s|@BUILDDIR@|$(esc "$builddir")|g" \
+    -e "s|@MODDIR@|$(esc "$moddir")|g" \
+    -e "s|@SSE_MODULE@|$(esc "$sse_module")|" \
+    -e "s|@SSE_LOGLEVEL@|$(esc "$sse_loglevel")|" \
+    -e "s|@USER_GROUP@|$(esc "$user_group")|" \
+    "$root/conf/httpd.conf.in" >"$inst/httpd.conf.tmp"
+mv "$inst/httpd.conf.tmp" "$inst/httpd.conf"

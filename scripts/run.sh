@@ -1,0 +1,135 @@
+#!/bin/bash
+# run.sh: start mod_tickets for development (make run).
+#
+#   scripts/run.sh             start PostgreSQL + httpd, stay in foreground
+#   scripts/run.sh --destroy   stop everything and delete the var/ cluster
+#
+# The private PostgreSQL cluster lives in var/pg (see scripts/pg.sh; a
+# symlink to /var/tmp when var/ is out of reach of the postgres user), httpd's
+# config, logs and pid file in var/httpd.  Migrations and the demo data are
+# applied on every start (both are idempotent).  httpd runs in the
+# foreground; Ctrl-C (or SIGTERM) stops httpd and then PostgreSQL.  Leftovers
+# of a killed run (postmaster.pid, httpd.pid, a still-running httpd of this
+# instance) are detected and cleaned up.
+#
+# Environment: PORT (8080), PG_PORT (5432), TICKETS_BUILD_DIR (build),
+# HTTPD (/usr/sbin/apache2), PG_BINDIR (/usr/lib/postgresql/15/bin).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$root"
+
+PORT=${PORT:-8080}
+PG_PORT=${PG_PORT:-5432}
+BUILD=${TICKETS_BUILD_DIR:-build}
+HTTPD=${HTTPD:-/usr/sbin/apache2}
+PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+export PG_BINDIR
+VAR=$root/var
+INST=$VAR/httpd
+CONF=$INST/httpd.conf
+PIDFILE=$INST/run/httpd.pid
+
+log() { echo "run.sh: $*" >&2; }
+
+# Stop an httpd of this instance that a killed run left behind.
+stop_stale_httpd() {
+    local pid
+    [ -f "$PIDFILE" ] || return 0
+    pid=$(cat "$PIDFILE" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$CONF"; then
+        log "stopping httpd left running by an earlier run (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
+            sleep 0.2
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDFILE"
+}
+
+if [ "${1:-}" = --destroy ]; then
+    stop_stale_httpd
+    scripts/pg.sh destroy "$VAR"
+    exit 0
+fi
+
+mkdir -p "$VAR"
+[ -f "$BUILD/mod_tickets.so" ] || {
+    log "$BUILD/mod_tickets.so is missing: run make first"
+    exit 1
+}
+
+stop_stale_httpd
+
+port_busy() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+if port_busy "$PORT"; then
+    log "127.0.0.1:$PORT is already in use; choose another with PORT=..."
+    exit 1
+fi
+
+scripts/pg.sh start "$VAR" "$PG_PORT"
+PGHOST=$(scripts/pg.sh sockdir "$VAR")
+export PGHOST PGPORT=$PG_PORT PGDATABASE=tickets PGUSER=tickets
+
+httpd_pid=
+tail_pid=
+# shellcheck disable=SC2317 # invoked through the EXIT trap
+cleanup() {
+    trap - INT TERM EXIT
+    if [ -n "$httpd_pid" ]; then
+        kill -TERM "$httpd_pid" 2>/dev/null || true
+        wait "$httpd_pid" 2>/dev/null || true
+    fi
+    stop_stale_httpd
+    if [ -n "$tail_pid" ]; then
+        kill "$tail_pid" 2>/dev/null || true
+    fi
+    log "stopping PostgreSQL"
+    scripts/pg.sh stop "$VAR" || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+scripts/migrate.sh
+"$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -f sql/demo.sql
+
+scripts/httpd-conf.sh "$INST" "$PORT" "$PGHOST" "$PG_PORT" "$BUILD"
+"$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || {
+    "$HTTPD" -t -f "$CONF"
+    exit 1
+}
+
+touch "$INST/logs/error_log"
+tail -n 0 -F "$INST/logs/error_log" 2>/dev/null &
+tail_pid=$!
+
+cat <<EOF
+
+  mod_tickets is running at http://127.0.0.1:$PORT/
+  health:  http://127.0.0.1:$PORT/api/health
+
+  Demo logins (password: demo-password)
+    admin@acme.test      admin    (org acme)
+    agent@acme.test      agent    (org acme)
+    viewer@acme.test     viewer   (org acme)
+    customer@acme.test   customer (org acme)
+    admin@globex.test    admin    (org globex)
+
+  Logs: $INST/logs/   psql: $PG_BINDIR/psql -h $PGHOST -p $PG_PORT -U tickets tickets
+  Press Ctrl-C to stop.
+
+EOF
+
+"$HTTPD" -f "$CONF" -DFOREGROUND &
+httpd_pid=$!
+status=0
+wait "$httpd_pid" || status=$?
+httpd_pid=
+exit "$status"
