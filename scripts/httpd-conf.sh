@@ -4,6 +4,8 @@
 #   scripts/httpd-conf.sh INSTANCE_DIR PORT PGHOST PGPORT BUILDDIR
 #
 # Writes INSTANCE_DIR/httpd.conf and creates INSTANCE_DIR/{logs,run}.
+# INSTANCE_DIR's parent is the VARDIR given to scripts/pg.sh start, which
+# must have run first.
 # BUILDDIR holds mod_tickets.so (and mod_tickets_sse.so when built).
 # Test-specific directives go in INSTANCE_DIR/extra.conf, which the
 # template includes when it exists.
@@ -37,6 +39,24 @@ user_group="# not started as root: children keep the caller's user"
 if [ "$(id -u)" -eq 0 ]; then
     user_group=$'User www-data\nGroup www-data'
 fi
+# The document root (console/) must be readable by the children.  When the
+# repository sits under a directory www-data cannot traverse, serve a copy
+# from the instance's directory under /var/tmp (the one scripts/pg.sh made
+# for the same reason; removed with the cluster by pg.sh destroy).
+docroot=$root/console
+if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1 &&
+    ! runuser -u www-data -- test -r "$docroot/." 2>/dev/null; then
+    pglink=$(dirname "$inst")/pg
+    if [ -L "$pglink" ]; then
+        docroot=$(dirname "$(readlink -f "$pglink")")/console
+        rm -rf "$docroot"
+        cp -R "$root/console" "$docroot"
+        chmod -R a+rX "$docroot"
+    else
+        echo "httpd-conf.sh: warning: www-data cannot read $docroot" >&2
+    fi
+fi
+
 # When run as root the children (www-data) write nothing here but must be
 # able to use the mutex files in run/.
 chmod 0755 "$inst" "$inst/run" "$inst/logs"
@@ -45,6 +65,7 @@ chmod 0755 "$inst" "$inst/run" "$inst/logs"
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g' -e '$!s/$/\\/'; }
 
 sed -e "s|@ROOT@|$(esc "$root")|g" \
+    -e "s|@DOCROOT@|$(esc "$docroot")|g" \
     -e "s|@VARDIR@|$(esc "$inst")|g" \
     -e "s|@PORT@|$(esc "$port")|g" \
     -e "s|@PGHOST@|$(esc "$pghost")|g" \

@@ -107,7 +107,7 @@ scripts/httpd-conf.sh "$INST" "$PORT" "$PGHOST" "$PG_PORT" "$BUILD"
 }
 
 touch "$INST/logs/error_log"
-tail -n 0 -F "$INST/logs/error_log" 2>/dev/null &
+tail -n 0 -F --pid=$$ "$INST/logs/error_log" 2>/dev/null &
 tail_pid=$!
 
 cat <<EOF
