@@ -64,9 +64,10 @@ MOD_CFLAGS = $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) $(LIB_CFLAGS) -Imod_tickets -Im
 # directory is deliberately not on this path.
 UNIT_CFLAGS = $(APXS_CFLAGS) $(LIB_CFLAGS) $(CHECK_CFLAGS) -Imod_tickets -I$(BUILD) -Itests/unit \
 	$(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
-# Libraries handed to apxs/libtool for the module link.
-APXS_LINK = -ljansson -lcurl -lcrypto $(if $(SAN_CFLAGS),$(addprefix -Wl$(comma),$(SAN_CFLAGS)))
-comma := ,
+# Libraries handed to apxs/libtool for the module link.  libtool mangles
+# -fsanitize= on a link line, so a sanitizer build names the runtimes
+# instead (httpd itself preloads them: see tests/integration/tkenv.py).
+APXS_LINK = -ljansson -lcurl -lcrypto $(if $(SAN_CFLAGS),-lasan -lubsan)
 
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
