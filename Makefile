@@ -6,6 +6,7 @@
 #   make test       install packages, build, unit + integration tests
 #   make asan       the same with ASan/UBSan, in build-asan/
 #   make install    apxs install + conf snippets in mods-available/
+#   make fuzz       run the libFuzzer targets (needs clang)
 #   make bench      bench/run.sh
 #   make clean      remove build/ and build-asan/ (var/ keeps its data)
 #
@@ -72,7 +73,7 @@ APXS_LINK = -ljansson -lcurl -lcrypto $(if $(SAN_CFLAGS),-lasan -lubsan)
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
 # ---- build -----------------------------------------------------------------
-.PHONY: all modules unit unit-build run test integration asan install bench clean distclean deps help
+.PHONY: all modules unit unit-build fuzz fuzz-replay run test integration asan install bench clean distclean deps help
 
 all: modules
 
@@ -122,12 +123,39 @@ $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/.sources
 
 unit-build: $(if $(UNIT_SRCS),$(BUILD)/unit_tests)
 
-unit: unit-build
+unit: unit-build fuzz-replay
 ifeq ($(UNIT_SRCS),)
 	@echo "unit: no tests in tests/unit/ yet; nothing to run"
 else
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-30} $(BUILD)/unit_tests
 endif
+
+# ---- fuzzing (docs/fuzzing.md) --------------------------------------------
+# fuzz-replay runs every corpus input through its target with gcc and
+# ASan+UBSan (no libFuzzer needed); fuzz runs libFuzzer with clang.
+FUZZ_TARGETS := body query headers
+FUZZ_SECONDS ?= 60
+FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(LIB_SRCS) $(CONFIG) | $(BUILD)/tk_queries.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(APXS_CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay.c \
+		$(LIB_SRCS) $(LIB_LIBS)
+
+fuzz-replay: $(FUZZ_REPLAYS)
+	@for t in $(FUZZ_TARGETS); do \
+		printf 'fuzz-replay %s: ' $$t; $(BUILD)/fuzz/replay_$$t fuzz/corpus/$$t/* || exit 1; \
+	done
+
+fuzz: $(CONFIG) $(BUILD)/tk_queries.h
+	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined $(LIB_CFLAGS) -Imod_tickets -I$(BUILD) \
+			-o $(BUILD)/fuzz/fuzz_$$t fuzz/fuzz_$$t.c $(LIB_SRCS) $(LIB_LIBS) || exit 1; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus/$$t || exit 1; \
+	done
 
 -include $(MOD_LOS:.lo=.d) $(SSE_LOS:.lo=.d) $(UNIT_OBJS:.o=.d)
 
@@ -195,4 +223,4 @@ distclean: clean
 	rm -rf var
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'

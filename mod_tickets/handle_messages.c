@@ -86,21 +86,25 @@ int tk_handle_messages_create(tk_ctx_t *c)
     return tk_send_json(c, HTTP_CREATED, wrap);
 }
 
+static int tk_events_page(tk_ctx_t *c, const void *ticket_id, int limit,
+                          int offset, tk_rows_t **rows)
+{
+    return TK_SQL_SELECT(c, TKQ_ticket_events, rows, (const char *)ticket_id,
+                         c->who->org_id, apr_itoa(c->r->pool, limit),
+                         apr_itoa(c->r->pool, offset));
+}
+
 int tk_handle_events_list(tk_ctx_t *c)
 {
     static const char *const params[] = { "limit", "offset", NULL };
     const char *ticket_id;
-    tk_rows_t *rows;
     int limit, offset;
 
     if (tk_require_staff(c) || tk_query_only(c->query, params, &c->err)
         || tk_query_page(c->query, c->dconf->default_page, c->dconf->max_page,
                          &limit, &offset, &c->err)
-        || tk_ticket_id(c, TKQ_ticket_resolve, &ticket_id, 0)
-        || TK_SQL_SELECT(c, TKQ_ticket_events, &rows, ticket_id, c->who->org_id,
-                         apr_itoa(c->r->pool, limit),
-                         apr_itoa(c->r->pool, offset))) {
+        || tk_ticket_id(c, TKQ_ticket_resolve, &ticket_id, 0)) {
         return TK_FAIL;
     }
-    return tk_send_list(c, rows, tk_rows_total(rows), limit, offset);
+    return tk_send_page(c, tk_events_page, ticket_id, limit, offset);
 }

@@ -159,9 +159,10 @@ static const char *tk_bool(int v)
     return v ? "true" : "false";
 }
 
-static int tk_list_query(tk_ctx_t *c, const tk_ticket_filter_t *f, int limit,
-                         int offset, tk_rows_t **rows)
+static int tk_list_page(tk_ctx_t *c, const void *data, int limit,
+                        int offset, tk_rows_t **rows)
 {
+    const tk_ticket_filter_t *f = data;
     apr_pool_t *p = c->r->pool;
 
     return TK_SQL_SELECT(c, TKQ_ticket_list, rows, c->who->org_id,
@@ -175,30 +176,27 @@ static int tk_list_query(tk_ctx_t *c, const tk_ticket_filter_t *f, int limit,
 int tk_handle_tickets_list(tk_ctx_t *c)
 {
     tk_ticket_filter_t f;
-    tk_rows_t *rows, *first;
-    long total;
 
     if (tk_ticket_filter_parse(c->r->pool, c->query, c->dconf->default_page,
-                               c->dconf->max_page, &f, &c->err)
-        || tk_list_query(c, &f, f.limit, f.offset, &rows)) {
+                               c->dconf->max_page, &f, &c->err)) {
         return TK_FAIL;
     }
-    total = tk_rows_total(rows);
-    if (total < 0 && f.offset > 0) {
-        /* Paged past the end: count from the first page. */
-        if (tk_list_query(c, &f, 1, 0, &first)) {
-            return TK_FAIL;
-        }
-        total = tk_rows_total(first);
-    }
-    return tk_send_list(c, rows, total, f.limit, f.offset);
+    return tk_send_page(c, tk_list_page, &f, f.limit, f.offset);
+}
+
+static int tk_search_page(tk_ctx_t *c, const void *data, int limit,
+                          int offset, tk_rows_t **rows)
+{
+    return TK_SQL_SELECT(c, TKQ_ticket_search, rows, c->who->org_id,
+                         tk_own_user(c), (const char *)data,
+                         apr_itoa(c->r->pool, limit),
+                         apr_itoa(c->r->pool, offset));
 }
 
 int tk_handle_tickets_search(tk_ctx_t *c)
 {
     static const char *const params[] = { "query", "limit", "offset", NULL };
     const char *query = apr_table_get(c->query, "query");
-    tk_rows_t *rows;
     int limit, offset;
 
     if (tk_query_only(c->query, params, &c->err)) {
@@ -213,13 +211,10 @@ int tk_handle_tickets_search(tk_ctx_t *c)
                        "The query must be at most 500 characters.");
     }
     if (tk_query_page(c->query, c->dconf->default_page, c->dconf->max_page,
-                      &limit, &offset, &c->err)
-        || TK_SQL_SELECT(c, TKQ_ticket_search, &rows, c->who->org_id,
-                         tk_own_user(c), query, apr_itoa(c->r->pool, limit),
-                         apr_itoa(c->r->pool, offset))) {
+                      &limit, &offset, &c->err)) {
         return TK_FAIL;
     }
-    return tk_send_list(c, rows, tk_rows_total(rows), limit, offset);
+    return tk_send_page(c, tk_search_page, query, limit, offset);
 }
 
 int tk_handle_tickets_get(tk_ctx_t *c)

@@ -15,10 +15,18 @@
 #include "tk_valid.h"
 #include "tk_queries.h"
 
+static int tk_tokens_page(tk_ctx_t *c, const void *data, int limit,
+                          int offset, tk_rows_t **rows)
+{
+    (void)data;
+    return TK_SQL_SELECT(c, TKQ_token_list, rows, c->who->org_id,
+                         apr_itoa(c->r->pool, limit),
+                         apr_itoa(c->r->pool, offset));
+}
+
 int tk_handle_tokens_list(tk_ctx_t *c)
 {
     static const char *const params[] = { "limit", "offset", NULL };
-    tk_rows_t *rows;
     int limit, offset;
 
     if (tk_require_admin(c) || tk_query_only(c->query, params, &c->err)
@@ -26,11 +34,7 @@ int tk_handle_tokens_list(tk_ctx_t *c)
                          &limit, &offset, &c->err)) {
         return TK_FAIL;
     }
-    if (TK_SQL_SELECT(c, TKQ_token_list, &rows, c->who->org_id,
-                      apr_itoa(c->r->pool, limit), apr_itoa(c->r->pool, offset))) {
-        return TK_FAIL;
-    }
-    return tk_send_list(c, rows, tk_rows_total(rows), limit, offset);
+    return tk_send_page(c, tk_tokens_page, NULL, limit, offset);
 }
 
 int tk_handle_tokens_create(tk_ctx_t *c)

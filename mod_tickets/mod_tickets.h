@@ -119,6 +119,14 @@ int tk_send_list(tk_ctx_t *c, const tk_rows_t *rows, long total, int limit,
 /* The total of such rows, or -1 when there are none. */
 long tk_rows_total(const tk_rows_t *rows);
 
+/* Fetch one page of a list query into *rows. */
+typedef int tk_page_fn(tk_ctx_t *c, const void *data, int limit, int offset,
+                       tk_rows_t **rows);
+/* Fetch the page and send it as a list; a page past the end still reports
+ * the total, counted from the first page. */
+int tk_send_page(tk_ctx_t *c, tk_page_fn *fetch, const void *data,
+                 int limit, int offset);
+
 /* Read and parse the JSON object body (Content-Type, size limit). */
 int tk_read_json(tk_ctx_t *c);
 

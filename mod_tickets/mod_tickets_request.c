@@ -130,6 +130,25 @@ int tk_send_list(tk_ctx_t *c, const tk_rows_t *rows, long total, int limit,
     return tk_send_json(c, HTTP_OK, list);
 }
 
+int tk_send_page(tk_ctx_t *c, tk_page_fn *fetch, const void *data,
+                 int limit, int offset)
+{
+    tk_rows_t *rows, *first;
+    long total;
+
+    if (fetch(c, data, limit, offset, &rows)) {
+        return TK_FAIL;
+    }
+    total = tk_rows_total(rows);
+    if (total < 0 && offset > 0) {
+        if (fetch(c, data, 1, 0, &first)) {
+            return TK_FAIL;
+        }
+        total = tk_rows_total(first);
+    }
+    return tk_send_list(c, rows, total, limit, offset);
+}
+
 void tk_send_error(tk_ctx_t *c)
 {
     json_t *doc;

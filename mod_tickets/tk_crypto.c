@@ -105,6 +105,7 @@ int tk_basic_parse(apr_pool_t *p, const char *header, const char **user,
                    const char **pass)
 {
     char *decoded, *colon;
+    size_t n, pad;
     int len;
 
     if (!header || strncasecmp(header, "Basic ", 6) != 0) {
@@ -115,6 +116,14 @@ int tk_basic_parse(apr_pool_t *p, const char *header, const char **user,
         ++header;
     }
     if (!*header || strlen(header) > 4096) {
+        return -1;
+    }
+    /* apr_base64_decode stops at the first byte outside the alphabet and
+     * decodes what came before; refuse such a header whole. */
+    n = strspn(header, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                       "0123456789+/");
+    pad = strspn(header + n, "=");
+    if (n == 0 || pad > 2 || header[n + pad] != '\0') {
         return -1;
     }
     decoded = apr_palloc(p, apr_base64_decode_len(header) + 1);

@@ -48,6 +48,7 @@ static const tk_status_info_t tk_status_infos[] = {
     { 404, TK_E_NOT_FOUND, "No such resource." },
     { 405, TK_E_METHOD_NOT_ALLOWED, "This method is not allowed here." },
     { 408, TK_E_BAD_REQUEST, "The request took too long to arrive." },
+    { 409, TK_E_CONFLICT, "The request conflicts with the current state of the resource." },
     { 411, TK_E_BAD_REQUEST, "A Content-Length header is required." },
     { 412, TK_E_PRECONDITION_FAILED, "The resource was changed by someone else." },
     { 413, TK_E_PAYLOAD_TOO_LARGE, "The request body is too large." },

@@ -1,0 +1,50 @@
+/* fuzz_body.c: request bodies, through the JSON parser and every body
+ * validator.  Any input must be accepted or refused with an error code and
+ * a message; nothing may crash, leak or read out of bounds. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <apr_general.h>
+#include <apr_pools.h>
+#include "tk_json.h"
+#include "tk_valid.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void tk_fuzz_check(int rv, const tk_err_t *err)
+{
+    if (rv != 0 && (err->code == TK_E_NONE || !err->message)) {
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int initialized;
+    apr_pool_t *p;
+    tk_err_t err = { TK_E_NONE, NULL, NULL };
+    tk_ticket_input_t in;
+    tk_ticket_patch_t patch;
+    const char *a, *b, *c;
+    json_t *body;
+    int n;
+
+    if (!initialized) {
+        apr_initialize();
+        initialized = 1;
+    }
+    apr_pool_create(&p, NULL);
+    body = tk_json_parse_object(p, (const char *)data, size, &err);
+    if (!body) {
+        tk_fuzz_check(-1, &err);
+    }
+    else {
+        tk_fuzz_check(tk_valid_ticket_create(p, body, &in, &err), &err);
+        tk_fuzz_check(tk_valid_ticket_patch(p, body, &patch, &err), &err);
+        tk_fuzz_check(tk_valid_status(body, &a, &err), &err);
+        tk_fuzz_check(tk_valid_message(body, &a, &n, &err), &err);
+        tk_fuzz_check(tk_valid_login(body, &a, &b, &err), &err);
+        tk_fuzz_check(tk_valid_token_create(body, &a, &c, &n, &err), &err);
+    }
+    apr_pool_destroy(p);
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* fuzz_headers.c: the parsers of values taken from request headers and
+ * paths: Authorization (Basic, Bearer), Cookie, If-Match, ticket ids,
+ * route captures and ISO 8601 dates. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include "tk_crypto.h"
+#include "tk_etag.h"
+#include "tk_id.h"
+#include "tk_route.h"
+#include "tk_valid.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int initialized;
+    apr_pool_t *p;
+    const char *s, *user, *pass, *params[TK_ROUTE_MAX_PARAMS];
+    tk_ticket_ref_t ref;
+
+    if (!initialized) {
+        apr_initialize();
+        initialized = 1;
+    }
+    apr_pool_create(&p, NULL);
+    s = apr_pstrmemdup(p, (const char *)data, size);
+    if (tk_basic_parse(p, s, &user, &pass) == 0 && (!*user || strchr(user, ':'))) {
+        abort();
+    }
+    (void)tk_bearer_parse(p, s);
+    (void)tk_cookie_get(p, s, "tk_session");
+    (void)tk_etag_matches(s, 7);
+    if (tk_ticket_ref_parse(s, &ref) == 0 && !ref.uuid && ref.number <= 0) {
+        abort();
+    }
+    (void)tk_route_match(p, "/api/tickets/:id/events", s, params);
+    (void)tk_iso8601_valid(s);
+    apr_pool_destroy(p);
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* fuzz_query.c: query strings, through the decoder and the ticket list
+ * filter parser. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include "tk_valid.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int initialized;
+    apr_pool_t *p;
+    tk_err_t err = { TK_E_NONE, NULL, NULL };
+    tk_ticket_filter_t f;
+    apr_table_t *q;
+
+    if (!initialized) {
+        apr_initialize();
+        initialized = 1;
+    }
+    apr_pool_create(&p, NULL);
+    q = tk_query_parse(p, apr_pstrmemdup(p, (const char *)data, size), &err);
+    if (!q) {
+        if (err.code != TK_E_INVALID_QUERY) {
+            abort();
+        }
+    }
+    else if (tk_ticket_filter_parse(p, q, 20, 100, &f, &err) != 0) {
+        if (err.code != TK_E_INVALID_QUERY || !err.message) {
+            abort();
+        }
+    }
+    else if (f.limit < 1 || f.limit > 100 || f.offset < 0 || !f.sort) {
+        abort();
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
