@@ -1,0 +1,218 @@
+"""POST /api/tickets/:id/messages and GET /api/tickets/:id/events."""
+
+import time
+
+from tickets_util import (
+    ADMIN, AGENT, AGENT_ID, CUSTOMER, CUSTOMER_USER_ID, GLOBEX_ADMIN, VIEWER,
+    Api, assert_error, assert_list_shape, assert_ts, create_ticket, db_count,
+    db_events, db_messages, db_ticket, move, q,
+)
+
+
+def _post(env, user, ref, body, **kw):
+    return Api(env, user).post(f"/api/tickets/{ref}/messages", body, **kw)
+
+
+def test_agent_public_reply(env):
+    t = create_ticket(env, AGENT)
+    time.sleep(0.01)
+    r = _post(env, AGENT, t["id"], {"body": "  We are looking into it.\n"})
+    assert r.status_code == 201, r.text
+    m = r.json()["data"]
+    assert set(m) >= {"id", "ticketId", "authorId", "authorType", "body",
+                      "internal", "createdAt"}
+    assert m["ticketId"] == t["id"]
+    assert m["authorId"] == AGENT_ID
+    assert m["authorType"] == "agent"
+    assert m["internal"] is False
+    assert "We are looking into it." in m["body"]
+    assert_ts(m["createdAt"])
+
+    msgs = db_messages(env, t["id"])
+    assert len(msgs) == 2 and msgs[1]["id"] == m["id"]
+    assert msgs[1]["author_id"] == AGENT_ID and msgs[1]["internal"] is False
+    row = db_ticket(env, t["id"])
+    assert row["version"] == 2
+    events = db_events(env, t["id"])
+    assert [e["type"] for e in events] == ["TICKET_CREATED", "MESSAGE_ADDED"]
+    assert events[1]["actor_id"] == AGENT_ID
+    assert events[1]["payload"] == {"messageId": m["id"], "authorType": "agent",
+                                    "internal": False}
+
+    got = Api(env, AGENT).get(f"/api/tickets/{t['id']}")
+    assert got.headers["ETag"] == '"v2"'
+    d = got.json()["data"]
+    assert d["version"] == 2
+    assert d["updatedAt"] > t["updatedAt"]
+    assert [x["id"] for x in d["messages"]][-1] == m["id"]
+
+
+def test_internal_note_hidden_from_customer(env):
+    t = create_ticket(env, CUSTOMER, description="My screen is blank.")
+    r = _post(env, AGENT, t["key"], {"body": "Customer seems upset; check logs.",
+                                     "internal": True})
+    assert r.status_code == 201, r.text
+    note = r.json()["data"]
+    assert note["internal"] is True and note["authorType"] == "agent"
+    r = _post(env, AGENT, t["id"], {"body": "Could you restart it?"})
+    assert r.status_code == 201
+    reply = r.json()["data"]
+
+    ev = db_events(env, t["id"])[-2]
+    assert ev["type"] == "MESSAGE_ADDED" and ev["payload"]["internal"] is True
+    assert db_ticket(env, t["id"])["version"] == 3
+
+    staff = Api(env, VIEWER).get(f"/api/tickets/{t['id']}")
+    assert staff.status_code == 200
+    assert [m["id"] for m in staff.json()["data"]["messages"]][1:] == [note["id"],
+                                                                       reply["id"]]
+    cust = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}")
+    assert cust.status_code == 200, cust.text
+    assert cust.headers["ETag"] == '"v3-c"'
+    msgs = cust.json()["data"]["messages"]
+    assert note["id"] not in [m["id"] for m in msgs]
+    assert all(m["internal"] is False for m in msgs)
+    assert "upset" not in cust.text
+    assert [m["id"] for m in msgs][-1] == reply["id"]
+
+
+def test_customer_reply_on_own_ticket(env):
+    t = create_ticket(env, CUSTOMER)
+    r = _post(env, CUSTOMER, t["id"], {"body": "Any news?"})
+    assert r.status_code == 201, r.text
+    m = r.json()["data"]
+    assert m["authorType"] == "customer"
+    assert m["authorId"] == CUSTOMER_USER_ID
+    assert m["internal"] is False
+    assert db_messages(env, t["id"])[-1]["author_type"] == "customer"
+    ev = db_events(env, t["id"])[-1]
+    assert ev["type"] == "MESSAGE_ADDED" and ev["actor_id"] == CUSTOMER_USER_ID
+    assert ev["payload"]["authorType"] == "customer"
+
+
+def test_customer_internal_note_forbidden(env):
+    t = create_ticket(env, CUSTOMER)
+    r = _post(env, CUSTOMER, t["id"], {"body": "secret", "internal": True})
+    assert_error(r, 403, "FORBIDDEN")
+    assert len(db_messages(env, t["id"])) == 1
+    assert db_ticket(env, t["id"])["version"] == 1
+    assert [e["type"] for e in db_events(env, t["id"])] == ["TICKET_CREATED"]
+
+
+def test_customer_cannot_reply_on_others_ticket(env):
+    t = create_ticket(env, AGENT)          # not the customer's
+    r = _post(env, CUSTOMER, t["id"], {"body": "hello"})
+    assert_error(r, 404, "NOT_FOUND")
+    assert len(db_messages(env, t["id"])) == 1
+
+
+def test_viewer_cannot_reply(env):
+    t = create_ticket(env, AGENT)
+    r = _post(env, VIEWER, t["id"], {"body": "hello"})
+    assert_error(r, 403, "FORBIDDEN")
+    assert len(db_messages(env, t["id"])) == 1
+
+
+def test_message_validation_and_unknown_ticket(env):
+    t = create_ticket(env, AGENT)
+    for body, field in (({}, "body"), ({"body": "   "}, "body"),
+                        ({"body": 5}, "body"),
+                        ({"body": "x", "internal": "yes"}, "internal"),
+                        ({"body": "x", "extra": 1}, "extra")):
+        r = _post(env, AGENT, t["id"], body)
+        assert_error(r, 400, "VALIDATION_ERROR", field=field)
+    assert len(db_messages(env, t["id"])) == 1
+    r = _post(env, AGENT, "00000000-0000-4000-8000-00000000dead", {"body": "x"})
+    assert_error(r, 404, "NOT_FOUND")
+    r = _post(env, GLOBEX_ADMIN, t["id"], {"body": "x"})
+    assert_error(r, 404, "NOT_FOUND")
+    assert len(db_messages(env, t["id"])) == 1
+
+
+# ---------------------------------------------------------------------------
+# events
+# ---------------------------------------------------------------------------
+
+def _trail(env):
+    t = create_ticket(env, AGENT)
+    api = Api(env, AGENT)
+    assert api.patch(f"/api/tickets/{t['id']}", {"priority": "high"}).status_code == 200
+    assert api.patch(f"/api/tickets/{t['id']}", {"assigneeId": AGENT_ID}).status_code == 200
+    move(env, t["id"], "in_progress")
+    assert _post(env, AGENT, t["id"], {"body": "note", "internal": True}).status_code == 201
+    move(env, t["id"], "closed")
+    return t
+
+
+EXPECTED_TRAIL = ["TICKET_CREATED", "UPDATED", "ASSIGNED", "STATUS_CHANGED",
+                  "MESSAGE_ADDED", "STATUS_CHANGED"]
+
+
+def test_events_trail_in_order(env):
+    t = _trail(env)
+    r = Api(env, ADMIN).get(f"/api/tickets/{t['key']}/events")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert_list_shape(body, limit=20, offset=0)
+    assert body["total"] == 6
+    evs = body["data"]
+    assert [e["type"] for e in evs] == EXPECTED_TRAIL
+    db = db_events(env, t["id"])
+    assert [e["id"] for e in evs] == [e["id"] for e in db]
+    ids = [e["id"] for e in evs]
+    assert ids == sorted(ids)
+    for e in evs:
+        assert set(e) >= {"id", "ticketId", "actorId", "type", "payload",
+                          "createdAt", "deliveredAt", "deliveryAttempts", "lastError"}
+        assert e["ticketId"] == t["id"]
+        assert e["actorId"] == AGENT_ID
+        assert_ts(e["createdAt"])
+        assert isinstance(e["deliveryAttempts"], int)
+    assert evs[1]["payload"] == {"before": {"priority": "medium"},
+                                 "after": {"priority": "high"}}
+    assert evs[5]["payload"] == {"before": {"status": "in_progress"},
+                                 "after": {"status": "closed"}}
+
+
+def test_events_paging(env):
+    t = _trail(env)
+    api = Api(env, VIEWER)                  # viewers may read the trail
+    seen = []
+    for off in (0, 2, 4):
+        r = api.get(f"/api/tickets/{t['id']}/events?limit=2&offset={off}")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["limit"] == 2 and body["offset"] == off and body["total"] == 6
+        assert len(body["data"]) == 2
+        seen += [e["type"] for e in body["data"]]
+    assert seen == EXPECTED_TRAIL
+    r = api.get(f"/api/tickets/{t['id']}/events?limit=500")
+    assert r.json()["limit"] == 100 and len(r.json()["data"]) == 6
+
+
+def test_events_total_past_the_end(env):
+    """docs/api.md: total counts all matches, also when the page is past
+    the end."""
+    t = _trail(env)
+    r = Api(env, AGENT).get(f"/api/tickets/{t['id']}/events?offset=50")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["data"] == [] and body["offset"] == 50
+    assert body["total"] == 6
+
+
+def test_events_customer_forbidden(env):
+    t = create_ticket(env, CUSTOMER)
+    r = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}/events")
+    assert_error(r, 403, "FORBIDDEN")
+    assert "TICKET_CREATED" not in r.text
+
+
+def test_events_unknown_or_foreign_ticket(env):
+    t = create_ticket(env, AGENT)
+    r = Api(env, GLOBEX_ADMIN).get(f"/api/tickets/{t['id']}/events")
+    assert_error(r, 404, "NOT_FOUND")
+    r = Api(env, AGENT).get("/api/tickets/00000000-0000-4000-8000-00000000dead/events")
+    assert_error(r, 404, "NOT_FOUND")
+    assert db_count(env, f"SELECT count(*) FROM ticket_events "
+                         f"WHERE ticket_id = {q(t['id'])}") == 1
