@@ -236,7 +236,7 @@ int tk_handle_tickets_get(tk_ctx_t *c)
     version = atol(tk_rows_get(rows, 0, 1));
     etag = tk_etag_make(c->r->pool, version, tk_is_customer(c));
     inm = apr_table_get(c->r->headers_in, "If-None-Match");
-    if (inm && tk_etag_matches(inm, version)) {
+    if (inm && tk_etag_list_has(inm, etag)) {
         apr_table_setn(c->r->headers_out, "ETag", etag);
         c->r->status = HTTP_NOT_MODIFIED;
         return TK_DONE;
@@ -293,10 +293,6 @@ int tk_handle_tickets_create(tk_ctx_t *c)
     if (rows->nrows != 1 || !(doc = tk_doc(c, tk_rows_get(rows, 0, 0)))) {
         return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
     }
-    wrap = tk_wrap_data(c, doc);
-    if (tk_idem_store(c, HTTP_CREATED, wrap) || tk_sql_commit(c)) {
-        return TK_FAIL;
-    }
     apr_table_setn(c->r->headers_out, "Location",
                    apr_pstrcat(c->r->pool, "/api/tickets/",
                                json_string_value(json_object_get(doc, "id")),
@@ -304,6 +300,10 @@ int tk_handle_tickets_create(tk_ctx_t *c)
     apr_table_setn(c->r->headers_out, "ETag",
                    tk_etag_make(c->r->pool, atol(tk_rows_get(rows, 0, 1)),
                                 tk_is_customer(c)));
+    wrap = tk_wrap_data(c, doc);
+    if (tk_idem_store(c, HTTP_CREATED, wrap) || tk_sql_commit(c)) {
+        return TK_FAIL;
+    }
     return tk_send_json(c, HTTP_CREATED, wrap);
 }
 

@@ -158,6 +158,8 @@ json_t *tk_doc(tk_ctx_t *c, const char *text);
  * TK_FAIL a conflict; TK_GO means go on, and call tk_idem_store() before
  * committing. */
 int tk_idem_begin(tk_ctx_t *c);
+/* Store the answer (status, body, and the Location and ETag headers already
+ * set on the response) for replays. */
 int tk_idem_store(tk_ctx_t *c, int status, json_t *response);
 
 /* ---------------------------------------------------------------------

@@ -159,6 +159,7 @@ void tk_send_error(tk_ctx_t *c)
     }
     status = tk_ecode_status(c->err.code);
     doc = tk_json_own(c->r->pool, tk_err_json(&c->err, c->request_id));
+    apr_table_clear(c->r->headers_out);     /* no Location/ETag of a failure */
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         c->r->connection->keepalive = AP_CONN_CLOSE;
     }
@@ -401,11 +402,14 @@ static const char *tk_idem_hash(tk_ctx_t *c)
                           c->raw_body ? c->raw_body : "", NULL);
 }
 
+/* Headers of a first answer that a replay repeats. */
+static const char *const tk_idem_headers[] = { "Location", "ETag", NULL };
+
 static int tk_idem_replay(tk_ctx_t *c, const char *hash)
 {
     tk_rows_t *rows;
-    const char *stored_hash, *status, *response;
-    json_t *doc;
+    const char *stored_hash, *status, *response, *key;
+    json_t *stored, *body, *headers, *v;
 
     if (TK_SQL_SELECT(c, TKQ_idem_get, &rows, c->who->user_id, c->idem_key)) {
         return TK_FAIL;
@@ -417,12 +421,19 @@ static int tk_idem_replay(tk_ctx_t *c, const char *hash)
         return tk_fail(c, TK_E_CONFLICT, "Idempotency-Key",
                        "This Idempotency-Key was used with a different request.");
     }
-    if (!status || !response || !(doc = tk_doc(c, response))) {
+    if (!status || !response || !(stored = tk_doc(c, response))
+        || !(body = json_object_get(stored, "body"))) {
         return tk_fail(c, TK_E_CONFLICT, "Idempotency-Key",
                        "A request with this Idempotency-Key is still in progress.");
     }
+    headers = json_object_get(stored, "headers");
+    json_object_foreach(headers, key, v) {
+        if (json_is_string(v)) {
+            apr_table_set(c->r->headers_out, key, json_string_value(v));
+        }
+    }
     apr_table_setn(c->r->headers_out, "Idempotent-Replayed", "true");
-    return tk_send_json(c, atoi(status), doc);
+    return tk_send_json(c, atoi(status), body);
 }
 
 int tk_idem_begin(tk_ctx_t *c)
@@ -458,11 +469,23 @@ int tk_idem_begin(tk_ctx_t *c)
 
 int tk_idem_store(tk_ctx_t *c, int status, json_t *response)
 {
+    json_t *stored, *headers;
+    const char *const *h;
+
     if (!c->idem_key) {
         return TK_DONE;
     }
+    headers = json_object();
+    for (h = tk_idem_headers; *h; ++h) {
+        const char *v = apr_table_get(c->r->headers_out, *h);
+        if (v) {
+            json_object_set_new(headers, *h, json_string(v));
+        }
+    }
+    stored = tk_json_own(c->r->pool, json_pack("{s:O,s:o}", "body", response,
+                                               "headers", headers));
     return TK_SQL_EXEC(c, TKQ_idem_store, NULL,
                        apr_itoa(c->r->pool, status),
-                       tk_json_dump(c->r->pool, response),
+                       tk_json_dump(c->r->pool, stored),
                        c->who->user_id, c->idem_key);
 }

@@ -65,3 +65,34 @@ int tk_etag_matches(const char *header, long version)
     }
     return 0;
 }
+
+int tk_etag_list_has(const char *header, const char *etag)
+{
+    const char *s = header;
+    size_t n = strlen(etag);
+
+    if (!s) {
+        return 0;
+    }
+    while (*s) {
+        const char *end;
+
+        while (*s == ' ' || *s == '\t' || *s == ',') {
+            ++s;
+        }
+        if (*s == '*') {
+            return 1;
+        }
+        if (strncmp(s, "W/", 2) == 0) {
+            s += 2;
+        }
+        if (*s != '"' || !(end = strchr(s + 1, '"'))) {
+            break;
+        }
+        if ((size_t)(end + 1 - s) == n && strncmp(s, etag, n) == 0) {
+            return 1;
+        }
+        s = end + 1;
+    }
+    return 0;
+}

@@ -12,8 +12,12 @@
 
 const char *tk_etag_make(apr_pool_t *p, long version, int customer_view);
 
-/* For an If-Match (or If-None-Match) header: 1 when it lists "*" or a tag
- * of this version, 0 when it does not. */
+/* For an If-Match header: 1 when it lists "*" or a tag of this version
+ * (either view), 0 when it does not. */
 int tk_etag_matches(const char *header, long version);
+
+/* For an If-None-Match header: 1 when it lists "*" or exactly etag (a W/
+ * prefix is ignored: weak comparison), 0 when it does not. */
+int tk_etag_list_has(const char *header, const char *etag);
 
 #endif
