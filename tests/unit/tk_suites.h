@@ -1,0 +1,41 @@
+/* tk_suites.h: the Check suites of the library layer (one per tk_*.c) and
+ * the small fixtures they share.
+ *
+ * Every test runs in its own forked child (CK_FORK), so the per-test pool
+ * tk_tp is created by a checked fixture and destroyed after the test.
+ */
+#ifndef TK_SUITES_H
+#define TK_SUITES_H
+
+#include <check.h>
+#include <apr_pools.h>
+#include <jansson.h>
+
+Suite *tk_suite_valid(void);
+Suite *tk_suite_id(void);
+Suite *tk_suite_status(void);
+Suite *tk_suite_etag(void);
+Suite *tk_suite_route(void);
+Suite *tk_suite_error(void);
+Suite *tk_suite_json(void);
+Suite *tk_suite_crypto(void);
+Suite *tk_suite_cache(void);
+
+/* The pool of the running test. */
+extern apr_pool_t *tk_tp;
+
+void tk_tp_setup(void);
+void tk_tp_teardown(void);
+
+/* A TCase named name with the tk_tp fixture. */
+TCase *tk_tcase(const char *name);
+
+/* Parse JSON text (any value; \u0000 allowed) owned by tk_tp; fails the
+ * test if malformed. */
+json_t *tk_tj(const char *text);
+
+/* A string of n copies of unit (which may be a multibyte character), in
+ * tk_tp. */
+char *tk_repeat(const char *unit, size_t n);
+
+#endif
