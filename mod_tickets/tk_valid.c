@@ -627,9 +627,9 @@ static int tk_query_enum_list(apr_pool_t *p, const apr_table_t *q,
                                        item, tk_enum_list(p, list)));
         }
     }
-    if (!*v) {
+    if (!*v || *v == ',' || v[strlen(v) - 1] == ',' || strstr(v, ",,")) {
         return tk_err(err, TK_E_INVALID_QUERY, name,
-                      "This query parameter must not be empty.");
+                      "This query parameter must not be empty or have empty items.");
     }
     *out = v;
     return 0;

@@ -880,6 +880,24 @@ START_TEST(filter_values)
 }
 END_TEST
 
+START_TEST(filter_empty_list_items)
+{
+    static const char *const bad[] = {
+        "status=,", "status=open,", "status=,open", "priority=low,,high", "source="
+    };
+    tk_ticket_filter_t f;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        tk_err_t err = { 0 };
+        ck_assert_msg(tk_ticket_filter_parse(tk_tp, tk_q(bad[i]), 25, 100, &f, &err) == -1,
+                      "%s accepted", bad[i]);
+        ck_assert_int_eq(err.code, TK_E_INVALID_QUERY);
+        ck_assert_ptr_nonnull(err.field);
+    }
+}
+END_TEST
+
 START_TEST(filter_unassigned)
 {
     tk_ticket_filter_t f;
@@ -1036,6 +1054,7 @@ Suite *tk_suite_valid(void)
     tcase_add_test(tc, query_page);
     tcase_add_test(tc, filter_defaults);
     tcase_add_test(tc, filter_values);
+    tcase_add_test(tc, filter_empty_list_items);
     tcase_add_test(tc, filter_unassigned);
     tcase_add_test(tc, filter_sorts);
     tcase_add_test(tc, filter_refusals);
