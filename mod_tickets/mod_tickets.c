@@ -14,14 +14,15 @@
 
 #define TK_ERROR_PATH "/api/_error"
 
-typedef struct {
-    const char *label;
-    const char *sql;
-} tk_query_t;
-
 #define TK_QUERY(label, sql) { label, sql },
 static const tk_query_t tk_queries[] = { TK_QUERY_LIST };
 #undef TK_QUERY
+
+const tk_query_t *tk_query_catalogue(int *n)
+{
+    *n = (int)(sizeof(tk_queries) / sizeof(tk_queries[0]));
+    return tk_queries;
+}
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *tk_dbd_prepare;
 

@@ -81,6 +81,7 @@ typedef struct tk_ctx_t {
     const tk_identity_t *who;       /* NULL when anonymous */
     tk_err_t err;                   /* set when a step fails */
     tk_db_t *db;                    /* acquired on first use */
+    ap_dbd_t *dbd;                  /* mod_dbd's connection behind db */
     const char *params[4];          /* captured path segments */
     apr_table_t *query;
     json_t *body;
@@ -149,6 +150,12 @@ int tk_sql_commit(tk_ctx_t *c);
     tk_sql_select((c), (label), (rows), TK_NARGS(__VA_ARGS__), TK_ARGV(__VA_ARGS__))
 #define TK_SQL_EXEC(c, label, affected, ...) \
     tk_sql_exec((c), (label), (affected), TK_NARGS(__VA_ARGS__), TK_ARGV(__VA_ARGS__))
+
+/* Every statement of sql/queries.sql (mod_tickets.c). */
+const tk_query_t *tk_query_catalogue(int *n);
+/* Prepare the catalogue again on this request's connection (after the
+ * server lost it); 0 on success. */
+int tk_sql_reprepare(tk_ctx_t *c);
 
 /* Parse a JSON document column from PostgreSQL (owned by the request). */
 json_t *tk_doc(tk_ctx_t *c, const char *text);

@@ -220,6 +220,9 @@ int tk_check_authn(request_rec *r)
                    "Bearer realm=\"tickets\"");
     if (rv < 0) {
         tk_note_error(r, c->err.code, c->err.message);
+        if (tk_ecode_status(c->err.code) == HTTP_SERVICE_UNAVAILABLE) {
+            apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        }
         return tk_ecode_status(c->err.code);
     }
     if (rv == TK_AUTH_NONE) {

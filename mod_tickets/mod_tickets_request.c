@@ -298,6 +298,7 @@ tk_db_t *tk_db(tk_ctx_t *c)
                 "The database is unavailable; try again shortly.");
         return NULL;
     }
+    c->dbd = dbd;
     c->db = apr_pcalloc(c->r->pool, sizeof(*c->db));
     c->db->driver = dbd->driver;
     c->db->handle = dbd->handle;
@@ -306,7 +307,20 @@ tk_db_t *tk_db(tk_ctx_t *c)
     return c->db;
 }
 
-/* A failed statement: unavailable when the connection is gone. */
+int tk_sql_reprepare(tk_ctx_t *c)
+{
+    int n, rv;
+    const tk_query_t *q = tk_query_catalogue(&n);
+
+    rv = tk_db_reprepare(c->db, c->dbd->pool, q, n);
+    ap_log_rerror(APLOG_MARK, rv ? APLOG_ERR : APLOG_INFO, 0, c->r,
+                  "TK00012: database session was renewed; statements "
+                  "prepared again%s", rv ? " with failures" : "");
+    return rv;
+}
+
+/* A failed statement: unavailable when the connection is gone (the check
+ * reconnects it when it can, so the next request finds it working). */
 static int tk_sql_failed(tk_ctx_t *c, const char *what, const char *label)
 {
     int down = apr_dbd_check_conn(c->db->driver, c->r->pool, c->db->handle)
@@ -315,11 +329,35 @@ static int tk_sql_failed(tk_ctx_t *c, const char *what, const char *label)
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r,
                   "TK00011: %s %s failed: %s", what, label,
                   c->db->error ? c->db->error : "?");
-    if (down) {
+    if (down || c->db->lost) {
+        if (!down && !c->db->trans) {
+            tk_sql_reprepare(c);
+        }
         return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL,
                        "The database is unavailable; try again shortly.");
     }
+    if (c->db->stale) {
+        /* Nothing ran; the router prepares again and retries. */
+        return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL,
+                       "The database session was renewed; try again.");
+    }
     return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
+}
+
+/* A statement outside a transaction is run once more on a renewed session
+ * when nothing ran (stale), or when the connection broke under a request
+ * that only reads (GET, HEAD) and reconnecting works. */
+static int tk_sql_retryable(tk_ctx_t *c)
+{
+    if (!c->db->stale || c->db->trans) {
+        return 0;
+    }
+    if (c->db->lost && (c->r->method_number != M_GET
+                        || apr_dbd_check_conn(c->db->driver, c->r->pool,
+                                              c->db->handle) != APR_SUCCESS)) {
+        return 0;
+    }
+    return tk_sql_reprepare(c) == 0;
 }
 
 int tk_sql_select(tk_ctx_t *c, const char *label, tk_rows_t **rows,
@@ -328,7 +366,9 @@ int tk_sql_select(tk_ctx_t *c, const char *label, tk_rows_t **rows,
     if (!tk_db(c)) {
         return TK_FAIL;
     }
-    if (tk_db_select(c->db, label, nargs, args, rows) != 0) {
+    if (tk_db_select(c->db, label, nargs, args, rows) != 0
+        && (!tk_sql_retryable(c)
+            || tk_db_select(c->db, label, nargs, args, rows) != 0)) {
         return tk_sql_failed(c, "query", label);
     }
     return TK_DONE;
@@ -340,7 +380,9 @@ int tk_sql_exec(tk_ctx_t *c, const char *label, int *affected,
     if (!tk_db(c)) {
         return TK_FAIL;
     }
-    if (tk_db_exec(c->db, label, nargs, args, affected) != 0) {
+    if (tk_db_exec(c->db, label, nargs, args, affected) != 0
+        && (!tk_sql_retryable(c)
+            || tk_db_exec(c->db, label, nargs, args, affected) != 0)) {
         return tk_sql_failed(c, "statement", label);
     }
     return TK_DONE;
@@ -352,6 +394,7 @@ int tk_sql_begin(tk_ctx_t *c)
         return TK_FAIL;
     }
     if (tk_db_begin(c->db) != 0) {
+        c->db->lost = 1;        /* BEGIN is not prepared: the link broke */
         return tk_sql_failed(c, "transaction", "begin");
     }
     return TK_DONE;

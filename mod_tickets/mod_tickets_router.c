@@ -89,7 +89,7 @@ static int tk_prepare(tk_ctx_t *c, const tk_route_t *route)
     return TK_DONE;
 }
 
-static int tk_dispatch(tk_ctx_t *c)
+static int tk_dispatch(tk_ctx_t *c, tk_handler_fn **handler)
 {
     const char *path = c->r->uri, *allow = NULL;
     size_t i;
@@ -103,14 +103,19 @@ static int tk_dispatch(tk_ctx_t *c)
             continue;
         }
         if (!tk_method_is(c->r, route->method)) {
-            allow = allow ? apr_pstrcat(c->r->pool, allow, ", ", route->method, NULL)
-                          : route->method;
+            if (!allow) {
+                allow = route->method;
+            }
+            else if (!ap_find_token(c->r->pool, allow, route->method)) {
+                allow = apr_pstrcat(c->r->pool, allow, ", ", route->method, NULL);
+            }
             continue;
         }
         memcpy(c->params, params, sizeof(params[0]) * (size_t)n);
         if (tk_prepare(c, route) != TK_DONE) {
             return TK_FAIL;
         }
+        *handler = route->handler;
         return route->handler(c);
     }
     if (allow) {
@@ -121,10 +126,22 @@ static int tk_dispatch(tk_ctx_t *c)
 
 int tk_route(tk_ctx_t *c)
 {
-    int rv = tk_dispatch(c);
+    tk_handler_fn *handler = NULL;
+    int rv = tk_dispatch(c, &handler);
 
     if (c->db) {
         tk_db_rollback(c->db);      /* a handler that failed mid-transaction */
+    }
+    if (rv == TK_FAIL && handler && c->db && c->db->stale && !c->db->lost) {
+        /* The server lost our prepared statements (a renewed session)
+         * before anything ran: prepare them again and run once more. */
+        if (tk_sql_reprepare(c) == 0) {
+            memset(&c->err, 0, sizeof(c->err));
+            rv = handler(c);
+            if (c->db) {
+                tk_db_rollback(c->db);
+            }
+        }
     }
     if (rv == TK_FAIL) {
         tk_send_error(c);

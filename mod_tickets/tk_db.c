@@ -1,5 +1,6 @@
 /* tk_db.c: prepared statements by label, rows into pool memory, and one
  * transaction at a time (see tk_db.h). */
+#include <string.h>
 #include <apr_strings.h>
 #include "tk_db.h"
 
@@ -18,6 +19,48 @@ static void tk_db_note_error(tk_db_t *db, int rv)
     const char *e = apr_dbd_error(db->driver, db->handle, rv);
 
     db->error = apr_pstrdup(db->pool, e ? e : "unknown database error");
+    tk_db_classify_error(db);
+}
+
+void tk_db_classify_error(tk_db_t *db)
+{
+    static const char *const lost[] = {
+        "server closed the connection", "terminating connection",
+        "no connection to the server", "could not receive data",
+        "could not send data", "connection to server", NULL
+    };
+    const char *const *l;
+    const char *e = db->error ? db->error : "";
+
+    if (strstr(e, "prepared statement") && strstr(e, "does not exist")) {
+        db->stale = 1;
+    }
+    for (l = lost; *l; ++l) {
+        if (strstr(e, *l)) {
+            db->lost = 1;
+            db->stale = 1;      /* a reconnect will follow */
+        }
+    }
+}
+
+int tk_db_reprepare(tk_db_t *db, apr_pool_t *conn_pool,
+                    const tk_query_t *queries, int nqueries)
+{
+    int i, failed = 0;
+
+    for (i = 0; i < nqueries; ++i) {
+        apr_dbd_prepared_t *st = NULL;
+
+        if (apr_dbd_prepare(db->driver, conn_pool, db->handle, queries[i].sql,
+                            queries[i].label, &st) != 0) {
+            ++failed;
+            continue;
+        }
+        apr_hash_set(db->prepared, queries[i].label, APR_HASH_KEY_STRING, st);
+    }
+    db->stale = 0;
+    db->lost = 0;
+    return failed ? -1 : 0;
 }
 
 int tk_db_select(tk_db_t *db, const char *label, int nargs,

@@ -13,6 +13,12 @@
 #include <apr_hash.h>
 #include <apr_dbd.h>
 
+/* A statement of the catalogue (sql/queries.sql). */
+typedef struct {
+    const char *label;
+    const char *sql;
+} tk_query_t;
+
 typedef struct {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
@@ -20,6 +26,8 @@ typedef struct {
     apr_pool_t *pool;
     apr_dbd_transaction_t *trans;   /* open transaction or NULL */
     const char *error;              /* last driver error text */
+    int stale;                      /* the server lost our prepared statements */
+    int lost;                       /* the connection broke mid-statement */
 } tk_db_t;
 
 typedef struct {
@@ -40,6 +48,19 @@ int tk_db_begin(tk_db_t *db);
 int tk_db_commit(tk_db_t *db);
 /* Roll back the open transaction, if any; always safe to call. */
 void tk_db_rollback(tk_db_t *db);
+
+/* After a failure: how it is to be read.  The pgsql driver's connection
+ * check silently reconnects a broken connection (PQreset), and a new
+ * server session has none of the statements mod_dbd prepared, so every
+ * statement then fails with "prepared statement ... does not exist" (stale:
+ * nothing ran, re-prepare and run again).  A connection that broke during
+ * a statement (lost) may or may not have run it. */
+void tk_db_classify_error(tk_db_t *db);
+
+/* Prepare every statement of the catalogue again on this connection,
+ * allocating in conn_pool (the connection's own pool).  0 on success. */
+int tk_db_reprepare(tk_db_t *db, apr_pool_t *conn_pool,
+                    const tk_query_t *queries, int nqueries);
 
 /* Cell (row, col) or NULL. */
 const char *tk_rows_get(const tk_rows_t *rows, int row, int col);
