@@ -1,7 +1,7 @@
 /* test_main.c: the unit test runner and the shared fixtures.
  *
- * One suite per library file; tk_db.c needs a live database and is covered
- * by the integration tests instead.  Exit status is non-zero when any test
+ * One suite per library file; running statements (tk_db.c) needs a live
+ * database and is covered by the integration tests instead.  Exit status is non-zero when any test
  * failed.
  */
 #include <stdlib.h>
@@ -79,6 +79,7 @@ int main(void)
     srunner_add_suite(sr, tk_suite_json());
     srunner_add_suite(sr, tk_suite_crypto());
     srunner_add_suite(sr, tk_suite_cache());
+    srunner_add_suite(sr, tk_suite_db());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -20,6 +20,7 @@ Suite *tk_suite_error(void);
 Suite *tk_suite_json(void);
 Suite *tk_suite_crypto(void);
 Suite *tk_suite_cache(void);
+Suite *tk_suite_db(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
