@@ -274,6 +274,15 @@ class Env:
         if r.returncode != 0:
             raise EnvError(f"psql -f {path} failed: {r.stderr.strip()}")
 
+    def pg_stop(self):
+        """Stop the PostgreSQL cluster (fast shutdown), as in an outage."""
+        self._scripts("pg.sh", "stop", self.base)
+
+    def pg_start(self):
+        """Start the cluster again on the same socket; data is kept."""
+        self._scripts("pg.sh", "start", self.base, str(self.pg_port),
+                      env={"PG_FAST": "1"})
+
     # ---- error log -----------------------------------------------------------
     def log_mark(self):
         try:

@@ -1,0 +1,135 @@
+"""The database goes away and comes back (SPEC section 12)."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tkcheck import AGENT, assert_error, create_ticket
+
+# Expected while PostgreSQL is down: the module's own lines (TK000xx), mod_dbd's
+# (AH0xxxx) and the pgsql driver's text that mod_dbd passes on.
+OUTAGE_LOG = (r"TK000\d\d", r"AH0\d{4}", r"\[dbd:", r"server closed the connection",
+              r"Connection refused", r"No such file or directory",
+              r"terminating connection", r"could not connect")
+
+
+def _wait_until(check, seconds):
+    deadline = time.time() + seconds
+    last = None
+    while time.time() < deadline:
+        try:
+            last = check()
+            if last is True:
+                return True
+        except Exception as e:      # connection errors while things settle
+            last = e
+        time.sleep(0.25)
+    return last
+
+
+def _warm_pools(env):
+    """Concurrent requests, so every child holds several pooled database
+    connections (up to DBDKeep) when the database goes away, as in a server
+    that has been busy."""
+    with ThreadPoolExecutor(max_workers=24) as ex:
+        codes = list(ex.map(lambda _: env.get("/api/health").status_code, range(96)))
+    assert codes.count(200) == len(codes), codes
+
+
+@pytest.fixture
+def outage(env):
+    _warm_pools(env)
+    mark = env.log_mark()
+    env.pg_stop()
+    try:
+        yield mark
+    finally:
+        env.pg_start()
+        # leave a server whose connection pools hold no dead connections for
+        # the tests that follow (recovery itself is checked by the test)
+        env.restart("")
+
+
+@pytest.mark.allow_log(*OUTAGE_LOG)
+def test_database_outage_and_recovery(env, outage):
+    mark = outage
+    s = env.session(AGENT)
+    # Every request answers 503 DB_UNAVAILABLE, whichever child and pooled
+    # connection it gets.
+    for _ in range(6):
+        r = env.get("/api/health")
+        err = assert_error(r, 503, "DB_UNAVAILABLE")
+        assert r.headers.get("Retry-After", "").isdigit(), r.headers
+        assert int(r.headers["Retry-After"]) > 0
+        assert "data" not in r.json() and err["requestId"]
+    for _ in range(4):
+        r = s.get(env.url("/api/tickets/1"), timeout=30)
+        assert_error(r, 503, "DB_UNAVAILABLE")
+        r = s.get(env.url("/api/tickets?limit=1"), timeout=30)
+        assert_error(r, 503, "DB_UNAVAILABLE")
+
+    env.pg_start()
+    started = time.time()
+
+    def health_ok():
+        return env.get("/api/health").status_code == 200
+    assert _wait_until(health_ok, 20) is True, "health did not come back"
+
+    def tickets_ok():
+        return s.get(env.url("/api/tickets?limit=1"), timeout=30).status_code == 200
+    assert _wait_until(tickets_ok, 20) is True, "ticket list did not come back"
+    assert time.time() - started < 20
+    # settled: a run of requests all succeed, writes included
+    for _ in range(10):
+        assert env.get("/api/health").status_code == 200
+    t = create_ticket(env, AGENT)
+    r = s.get(env.url(f"/api/tickets/{t['id']}"), timeout=30)
+    assert r.status_code == 200, r.text
+
+    lines = env.error_log_lines_since(mark)
+    crashes = [l for l in lines if "exit signal" in l or "seg fault" in l.lower()]
+    assert not crashes, crashes
+    assert any("TK000" in l for l in lines), "the outage was not logged by the module"
+
+
+@pytest.mark.allow_log(*OUTAGE_LOG)
+def test_recovery_after_a_short_outage(env, outage):
+    """Few requests meet the outage, so pooled connections are not thrown
+    away but reconnected: they must be usable (statements prepared again)."""
+    s = env.session(AGENT)
+    r = s.post(env.url("/api/tickets"), json={"title": "during outage",
+                                              "description": "d"}, timeout=30)
+    assert_error(r, 503, "DB_UNAVAILABLE")
+    # credentials cannot be checked either: still 503, not 401
+    r = env.session().get(env.url("/api/auth/me"), auth=("viewer@acme.test", "x"),
+                          timeout=30)
+    assert_error(r, 503, "DB_UNAVAILABLE")
+    env.pg_start()
+    assert _wait_until(lambda: env.get("/api/health").status_code == 200, 20) is True, \
+        "health did not come back within 20 s of the database"
+    for _ in range(10):
+        assert env.get("/api/health").status_code == 200
+        assert s.get(env.url("/api/tickets?limit=1"), timeout=30).status_code == 200
+    assert env.psql("SELECT count(*) FROM tickets WHERE title = 'during outage'") == [["0"]]
+
+
+@pytest.mark.allow_log(*OUTAGE_LOG)
+def test_every_outage_answer_has_retry_after(env, outage):
+    """Also when the outage is met while checking credentials (before the
+    handler runs, answered through the ErrorDocument)."""
+    s = env.session(AGENT)
+    answers = [
+        ("GET /api/health", env.get("/api/health")),
+        ("GET /api/tickets/1 (Basic)", s.get(env.url("/api/tickets/1"), timeout=30)),
+        ("GET /api/auth/me (Basic)", s.get(env.url("/api/auth/me"), timeout=30)),
+        ("GET /api/auth/me (Bearer)", env.session().get(
+            env.url("/api/auth/me"), headers={"Authorization": "Bearer tk_unknown"},
+            timeout=30)),
+    ]
+    missing = []
+    for what, r in answers:
+        assert_error(r, 503, "DB_UNAVAILABLE")
+        if not r.headers.get("Retry-After", "").isdigit():
+            missing.append(what)
+    assert not missing, f"503 without Retry-After: {missing}"
