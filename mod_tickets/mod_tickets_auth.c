@@ -216,8 +216,6 @@ int tk_check_authn(request_rec *r)
         r->ap_auth_type = "Tickets";
         return OK;
     }
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   "Bearer realm=\"tickets\"");
     if (rv < 0) {
         tk_note_error(r, c->err.code, c->err.message);
         if (tk_ecode_status(c->err.code) == HTTP_SERVICE_UNAVAILABLE) {
@@ -233,6 +231,8 @@ int tk_check_authn(request_rec *r)
         tk_note_error(r, TK_E_UNAUTHENTICATED,
                       "The credentials are not valid.");
     }
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   "Bearer realm=\"tickets\"");
     return HTTP_UNAUTHORIZED;
 }
 

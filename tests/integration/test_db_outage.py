@@ -132,4 +132,6 @@ def test_every_outage_answer_has_retry_after(env, outage):
         assert_error(r, 503, "DB_UNAVAILABLE")
         if not r.headers.get("Retry-After", "").isdigit():
             missing.append(what)
+        # An outage is no authentication failure: no challenge to sign in.
+        assert "WWW-Authenticate" not in r.headers, what
     assert not missing, f"503 without Retry-After: {missing}"
