@@ -59,3 +59,31 @@ def test_documented_lines_are_commented_out():
         for line in f:
             if re.match(r"^\s*Tickets\w+", line):
                 raise AssertionError(f"directive set, not documented: {line.strip()}")
+
+
+DEFAULTS_RE = re.compile(r'^\s*("?[\w.-]+"?),\s*/\*\s*(Tickets\w+)', re.M)
+
+
+def _defaults_table():
+    """The values of the commented defaults structs in mod_tickets_config.c,
+    which are what the module really uses when a directive is not set."""
+    with open(CONFIG_C) as f:
+        text = f.read()
+    out = {}
+    for m in DEFAULTS_RE.finditer(text):
+        value = m.group(1).strip('"')
+        out[m.group(2)] = value
+    return out
+
+
+def test_defaults_table_matches_the_documentation():
+    table = _defaults_table()
+    conf = _directives_in_conf()
+    assert set(table) == set(conf), \
+        f"defaults table and tickets.conf differ: {set(table) ^ set(conf)}"
+    for name, value in table.items():
+        documented = conf[name][0]
+        if documented.lower() in ("on", "off"):
+            documented = "1" if documented.lower() == "on" else "0"
+        assert value == documented, \
+            f"{name}: the module defaults to {value}, tickets.conf says {conf[name][0]}"
