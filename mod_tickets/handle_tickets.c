@@ -221,7 +221,6 @@ int tk_handle_tickets_get(tk_ctx_t *c)
 {
     const char *uuid, *number, *etag, *inm;
     tk_rows_t *rows;
-    json_t *doc;
     long version;
 
     if (tk_ref_args(c, &uuid, &number)
@@ -241,10 +240,8 @@ int tk_handle_tickets_get(tk_ctx_t *c)
         c->r->status = HTTP_NOT_MODIFIED;
         return TK_DONE;
     }
-    if (!(doc = tk_doc(c, tk_rows_get(rows, 0, 0)))) {
-        return TK_FAIL;
-    }
-    return tk_send_data(c, HTTP_OK, doc, etag);
+    apr_table_setn(c->r->headers_out, "ETag", etag);
+    return tk_send_text(c, HTTP_OK, tk_rows_get(rows, 0, 0));
 }
 
 /* ---------------------------------------------------------------------

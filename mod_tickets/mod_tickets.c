@@ -9,6 +9,8 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <http_core.h>
+#include <ap_expr.h>
 #include "mod_tickets.h"
 #include "tk_queries.h"
 
@@ -51,6 +53,38 @@ static int tk_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* Requests for the API name no file.  translate_name still sees the
+ * <Location> config (map_to_storage runs with it reset), so it claims the
+ * request there when the handler is ours, and map_to_storage then skips
+ * the directory and file walks (as mod_proxy does) that would stat
+ * DocumentRoot/api/... on every request. */
+#define TK_FILENAME_PREFIX "tickets:"
+
+static int tk_translate_name(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *handler, *err = NULL;
+
+    if (!d || !d->expr_handler) {
+        return DECLINED;
+    }
+    handler = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (err || !handler || strcmp(handler, "tickets") != 0) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, TK_FILENAME_PREFIX, r->uri, NULL);
+    return OK;
+}
+
+static int tk_map_to_storage(request_rec *r)
+{
+    if (r->filename && strncmp(r->filename, TK_FILENAME_PREFIX,
+                               sizeof(TK_FILENAME_PREFIX) - 1) == 0) {
+        return OK;
+    }
+    return DECLINED;
+}
+
 static int tk_handler(request_rec *r)
 {
     if (!r->handler || strcmp(r->handler, "tickets") != 0) {
@@ -71,6 +105,8 @@ static void tk_register_hooks(apr_pool_t *p)
     ap_hook_child_init(tk_auth_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(tk_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_translate_name(tk_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(tk_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(tk_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

@@ -108,6 +108,8 @@ int tk_fail(tk_ctx_t *c, tk_ecode_t code, const char *field,
 void tk_send_error(tk_ctx_t *c);
 /* Write a JSON response (status, document). */
 int tk_send_json(tk_ctx_t *c, int status, json_t *doc);
+/* Write a JSON response whose text PostgreSQL serialized (jsonb::text). */
+int tk_send_text(tk_ctx_t *c, int status, const char *body);
 /* Write {"data": doc} with an optional ETag. */
 int tk_send_data(tk_ctx_t *c, int status, json_t *doc, const char *etag);
 /* {"data": doc}, owned by the request. */

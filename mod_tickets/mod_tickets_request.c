@@ -58,30 +58,37 @@ int tk_fail(tk_ctx_t *c, tk_ecode_t code, const char *field,
     return TK_FAIL;
 }
 
-int tk_send_json(tk_ctx_t *c, int status, json_t *doc)
+int tk_send_text(tk_ctx_t *c, int status, const char *body)
 {
     request_rec *r = c->r;
-    const char *body = tk_json_dump(r->pool, doc);
+    apr_size_t len = strlen(body);
 
-    if (!body) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "TK00030: response could not be serialized");
-        status = HTTP_INTERNAL_SERVER_ERROR;
-        body = "{\"error\":{\"code\":\"INTERNAL\",\"message\":"
-               "\"An internal error occurred.\"}}";
-    }
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     apr_table_setn(r->headers_out, "X-Request-Id", c->request_id);
     if (status != HTTP_NO_CONTENT && status != HTTP_NOT_MODIFIED) {
-        ap_set_content_length(r, (apr_off_t)strlen(body));
+        ap_set_content_length(r, (apr_off_t)len);
         if (!r->header_only) {
-            ap_rwrite(body, (int)strlen(body), r);
+            ap_rwrite(body, (int)len, r);
         }
     }
     return TK_DONE;
+}
+
+int tk_send_json(tk_ctx_t *c, int status, json_t *doc)
+{
+    const char *body = tk_json_dump(c->r->pool, doc);
+
+    if (!body) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r,
+                      "TK00030: response could not be serialized");
+        return tk_send_text(c, HTTP_INTERNAL_SERVER_ERROR,
+                            "{\"error\":{\"code\":\"INTERNAL\",\"message\":"
+                            "\"An internal error occurred.\"}}");
+    }
+    return tk_send_text(c, status, body);
 }
 
 json_t *tk_wrap_data(tk_ctx_t *c, json_t *doc)

@@ -152,13 +152,17 @@ SELECT (tk_ticket_json(t) || jsonb_build_object('rank', ts_rank(t.search, p.q)))
  LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p)
 
 -- name: ticket_get
+-- The whole answer, {"data": ticket with thread, creator and assignee},
+-- serialized here and sent as it is.  The ticket is found by number through
+-- the (org_id, number) key, a uuid first mapped to its number, so one index
+-- path serves both forms.
 WITH p AS (
     SELECT %s::uuid AS org_id,
            %s::uuid AS own_user,
            %s::uuid AS id,
            %s::int AS number,
            %s::boolean AS staff)
-SELECT (tk_ticket_json(t) || jsonb_build_object(
+SELECT jsonb_build_object('data', tk_ticket_json(t) || jsonb_build_object(
           'messages', (SELECT coalesce(jsonb_agg(tk_message_json(m) ORDER BY m.created_at, m.id), '[]')
                          FROM ticket_messages m
                         WHERE m.ticket_id = t.id AND (p.staff OR NOT m.internal)),
@@ -167,7 +171,8 @@ SELECT (tk_ticket_json(t) || jsonb_build_object(
        t.version
   FROM p, tickets t
  WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
-   AND (t.id = p.id OR t.number = p.number)
+   AND t.number = coalesce(p.number, (SELECT x.number FROM tickets x
+                                       WHERE x.id = p.id AND x.org_id = p.org_id))
    AND (p.own_user IS NULL OR t.creator_id = p.own_user
         OR t.customer_id IN (SELECT c.id FROM customers c WHERE c.user_id = p.own_user))
 
