@@ -86,7 +86,10 @@ RETURNING id
 -- ---------------------------------------------------------------------
 
 -- name: ticket_list
-WITH p AS (
+-- p is inlined (NOT MATERIALIZED) so the planner sees the parameters; the
+-- page is chosen on bare rows, and only its rows are turned into JSON (the
+-- outer query keeps the page's order).
+WITH p AS NOT MATERIALIZED (
     SELECT %s::uuid AS org_id,
            %s::uuid AS own_user,
            string_to_array(%s, ',') AS statuses,
@@ -103,53 +106,58 @@ WITH p AS (
            websearch_to_tsquery('english', %s) AS q,
            %s::text AS sort,
            %s::int AS lim,
-           %s::int AS off)
-SELECT tk_ticket_json(t)::text, count(*) OVER ()
-  FROM p, tickets t
- WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
-   AND (p.own_user IS NULL OR t.creator_id = p.own_user
-        OR t.customer_id IN (SELECT c.id FROM customers c WHERE c.user_id = p.own_user))
-   AND (p.statuses IS NULL OR t.status = ANY (p.statuses))
-   AND (p.priorities IS NULL OR t.priority = ANY (p.priorities))
-   AND (p.product_area IS NULL OR t.product_area = p.product_area)
-   AND (p.category IS NULL OR t.category = p.category)
-   AND (p.assignee_id IS NULL OR t.assignee_id = p.assignee_id)
-   AND (p.unassigned IS NOT TRUE OR t.assignee_id IS NULL)
-   AND (p.customer_id IS NULL OR t.customer_id = p.customer_id)
-   AND (p.sources IS NULL OR t.source = ANY (p.sources))
-   AND (p.tag IS NULL OR t.tags @> ARRAY[p.tag])
-   AND (p.created_from IS NULL OR t.created_at >= p.created_from)
-   AND (p.created_to IS NULL OR t.created_at < p.created_to)
-   AND (p.q IS NULL OR t.search @@ p.q)
- ORDER BY
-   CASE WHEN p.sort = 'createdAt' THEN t.created_at END ASC,
-   CASE WHEN p.sort = 'updatedAt' THEN t.updated_at END ASC,
-   CASE WHEN p.sort = '-updatedAt' THEN t.updated_at END DESC,
-   CASE WHEN p.sort = 'number' THEN t.number END ASC,
-   CASE WHEN p.sort = '-number' THEN t.number END DESC,
-   CASE WHEN p.sort = 'priority'
-        THEN array_position(ARRAY['low','medium','high','urgent'], t.priority) END ASC,
-   CASE WHEN p.sort = '-priority'
-        THEN array_position(ARRAY['low','medium','high','urgent'], t.priority) END DESC,
-   t.created_at DESC, t.id
- LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p)
+           %s::int AS off),
+page AS (
+    SELECT t AS ticket, count(*) OVER () AS total
+      FROM p, tickets t
+     WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
+       AND (p.own_user IS NULL OR t.creator_id = p.own_user
+            OR t.customer_id IN (SELECT c.id FROM customers c WHERE c.user_id = p.own_user))
+       AND (p.statuses IS NULL OR t.status = ANY (p.statuses))
+       AND (p.priorities IS NULL OR t.priority = ANY (p.priorities))
+       AND (p.product_area IS NULL OR t.product_area = p.product_area)
+       AND (p.category IS NULL OR t.category = p.category)
+       AND (p.assignee_id IS NULL OR t.assignee_id = p.assignee_id)
+       AND (p.unassigned IS NOT TRUE OR t.assignee_id IS NULL)
+       AND (p.customer_id IS NULL OR t.customer_id = p.customer_id)
+       AND (p.sources IS NULL OR t.source = ANY (p.sources))
+       AND (p.tag IS NULL OR t.tags @> ARRAY[p.tag])
+       AND (p.created_from IS NULL OR t.created_at >= p.created_from)
+       AND (p.created_to IS NULL OR t.created_at < p.created_to)
+       AND (p.q IS NULL OR t.search @@ p.q)
+     ORDER BY
+       CASE WHEN p.sort = 'createdAt' THEN t.created_at END ASC,
+       CASE WHEN p.sort = 'updatedAt' THEN t.updated_at END ASC,
+       CASE WHEN p.sort = '-updatedAt' THEN t.updated_at END DESC,
+       CASE WHEN p.sort = 'number' THEN t.number END ASC,
+       CASE WHEN p.sort = '-number' THEN t.number END DESC,
+       CASE WHEN p.sort = 'priority'
+            THEN array_position(ARRAY['low','medium','high','urgent'], t.priority) END ASC,
+       CASE WHEN p.sort = '-priority'
+            THEN array_position(ARRAY['low','medium','high','urgent'], t.priority) END DESC,
+       t.created_at DESC, t.id
+     LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p))
+SELECT tk_ticket_json(page.ticket)::text, page.total FROM page
 
 -- name: ticket_search
-WITH p AS (
+WITH p AS NOT MATERIALIZED (
     SELECT %s::uuid AS org_id,
            %s::uuid AS own_user,
            websearch_to_tsquery('english', %s) AS q,
            %s::int AS lim,
-           %s::int AS off)
-SELECT (tk_ticket_json(t) || jsonb_build_object('rank', ts_rank(t.search, p.q)))::text,
-       count(*) OVER ()
-  FROM p, tickets t
- WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
-   AND (p.own_user IS NULL OR t.creator_id = p.own_user
-        OR t.customer_id IN (SELECT c.id FROM customers c WHERE c.user_id = p.own_user))
-   AND t.search @@ p.q
- ORDER BY ts_rank(t.search, p.q) DESC, t.created_at DESC, t.id
- LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p)
+           %s::int AS off),
+page AS (
+    SELECT t AS ticket, ts_rank(t.search, p.q) AS rank, count(*) OVER () AS total
+      FROM p, tickets t
+     WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
+       AND (p.own_user IS NULL OR t.creator_id = p.own_user
+            OR t.customer_id IN (SELECT c.id FROM customers c WHERE c.user_id = p.own_user))
+       AND t.search @@ p.q
+     ORDER BY rank DESC, t.created_at DESC, t.id
+     LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p))
+SELECT (tk_ticket_json(page.ticket) || jsonb_build_object('rank', page.rank))::text,
+       page.total
+  FROM page
 
 -- name: ticket_get
 -- The whole answer, {"data": ticket with thread, creator and assignee},

@@ -172,8 +172,12 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 -- JSON documents
 -- ---------------------------------------------------------------------
 
+-- These are plain SQL expressions so the planner inlines them into each
+-- statement.  Their declared volatility must not be stricter than their
+-- bodies' (to_char is STABLE), or PostgreSQL refuses to inline and parses
+-- the function body on every call.
 CREATE FUNCTION tk_ts(t timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
