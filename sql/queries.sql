@@ -86,58 +86,14 @@ RETURNING id
 -- ---------------------------------------------------------------------
 
 -- name: ticket_list
--- p is inlined (NOT MATERIALIZED) so the planner sees the parameters; the
--- page is chosen on bare rows, and only its rows are turned into JSON (the
--- outer query keeps the page's order).
-WITH p AS NOT MATERIALIZED (
-    SELECT %s::uuid AS org_id,
-           %s::uuid AS own_user,
-           string_to_array(%s, ',') AS statuses,
-           string_to_array(%s, ',') AS priorities,
-           %s::text AS product_area,
-           %s::text AS category,
-           %s::uuid AS assignee_id,
-           %s::boolean AS unassigned,
-           %s::uuid AS customer_id,
-           string_to_array(%s, ',') AS sources,
-           %s::text AS tag,
-           %s::timestamptz AS created_from,
-           %s::timestamptz AS created_to,
-           websearch_to_tsquery('english', %s) AS q,
-           %s::text AS sort,
-           %s::int AS lim,
-           %s::int AS off),
-page AS (
-    SELECT t AS ticket, count(*) OVER () AS total
-      FROM p, tickets t
-     WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
-       AND (p.own_user IS NULL OR t.creator_id = p.own_user
-            OR t.customer_id IN (SELECT c.id FROM customers c WHERE c.user_id = p.own_user))
-       AND (p.statuses IS NULL OR t.status = ANY (p.statuses))
-       AND (p.priorities IS NULL OR t.priority = ANY (p.priorities))
-       AND (p.product_area IS NULL OR t.product_area = p.product_area)
-       AND (p.category IS NULL OR t.category = p.category)
-       AND (p.assignee_id IS NULL OR t.assignee_id = p.assignee_id)
-       AND (p.unassigned IS NOT TRUE OR t.assignee_id IS NULL)
-       AND (p.customer_id IS NULL OR t.customer_id = p.customer_id)
-       AND (p.sources IS NULL OR t.source = ANY (p.sources))
-       AND (p.tag IS NULL OR t.tags @> ARRAY[p.tag])
-       AND (p.created_from IS NULL OR t.created_at >= p.created_from)
-       AND (p.created_to IS NULL OR t.created_at < p.created_to)
-       AND (p.q IS NULL OR t.search @@ p.q)
-     ORDER BY
-       CASE WHEN p.sort = 'createdAt' THEN t.created_at END ASC,
-       CASE WHEN p.sort = 'updatedAt' THEN t.updated_at END ASC,
-       CASE WHEN p.sort = '-updatedAt' THEN t.updated_at END DESC,
-       CASE WHEN p.sort = 'number' THEN t.number END ASC,
-       CASE WHEN p.sort = '-number' THEN t.number END DESC,
-       CASE WHEN p.sort = 'priority'
-            THEN array_position(ARRAY['low','medium','high','urgent'], t.priority) END ASC,
-       CASE WHEN p.sort = '-priority'
-            THEN array_position(ARRAY['low','medium','high','urgent'], t.priority) END DESC,
-       t.created_at DESC, t.id
-     LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p))
-SELECT tk_ticket_json(page.ticket)::text, page.total FROM page
+-- Planned per call for the filters given: see tk_ticket_list() in
+-- sql/migrations/002_ticket_list.sql.
+SELECT doc, total
+  FROM tk_ticket_list(%s::uuid, %s::uuid, string_to_array(%s, ','),
+                      string_to_array(%s, ','), %s, %s, %s::uuid, %s::boolean,
+                      %s::uuid, string_to_array(%s, ','), %s, %s::timestamptz,
+                      %s::timestamptz, websearch_to_tsquery('english', %s), %s,
+                      %s::int, %s::int)
 
 -- name: ticket_search
 WITH p AS NOT MATERIALIZED (
