@@ -1,6 +1,6 @@
 # Makefile for mod_tickets (GNU make).
 #
-#   make            build build/mod_tickets.so (and build/mod_tickets_sse.so)
+#   make            build build/mod_tickets.so (and mod_tickets_sse.so, once it has glue)
 #   make unit       build and run the Check unit tests (build/unit_tests)
 #   make run        install packages, build, start PostgreSQL + httpd on :8080
 #   make test       install packages, build, unit + integration tests
@@ -47,13 +47,18 @@ endif
 MOD_SRCS  := $(sort $(wildcard mod_tickets/*.c))
 LIB_SRCS  := $(sort $(wildcard mod_tickets/tk_*.c))
 SSE_SRCS  := $(sort $(wildcard mod_tickets_sse/*.c))
+SSE_LIB_SRCS := $(sort $(wildcard mod_tickets_sse/sse_*.c))
+# mod_tickets_sse.so is a module only once its httpd glue exists; until
+# then its library layer (sse_*.c) is built into the unit tests alone.
+SSE_GLUE  := $(wildcard mod_tickets_sse/mod_tickets_sse.c)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 
 MOD_LOS  := $(MOD_SRCS:%.c=$(BUILD)/obj/%.lo)
 SSE_LOS  := $(SSE_SRCS:%.c=$(BUILD)/obj/%.lo)
-UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/unit-obj/%.o) $(LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/unit-obj/%.o) $(LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o) \
+	$(SSE_LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o)
 
-MODULES := $(if $(MOD_SRCS),$(BUILD)/mod_tickets.so) $(if $(SSE_SRCS),$(BUILD)/mod_tickets_sse.so)
+MODULES := $(if $(MOD_SRCS),$(BUILD)/mod_tickets.so) $(if $(SSE_GLUE),$(BUILD)/mod_tickets_sse.so)
 
 # ---- flags ---------------------------------------------------------------
 LIB_CFLAGS = $(APR_CFLAGS) $(APU_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
@@ -63,7 +68,8 @@ MOD_CFLAGS = $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) $(LIB_CFLAGS) -Imod_tickets -Im
 	-I$(BUILD) $(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
 # Unit tests: the library layer never includes httpd.h, so httpd's include
 # directory is deliberately not on this path.
-UNIT_CFLAGS = $(APXS_CFLAGS) $(LIB_CFLAGS) $(CHECK_CFLAGS) -Imod_tickets -I$(BUILD) -Itests/unit \
+UNIT_CFLAGS = $(APXS_CFLAGS) $(LIB_CFLAGS) $(CHECK_CFLAGS) -Imod_tickets -Imod_tickets_sse \
+	-I$(BUILD) -Itests/unit \
 	$(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
 # Libraries handed to apxs/libtool for the module link.  libtool mangles
 # -fsanitize= on a link line, so a sanitizer build names the runtimes
@@ -107,7 +113,7 @@ $(BUILD)/mod_tickets.so: $(MOD_LOS) $(BUILD)/.sources
 
 $(BUILD)/mod_tickets_sse.so: $(SSE_LOS) $(BUILD)/.sources
 	@echo "  APXS    $@"
-	@out=$$($(APXS) -c -o $(BUILD)/mod_tickets_sse.la $(SSE_LOS) $(APXS_LINK) 2>&1) \
+	@out=$$($(APXS) -c -o $(BUILD)/mod_tickets_sse.la $(SSE_LOS) $(APXS_LINK) -lpthread 2>&1) \
 		|| { echo "$$out"; exit 1; }
 	@cp $(BUILD)/.libs/mod_tickets_sse.so $@.tmp && mv -f $@.tmp $@
 
@@ -119,7 +125,7 @@ $(BUILD)/unit-obj/%.o: %.c $(CONFIG) | $(BUILD)/tk_queries.h
 
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/.sources
 	@echo "  LD      $@"
-	@$(APXS_CC) $(SAN_CFLAGS) -o $@ $(UNIT_OBJS) $(CHECK_LIBS) $(LIB_LIBS)
+	@$(APXS_CC) $(SAN_CFLAGS) -pthread -o $@ $(UNIT_OBJS) $(CHECK_LIBS) $(LIB_LIBS) -lpthread
 
 unit-build: $(if $(UNIT_SRCS),$(BUILD)/unit_tests)
 
@@ -197,10 +203,10 @@ install: all
 	@test -f $(BUILD)/mod_tickets.so || { echo "install: nothing built"; exit 1; }
 ifeq ($(DESTDIR),)
 	$(APXS) -i -n tickets $(BUILD)/mod_tickets.so
-	$(if $(SSE_SRCS),$(APXS) -i -n tickets_sse $(BUILD)/mod_tickets_sse.so)
+	$(if $(SSE_GLUE),$(APXS) -i -n tickets_sse $(BUILD)/mod_tickets_sse.so)
 else
 	install -D -m 755 $(BUILD)/mod_tickets.so $(DESTDIR)$(APACHE_MODDIR)/mod_tickets.so
-	$(if $(SSE_SRCS),install -D -m 755 $(BUILD)/mod_tickets_sse.so $(DESTDIR)$(APACHE_MODDIR)/mod_tickets_sse.so)
+	$(if $(SSE_GLUE),install -D -m 755 $(BUILD)/mod_tickets_sse.so $(DESTDIR)$(APACHE_MODDIR)/mod_tickets_sse.so)
 endif
 	install -d $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available
 	install -m 644 conf/tickets.load $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.load

@@ -29,9 +29,13 @@ moddir=${APACHE_MODDIR:-$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache
     exit 1
 }
 
+# mod_tickets_sse is loaded only when its glue exists in the tree (make
+# builds the module only then) and has been built: a stale .so left in
+# BUILDDIR without its source is not loaded.
 sse_module="# mod_tickets_sse is not built"
 sse_loglevel=""
-if [ -f "$builddir/mod_tickets_sse.so" ]; then
+if [ -f "$root/mod_tickets_sse/mod_tickets_sse.c" ] &&
+    [ -f "$builddir/mod_tickets_sse.so" ]; then
     sse_module="LoadModule tickets_sse_module $builddir/mod_tickets_sse.so"
     sse_loglevel="LogLevel tickets_sse:info"
 fi
