@@ -1,5 +1,5 @@
-/* tk_suites.h: the Check suites of the library layer (one per tk_*.c) and
- * the small fixtures they share.
+/* tk_suites.h: the Check suites of the library layers (one per tk_*.c and
+ * sse_*.c) and the small fixtures they share.
  *
  * Every test runs in its own forked child (CK_FORK), so the per-test pool
  * tk_tp is created by a checked fixture and destroyed after the test.
@@ -21,6 +21,7 @@ Suite *tk_suite_json(void);
 Suite *tk_suite_crypto(void);
 Suite *tk_suite_cache(void);
 Suite *tk_suite_db(void);
+Suite *tk_suite_sse_event(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;

@@ -1,0 +1,63 @@
+/* sse_event.h: the text/event-stream wire format (WHATWG HTML, "Server-sent
+ * events").
+ *
+ * A stream is a sequence of blocks, each ended by an empty line:
+ *
+ *   retry: 3000          once, first: the client's reconnection delay
+ *
+ *   id: 42               an event: the client remembers 42 and sends it
+ *   event: ticket_created    back as Last-Event-ID when it reconnects
+ *   data: {"id":"..."}
+ *
+ *   id: 43               only an id: moves the client's cursor past an
+ *                        event this stream filtered out, fires nothing
+ *   : ping               a comment: keeps proxies from closing the stream
+ *
+ * Data is sent one "data:" line per line of the payload; the client joins
+ * them with "\n".  A payload line break may be CRLF, CR or LF: all three
+ * end a line on the wire, so they arrive as "\n" (compact JSON has none).
+ * An event type or comment containing CR or LF cannot be sent and is
+ * refused.
+ *
+ * The functions follow snprintf: they return the length of the whole
+ * encoding, and write it NUL-terminated into buf only when bufsize is
+ * larger than that (buf may be NULL when bufsize is 0, to measure); -1
+ * when the input cannot be encoded.  The pool versions return the text
+ * (NULL when refused) and its length.
+ */
+#ifndef SSE_EVENT_H
+#define SSE_EVENT_H
+
+#include <stdint.h>
+#include <apr_pools.h>
+
+/* The keep-alive comment block. */
+#define SSE_EVENT_PING ": ping\n\n"
+
+/* An event: "id: <id>\n" (left out when id is 0), "event: <type>\n" (left
+ * out when type is NULL or empty: the client then fires "message"), one
+ * "data: <line>\n" per line of data[0..len), then "\n".  data may be NULL
+ * when len is 0 (one empty data line). */
+apr_ssize_t sse_event_encode(char *buf, apr_size_t bufsize, uint64_t id,
+                             const char *type, const char *data,
+                             apr_size_t len);
+
+/* "retry: <ms>\n\n"; -1 when ms < 0. */
+apr_ssize_t sse_event_retry(char *buf, apr_size_t bufsize, long ms);
+
+/* "id: <id>\n\n": sets the client's last event id, fires nothing. */
+apr_ssize_t sse_event_id(char *buf, apr_size_t bufsize, uint64_t id);
+
+/* ": <text>\n\n" (":\n\n" for NULL or ""); -1 when text has CR or LF. */
+apr_ssize_t sse_event_comment(char *buf, apr_size_t bufsize, const char *text);
+
+/* The same, allocated from p; *len (may be NULL) gets the length. */
+const char *sse_event_pencode(apr_pool_t *p, uint64_t id, const char *type,
+                              const char *data, apr_size_t len,
+                              apr_size_t *outlen);
+const char *sse_event_pretry(apr_pool_t *p, long ms, apr_size_t *outlen);
+const char *sse_event_pid(apr_pool_t *p, uint64_t id, apr_size_t *outlen);
+const char *sse_event_pcomment(apr_pool_t *p, const char *text,
+                               apr_size_t *outlen);
+
+#endif
