@@ -80,6 +80,7 @@ int main(void)
     srunner_add_suite(sr, tk_suite_crypto());
     srunner_add_suite(sr, tk_suite_cache());
     srunner_add_suite(sr, tk_suite_db());
+    srunner_add_suite(sr, tk_suite_sse_ring());
     srunner_add_suite(sr, tk_suite_sse_event());
 
     srunner_run_all(sr, CK_NORMAL);

@@ -21,6 +21,7 @@ Suite *tk_suite_json(void);
 Suite *tk_suite_crypto(void);
 Suite *tk_suite_cache(void);
 Suite *tk_suite_db(void);
+Suite *tk_suite_sse_ring(void);
 Suite *tk_suite_sse_event(void);
 
 /* The pool of the running test. */
