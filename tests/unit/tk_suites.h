@@ -23,6 +23,7 @@ Suite *tk_suite_cache(void);
 Suite *tk_suite_db(void);
 Suite *tk_suite_sse_ring(void);
 Suite *tk_suite_sse_event(void);
+Suite *tk_suite_sse_record(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
