@@ -24,6 +24,7 @@ Suite *tk_suite_db(void);
 Suite *tk_suite_sse_ring(void);
 Suite *tk_suite_sse_event(void);
 Suite *tk_suite_sse_record(void);
+Suite *tk_suite_sse_filter(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
