@@ -139,15 +139,19 @@ endif
 # ---- fuzzing (docs/fuzzing.md) --------------------------------------------
 # fuzz-replay runs every corpus input through its target with gcc and
 # ASan+UBSan (no libFuzzer needed); fuzz runs libFuzzer with clang.
-FUZZ_TARGETS := body query headers
+# Every target links both library layers (mod_tickets/tk_*.c and
+# mod_tickets_sse/sse_*.c).
+FUZZ_TARGETS := body query headers sse
 FUZZ_SECONDS ?= 60
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+FUZZ_LIB_SRCS = $(LIB_SRCS) $(SSE_LIB_SRCS)
 
-$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(LIB_SRCS) $(CONFIG) | $(BUILD)/tk_queries.h
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_LIB_SRCS) $(wildcard mod_tickets/*.h mod_tickets_sse/*.h) \
+		$(CONFIG) | $(BUILD)/tk_queries.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	@$(APXS_CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay.c \
-		$(LIB_SRCS) $(LIB_LIBS)
+	@$(APXS_CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -pthread -o $@ fuzz/fuzz_$*.c fuzz/replay.c \
+		$(FUZZ_LIB_SRCS) $(LIB_LIBS)
 
 fuzz-replay: $(FUZZ_REPLAYS)
 	@for t in $(FUZZ_TARGETS); do \
@@ -158,8 +162,9 @@ fuzz: $(CONFIG) $(BUILD)/tk_queries.h
 	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)"; exit 1; }
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined $(LIB_CFLAGS) -Imod_tickets -I$(BUILD) \
-			-o $(BUILD)/fuzz/fuzz_$$t fuzz/fuzz_$$t.c $(LIB_SRCS) $(LIB_LIBS) || exit 1; \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -pthread $(LIB_CFLAGS) -Imod_tickets \
+			-Imod_tickets_sse -I$(BUILD) \
+			-o $(BUILD)/fuzz/fuzz_$$t fuzz/fuzz_$$t.c $(FUZZ_LIB_SRCS) $(LIB_LIBS) || exit 1; \
 		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus/$$t || exit 1; \
 	done
 
