@@ -266,9 +266,10 @@ int tk_handle_tickets_create(tk_ctx_t *c)
     if (tk_valid_ticket_create(c->r->pool, c->body, &in, &c->err)) {
         return TK_FAIL;
     }
-    if (tk_is_customer(c) && (in.assignee_id || in.customer_id)) {
-        return tk_fail(c, TK_E_FORBIDDEN, in.assignee_id ? "assigneeId"
-                                                          : "customerId",
+    if (tk_is_customer(c) && (in.assignee_id || in.customer_id || in.source)) {
+        return tk_fail(c, TK_E_FORBIDDEN,
+                       in.assignee_id ? "assigneeId"
+                       : in.customer_id ? "customerId" : "source",
                        "Customers may not set this field.");
     }
     if (tk_sql_begin(c)) {

@@ -88,6 +88,8 @@ typedef struct tk_ctx_t {
     const char *raw_body;
     apr_size_t raw_len;
     const char *idem_key;           /* Idempotency-Key of this request */
+    int db_failed;                  /* a statement failed */
+    int commit_failed;              /* a COMMIT failed: outcome unknown */
 } tk_ctx_t;
 
 /* Handler results: the response is written, or c->err says what failed
@@ -158,6 +160,9 @@ const tk_query_t *tk_query_catalogue(int *n);
 /* Prepare the catalogue again on this request's connection (after the
  * server lost it); 0 on success. */
 int tk_sql_reprepare(tk_ctx_t *c);
+/* Outside a transaction: 1 when the connection's session had lost our
+ * statements, which are then prepared again. */
+int tk_sql_renewed(tk_ctx_t *c);
 
 /* Parse a JSON document column from PostgreSQL (owned by the request). */
 json_t *tk_doc(tk_ctx_t *c, const char *text);

@@ -9,7 +9,8 @@
  *
  * Verified Basic passwords, API tokens and external emails are remembered
  * per child for TicketsCredentialCacheTTL seconds, under the SHA-256 of the
- * credential, so Basic does not cost a bcrypt per request.  Session cookies
+ * credential and the virtual host, so Basic does not cost a bcrypt per
+ * request.  Session cookies
  * are looked up every time, so logging out takes effect at once.
  */
 #include <apr_strings.h>
@@ -55,6 +56,17 @@ static void tk_identity_fill(tk_identity_t *id, const tk_rows_t *rows, int via)
     apr_cpystrn(id->email, tk_rows_get(rows, 0, 3), sizeof(id->email));
     apr_cpystrn(id->name, tk_rows_get(rows, 0, 4), sizeof(id->name));
     id->via = via;
+}
+
+/* The cache key of a credential: the SHA-256 of its kind, the virtual host
+ * (whose database verified it: another vhost may use another database)
+ * and the credential itself. */
+static const char *tk_cache_key(tk_ctx_t *c, const char *kind, const char *a,
+                                const char *b)
+{
+    return tk_sha256_strs(c->r->pool, kind, "\n",
+                          apr_psprintf(c->r->pool, "%pp", c->r->server), "\n",
+                          a, "\n", b ? b : "", NULL);
 }
 
 static int tk_cache_lookup(tk_ctx_t *c, const char *key, tk_identity_t *id)
@@ -106,7 +118,7 @@ static int tk_auth_cookie(tk_ctx_t *c, const char *cookie, tk_identity_t *id)
 static int tk_auth_bearer(tk_ctx_t *c, const char *token, tk_identity_t *id)
 {
     char hash[TK_SHA256_HEX_LEN + 1];
-    const char *key = tk_sha256_strs(c->r->pool, "bearer\n", token, NULL);
+    const char *key = tk_cache_key(c, "bearer", token, NULL);
     int rv;
 
     if (tk_cache_lookup(c, key, id)) {
@@ -124,8 +136,7 @@ static int tk_auth_bearer(tk_ctx_t *c, const char *token, tk_identity_t *id)
 static int tk_auth_password(tk_ctx_t *c, const char *email,
                             const char *password, int via, tk_identity_t *id)
 {
-    const char *key = tk_sha256_strs(c->r->pool, "password\n", email, "\n",
-                                     password, NULL);
+    const char *key = tk_cache_key(c, "password", email, password);
     const char *hash;
     tk_rows_t *rows;
 
@@ -148,7 +159,7 @@ static int tk_auth_password(tk_ctx_t *c, const char *email,
 
 static int tk_auth_external(tk_ctx_t *c, const char *email, tk_identity_t *id)
 {
-    const char *key = tk_sha256_strs(c->r->pool, "external\n", email, NULL);
+    const char *key = tk_cache_key(c, "external", email, NULL);
     int rv;
 
     if (tk_cache_lookup(c, key, id)) {

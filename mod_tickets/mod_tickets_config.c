@@ -218,11 +218,11 @@ const command_rec tk_cmds[] = {
                   "(default 4096)"),
     AP_INIT_TAKE1("TicketsIdempotencyTTL", tk_cmd_srv_int, NULL, RSRC_CONF,
                   "Seconds an Idempotency-Key answer is kept (default 86400)"),
-    AP_INIT_TAKE1("TicketsMaxBodySize", tk_cmd_max_body, NULL, OR_ALL,
+    AP_INIT_TAKE1("TicketsMaxBodySize", tk_cmd_max_body, NULL, RSRC_CONF | ACCESS_CONF,
                   "Largest JSON request body in bytes (default 1048576)"),
-    AP_INIT_TAKE1("TicketsDefaultPageSize", tk_cmd_page, NULL, OR_ALL,
+    AP_INIT_TAKE1("TicketsDefaultPageSize", tk_cmd_page, NULL, RSRC_CONF | ACCESS_CONF,
                   "List page size when no limit is given (default 20)"),
-    AP_INIT_TAKE1("TicketsMaxPageSize", tk_cmd_page, NULL, OR_ALL,
+    AP_INIT_TAKE1("TicketsMaxPageSize", tk_cmd_page, NULL, RSRC_CONF | ACCESS_CONF,
                   "Largest list page a client may ask for (default 100)"),
     { NULL }
 };

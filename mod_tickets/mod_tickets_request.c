@@ -218,6 +218,9 @@ static int tk_read_body(tk_ctx_t *c, apr_off_t declared, apr_off_t limit)
     }
     if (ap_should_client_block(r)) {
         for (;;) {
+            if (declared >= 0 && (apr_off_t)len == declared) {
+                break;          /* all of it: no need to grow and look */
+            }
             if (len + 1 >= cap) {
                 /* Room for limit + 1 bytes tells "too large" from "full". */
                 apr_size_t want = cap * 2;
@@ -358,45 +361,56 @@ int tk_sql_reprepare(tk_ctx_t *c)
     return rv;
 }
 
-/* A failed statement: unavailable when the connection is gone (the check
- * reconnects it when it can, so the next request finds it working). */
+int tk_sql_renewed(tk_ctx_t *c)
+{
+    int n;
+    const tk_query_t *q = tk_query_catalogue(&n);
+
+    if (c->db->trans || !tk_db_session_renewed(c->db, c->dbd->pool, q)) {
+        return 0;
+    }
+    tk_sql_reprepare(c);
+    return 1;
+}
+
+/* A failed statement.  When the connection is gone, or its session was
+ * renewed under us (prepared statements lost), the answer is 503: the
+ * check below reconnects a broken connection when it can, and the
+ * statements are prepared again, so the next request finds it working.
+ * Inside a transaction the router rolls back, looks, and runs the handler
+ * again when the session was renewed. */
 static int tk_sql_failed(tk_ctx_t *c, const char *what, const char *label)
 {
     int down = apr_dbd_check_conn(c->db->driver, c->r->pool, c->db->handle)
                != APR_SUCCESS;
 
+    c->db_failed = 1;
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r,
                   "TK00011: %s %s failed: %s", what, label,
                   c->db->error ? c->db->error : "?");
-    if (down || c->db->lost) {
-        if (!down && !c->db->trans) {
-            tk_sql_reprepare(c);
-        }
+    if (down || c->db->lost || tk_sql_renewed(c)) {
         return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL,
                        "The database is unavailable; try again shortly.");
-    }
-    if (c->db->stale) {
-        /* Nothing ran; the router prepares again and retries. */
-        return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL,
-                       "The database session was renewed; try again.");
     }
     return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
 }
 
-/* A statement outside a transaction is run once more on a renewed session
- * when nothing ran (stale), or when the connection broke under a request
- * that only reads (GET, HEAD) and reconnecting works. */
+/* After a failure outside a transaction: run the statement once more when
+ * the session turned out renewed (its statements are prepared again) and
+ * running it twice is harmless: nothing ran (the statement was unknown to
+ * the server) or the request only reads. */
 static int tk_sql_retryable(tk_ctx_t *c)
 {
-    if (!c->db->stale || c->db->trans) {
+    int nothing_ran = c->db->stale && !c->db->lost;
+
+    if (c->db->trans || (!nothing_ran && c->r->method_number != M_GET)) {
         return 0;
     }
-    if (c->db->lost && (c->r->method_number != M_GET
-                        || apr_dbd_check_conn(c->db->driver, c->r->pool,
-                                              c->db->handle) != APR_SUCCESS)) {
+    if (apr_dbd_check_conn(c->db->driver, c->r->pool, c->db->handle)
+        != APR_SUCCESS) {
         return 0;
     }
-    return tk_sql_reprepare(c) == 0;
+    return tk_sql_renewed(c);
 }
 
 int tk_sql_select(tk_ctx_t *c, const char *label, tk_rows_t **rows,
@@ -442,6 +456,7 @@ int tk_sql_begin(tk_ctx_t *c)
 int tk_sql_commit(tk_ctx_t *c)
 {
     if (tk_db_commit(c->db) != 0) {
+        c->commit_failed = 1;       /* it may have committed: never rerun */
         return tk_sql_failed(c, "transaction", "commit");
     }
     return TK_DONE;

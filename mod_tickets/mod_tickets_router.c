@@ -132,15 +132,16 @@ int tk_route(tk_ctx_t *c)
     if (c->db) {
         tk_db_rollback(c->db);      /* a handler that failed mid-transaction */
     }
-    if (rv == TK_FAIL && handler && c->db && c->db->stale && !c->db->lost) {
-        /* The server lost our prepared statements (a renewed session)
-         * before anything ran: prepare them again and run once more. */
-        if (tk_sql_reprepare(c) == 0) {
-            memset(&c->err, 0, sizeof(c->err));
-            rv = handler(c);
-            if (c->db) {
-                tk_db_rollback(c->db);
-            }
+    if (rv == TK_FAIL && handler && c->db_failed && !c->commit_failed
+        && tk_sql_renewed(c)) {
+        /* A statement met a renewed database session (statements lost);
+         * the transaction is rolled back, so nothing happened: run the
+         * handler once more on the statements prepared again. */
+        memset(&c->err, 0, sizeof(c->err));
+        c->db_failed = 0;
+        rv = handler(c);
+        if (c->db) {
+            tk_db_rollback(c->db);
         }
     }
     if (rv == TK_FAIL) {

@@ -8,6 +8,7 @@
 #include <apr_base64.h>
 #include <apr_lib.h>
 #include "tk_crypto.h"
+#include "tk_valid.h"
 
 static const char tk_hex[] = "0123456789abcdef";
 
@@ -140,6 +141,9 @@ int tk_basic_parse(apr_pool_t *p, const char *header, const char **user,
         return -1;
     }
     *colon = '\0';
+    if (!tk_utf8_valid(decoded) || !tk_utf8_valid(colon + 1)) {
+        return -1;
+    }
     *user = decoded;
     *pass = colon + 1;
     return 0;

@@ -43,6 +43,19 @@ void tk_db_classify_error(tk_db_t *db)
     }
 }
 
+int tk_db_session_renewed(tk_db_t *db, apr_pool_t *conn_pool,
+                          const tk_query_t *probe)
+{
+    apr_dbd_prepared_t *st = NULL;
+
+    if (apr_dbd_prepare(db->driver, conn_pool, db->handle, probe->sql,
+                        probe->label, &st) != 0) {
+        return 0;
+    }
+    apr_hash_set(db->prepared, probe->label, APR_HASH_KEY_STRING, st);
+    return 1;
+}
+
 int tk_db_reprepare(tk_db_t *db, apr_pool_t *conn_pool,
                     const tk_query_t *queries, int nqueries)
 {

@@ -57,6 +57,14 @@ void tk_db_rollback(tk_db_t *db);
  * a statement (lost) may or may not have run it. */
 void tk_db_classify_error(tk_db_t *db);
 
+/* 1 when this connection's server session has lost the statements mod_dbd
+ * prepared (it was silently renewed): preparing probe under its label then
+ * succeeds, where it fails with "already exists" on the old session.  Does
+ * not depend on the server's message language.  Not inside a failed
+ * transaction (roll back first). */
+int tk_db_session_renewed(tk_db_t *db, apr_pool_t *conn_pool,
+                          const tk_query_t *probe);
+
 /* Prepare every statement of the catalogue again on this connection,
  * allocating in conn_pool (the connection's own pool).  0 on success. */
 int tk_db_reprepare(tk_db_t *db, apr_pool_t *conn_pool,

@@ -110,12 +110,17 @@ int tk_err(tk_err_t *err, tk_ecode_t code, const char *field,
 json_t *tk_err_json(const tk_err_t *err, const char *request_id)
 {
     json_t *inner = json_object();
+    json_t *message = err->message ? json_string(err->message) : NULL;
 
     json_object_set_new(inner, "code", json_string(tk_ecode_name(err->code)));
-    json_object_set_new(inner, "message", json_string(
-        err->message ? err->message : tk_status_sentence(tk_ecode_status(err->code))));
+    if (!message) {
+        /* Absent, or not UTF-8 (it may quote client input): the default. */
+        message = json_string(tk_status_sentence(tk_ecode_status(err->code)));
+    }
+    json_object_set_new(inner, "message", message);
     if (err->field) {
-        json_object_set_new(inner, "field", json_string(err->field));
+        json_t *field = json_string(err->field);
+        json_object_set_new(inner, "field", field ? field : json_string("?"));
     }
     json_object_set_new(inner, "requestId",
                         request_id ? json_string(request_id) : json_null());

@@ -28,6 +28,40 @@ size_t tk_utf8_len(const char *s)
     return n;
 }
 
+int tk_utf8_valid(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    while (*u) {
+        unsigned int cp;
+        int n, i;
+
+        if (u[0] < 0x80) {
+            ++u;
+            continue;
+        }
+        if ((u[0] & 0xE0) == 0xC0) { n = 1; cp = u[0] & 0x1F; }
+        else if ((u[0] & 0xF0) == 0xE0) { n = 2; cp = u[0] & 0x0F; }
+        else if ((u[0] & 0xF8) == 0xF0) { n = 3; cp = u[0] & 0x07; }
+        else {
+            return 0;
+        }
+        for (i = 1; i <= n; ++i) {
+            if ((u[i] & 0xC0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (u[i] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800)
+            || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+            || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return 0;
+        }
+        u += n + 1;
+    }
+    return 1;
+}
+
 static int tk_only_fields(const json_t *body, const char *const *allowed,
                           tk_err_t *err)
 {
@@ -424,17 +458,28 @@ static int tk_digits(const char *s, int n)
     return 1;
 }
 
+static int tk_days_in_month(int year, int month)
+{
+    static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+    return days[month - 1] + (month == 2 && leap);
+}
+
 int tk_iso8601_valid(const char *s)
 {
-    int month, day, hour, minute, second;
+    int year, month, day, hour, minute, second;
 
     if (!s || !tk_digits(s, 4) || s[4] != '-' || !tk_digits(s + 5, 2)
         || s[7] != '-' || !tk_digits(s + 8, 2)) {
         return 0;
     }
+    year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10
+           + (s[3] - '0');
     month = (s[5] - '0') * 10 + (s[6] - '0');
     day = (s[8] - '0') * 10 + (s[9] - '0');
-    if (month < 1 || month > 12 || day < 1 || day > 31) {
+    if (year < 1 || month < 1 || month > 12 || day < 1
+        || day > tk_days_in_month(year, month)) {
         return 0;
     }
     s += 10;
@@ -532,6 +577,11 @@ apr_table_t *tk_query_parse(apr_pool_t *p, const char *args, tk_err_t *err)
             if (!name || !value) {
                 tk_err(err, TK_E_INVALID_QUERY, NULL,
                        "The query string has a malformed percent escape.");
+                return NULL;
+            }
+            if (!tk_utf8_valid(name) || !tk_utf8_valid(value)) {
+                tk_err(err, TK_E_INVALID_QUERY, NULL,
+                       "The query string is not valid UTF-8.");
                 return NULL;
             }
             if (!*name) {

@@ -59,6 +59,10 @@ int tk_valid_token_create(const json_t *body, const char **name,
 /* Number of UTF-8 characters in s. */
 size_t tk_utf8_len(const char *s);
 
+/* 1 when s is well-formed UTF-8 (no overlongs, surrogates or code points
+ * above U+10FFFF); PostgreSQL refuses anything else. */
+int tk_utf8_valid(const char *s);
+
 /* 1 when s is an ISO 8601 date (YYYY-MM-DD) or date-time with optional
  * fraction and zone (Z or +hh:mm). */
 int tk_iso8601_valid(const char *s);
@@ -66,7 +70,8 @@ int tk_iso8601_valid(const char *s);
 /* ---- query strings -------------------------------------------------- */
 
 /* Decode application/x-www-form-urlencoded args into a table.  A bad %
- * escape, an empty name or a repeated name is INVALID_QUERY. */
+ * escape, a name or value that is not UTF-8, an empty name or a repeated
+ * name is INVALID_QUERY. */
 apr_table_t *tk_query_parse(apr_pool_t *p, const char *args, tk_err_t *err);
 
 /* Refuse any parameter not in allowed (NULL-terminated). */

@@ -336,3 +336,38 @@ def test_refused_requests_are_not_logged_as_errors(env, unchanged):
                headers={"Content-Type": "application/json"}, timeout=30)
     except requests.ConnectionError:
         pass
+
+
+# ---- input PostgreSQL would refuse: caught before any statement ---------------
+
+@pytest.mark.parametrize("query", [
+    "tag=%FF", "q=%C3", "category=%ED%A0%80", "productArea=a%FFb", "%FF=1",
+])
+def test_query_not_utf8(env, unchanged, query):
+    r = raw(env, "GET", "/api/tickets?" + query, headers={"Authorization": basic(AGENT)})
+    assert_error(r, 400, "INVALID_QUERY")
+    assert r.json()["error"]["message"], "every error has a message"
+
+
+def test_search_query_not_utf8(env, unchanged):
+    r = raw(env, "GET", "/api/tickets/search?query=%FF",
+            headers={"Authorization": basic(AGENT)})
+    assert_error(r, 400, "INVALID_QUERY")
+
+
+@pytest.mark.parametrize("value", ["2024-02-30", "2023-02-29", "2024-04-31", "0000-01-01"])
+def test_impossible_dates(env, unchanged, value):
+    r = env.get("/api/tickets?createdFrom=" + value, user=AGENT)
+    assert_error(r, 400, "INVALID_QUERY", field="createdFrom")
+
+
+def test_leap_day_is_a_date(env):
+    r = env.get("/api/tickets?createdFrom=2024-02-29", user=AGENT)
+    assert r.status_code == 200, r.text
+
+
+def test_basic_credentials_not_utf8(env):
+    import base64
+    token = base64.b64encode(b"\xff@x.test:pw").decode()
+    r = raw(env, "GET", "/api/tickets", headers={"Authorization": "Basic " + token})
+    assert_error(r, 401, "UNAUTHENTICATED")

@@ -202,3 +202,15 @@ def test_customer_may_not_set_assignee_or_customer(env):
         r = env.session(CUSTOMER).post(env.url("/api/tickets"), json=body, timeout=30)
         assert_error(r, 403, "FORBIDDEN", field=field)
     assert db_counts(env) == before
+
+
+def test_customer_cannot_choose_source(env):
+    """A customer's ticket is source web; the field is refused, not ignored."""
+    from tkcheck import uniq
+    s = env.session("customer@acme.test")
+    title = uniq("cust-src")
+    r = s.post(env.url("/api/tickets"), json={"title": title, "description": "d",
+                                              "source": "facebook"}, timeout=30)
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["field"] == "source"
+    assert env.psql(f"SELECT count(*) FROM tickets WHERE title = '{title}'") == [["0"]]

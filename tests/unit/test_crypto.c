@@ -249,6 +249,19 @@ START_TEST(cookie_prefix_names)
 }
 END_TEST
 
+START_TEST(basic_not_utf8)
+{
+    const char *user, *pass;
+
+    /* base64("\xff@x:pw") and base64("a:\xc3") */
+    ck_assert_int_eq(tk_basic_parse(tk_tp, "Basic /0B4OnB3", &user, &pass), -1);
+    ck_assert_int_eq(tk_basic_parse(tk_tp, "Basic YTrD", &user, &pass), -1);
+    /* base64("\xc3\xa9@x:pw") is fine */
+    ck_assert_int_eq(tk_basic_parse(tk_tp, "Basic w6lAeDpwdw==", &user, &pass), 0);
+    ck_assert_str_eq(user, "\xc3\xa9@x");
+}
+END_TEST
+
 Suite *tk_suite_crypto(void)
 {
     Suite *s = suite_create("tk_crypto");
@@ -256,6 +269,7 @@ Suite *tk_suite_crypto(void)
 
     tc = tk_tcase("hash");
     tcase_add_test(tc, sha256_vectors);
+    tcase_add_test(tc, basic_not_utf8);
     tcase_add_test(tc, sha256_strs);
     tcase_add_test(tc, ct_streq);
     suite_add_tcase(s, tc);

@@ -207,12 +207,27 @@ START_TEST(document_unknown_code)
 }
 END_TEST
 
+START_TEST(message_not_utf8_falls_back)
+{
+    tk_err_t err = { TK_E_INVALID_QUERY, "\xff", "Unknown value \"\xff\"." };
+    json_t *doc = tk_err_json(&err, "rid");
+    json_t *inner = json_object_get(doc, "error");
+
+    ck_assert_str_eq(json_string_value(json_object_get(inner, "message")),
+                     tk_status_sentence(400));
+    ck_assert_str_eq(json_string_value(json_object_get(inner, "field")), "?");
+    ck_assert_str_eq(json_string_value(json_object_get(inner, "code")), "INVALID_QUERY");
+    json_decref(doc);
+}
+END_TEST
+
 Suite *tk_suite_error(void)
 {
     Suite *s = suite_create("tk_error");
     TCase *tc = tk_tcase("error");
 
     tcase_add_test(tc, every_code_listed);
+    tcase_add_test(tc, message_not_utf8_falls_back);
     tcase_add_test(tc, names_and_statuses);
     tcase_add_test(tc, out_of_range_is_internal);
     tcase_add_test(tc, for_status);

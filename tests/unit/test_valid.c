@@ -1003,6 +1003,53 @@ START_TEST(filter_label_length)
 }
 END_TEST
 
+START_TEST(utf8_validity)
+{
+    static const char *const good[] = {
+        "", "plain", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"
+    };
+    static const char *const bad[] = {
+        "\xff", "\xc3", "\xc0\xaf" /* overlong */, "\xe0\x80\xaf", "\xed\xa0\x80" /* surrogate */,
+        "\xf4\x90\x80\x80" /* above U+10FFFF */, "a\x80" "b", "\xe2\x82"
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); ++i) {
+        ck_assert_msg(tk_utf8_valid(good[i]), "good #%zu refused", i);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        ck_assert_msg(!tk_utf8_valid(bad[i]), "bad #%zu accepted", i);
+    }
+}
+END_TEST
+
+START_TEST(query_not_utf8)
+{
+    static const char *const bad[] = { "tag=%FF", "q=%C3", "%FF=1", "category=a%ED%A0%80" };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        tk_err_t err = { 0 };
+        ck_assert_ptr_null(tk_query_parse(tk_tp, bad[i], &err));
+        ck_assert_int_eq(err.code, TK_E_INVALID_QUERY);
+        ck_assert_ptr_nonnull(err.message);
+    }
+}
+END_TEST
+
+START_TEST(dates_per_month)
+{
+    ck_assert(tk_iso8601_valid("2024-02-29"));
+    ck_assert(!tk_iso8601_valid("2023-02-29"));
+    ck_assert(!tk_iso8601_valid("2024-02-30"));
+    ck_assert(tk_iso8601_valid("2000-02-29"));
+    ck_assert(!tk_iso8601_valid("1900-02-29"));
+    ck_assert(!tk_iso8601_valid("2024-04-31"));
+    ck_assert(tk_iso8601_valid("2024-12-31T23:59:59Z"));
+    ck_assert(!tk_iso8601_valid("0000-01-01"));
+}
+END_TEST
+
 Suite *tk_suite_valid(void)
 {
     Suite *s = suite_create("tk_valid");
@@ -1055,6 +1102,9 @@ Suite *tk_suite_valid(void)
     tcase_add_test(tc, filter_defaults);
     tcase_add_test(tc, filter_values);
     tcase_add_test(tc, filter_empty_list_items);
+    tcase_add_test(tc, utf8_validity);
+    tcase_add_test(tc, query_not_utf8);
+    tcase_add_test(tc, dates_per_month);
     tcase_add_test(tc, filter_unassigned);
     tcase_add_test(tc, filter_sorts);
     tcase_add_test(tc, filter_refusals);
