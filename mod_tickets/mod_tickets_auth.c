@@ -335,8 +335,9 @@ int tk_handle_login(tk_ctx_t *c)
         return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
     }
     tk_sha256_hex(secret, strlen(secret), hash);
-    if (TK_SQL_EXEC(c, TKQ_session_create, NULL, id->user_id, hash,
-                    apr_itoa(c->r->pool, c->sconf->session_lifetime))) {
+    if (TK_SQL_EXEC(c, TKQ_session_purge, NULL)
+        || TK_SQL_EXEC(c, TKQ_session_create, NULL, id->user_id, hash,
+                       apr_itoa(c->r->pool, c->sconf->session_lifetime))) {
         return TK_FAIL;
     }
     c->who = id;

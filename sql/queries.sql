@@ -50,6 +50,10 @@ SELECT u.org_id, u.id, p.token_hash, now() + p.lifetime * interval '1 second'
 -- name: session_delete
 DELETE FROM sessions WHERE token_hash = %s OR expires_at < now()
 
+-- name: session_purge
+-- Run at each login, so expired sessions do not pile up.
+DELETE FROM sessions WHERE expires_at < now()
+
 -- ---------------------------------------------------------------------
 -- API tokens
 -- ---------------------------------------------------------------------
@@ -296,6 +300,11 @@ RETURNING 1
 SELECT request_hash, status, response
   FROM idempotency_keys
  WHERE user_id = %s::uuid AND key = %s
+
+-- name: idem_purge
+-- One user's expired keys; run now and then by a creating request.
+DELETE FROM idempotency_keys
+ WHERE user_id = %s::uuid AND created_at < now() - %s::int * interval '1 second'
 
 -- name: idem_store
 UPDATE idempotency_keys SET status = %s::int, response = %s
