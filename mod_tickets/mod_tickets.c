@@ -13,6 +13,7 @@
 #include <ap_expr.h>
 #include "mod_tickets.h"
 #include "tk_queries.h"
+#include "mod_tickets_sse.h"
 
 #define TK_ERROR_PATH "/api/_error"
 
@@ -108,6 +109,7 @@ static void tk_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(tk_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(tk_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(tk_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_REGISTER_OPTIONAL_FN(tickets_identify);
 }
 
 module AP_MODULE_DECLARE_DATA tickets_module = {
