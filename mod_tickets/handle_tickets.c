@@ -79,7 +79,8 @@ static int tk_lock_ticket(tk_ctx_t *c, tk_locked_t *t)
         return tk_not_found(c);
     }
     t->id = tk_rows_get(rows, 0, 0);
-    t->version = atol(tk_rows_get(rows, 0, 1));
+    /* A customer's tags carry the public version (no internal notes). */
+    t->version = atol(tk_rows_get(rows, 0, tk_is_customer(c) ? 4 : 1));
     t->status = tk_rows_get(rows, 0, 2);
     if (!(t->doc = tk_doc(c, tk_rows_get(rows, 0, 3)))) {
         return TK_FAIL;
@@ -137,16 +138,19 @@ static int tk_check_customer(tk_ctx_t *c, const char *customer_id)
     return TK_DONE;
 }
 
-/* Send the ticket document of a changed row (cols: doc, version). */
+/* Send the ticket document of a changed row: cols doc, version, and for
+ * statements customers may run also the customer view and its version. */
 static int tk_send_ticket(tk_ctx_t *c, int status, const tk_rows_t *rows)
 {
-    json_t *doc = tk_doc(c, tk_rows_get(rows, 0, 0));
+    int first = (tk_is_customer(c) && rows->ncols >= 4) ? 2 : 0;
+    json_t *doc = tk_doc(c, tk_rows_get(rows, 0, first));
 
     if (!doc) {
         return TK_FAIL;
     }
     return tk_send_data(c, status, doc,
-                        tk_etag_make(c->r->pool, atol(tk_rows_get(rows, 0, 1)),
+                        tk_etag_make(c->r->pool,
+                                     atol(tk_rows_get(rows, 0, first + 1)),
                                      tk_is_customer(c)));
 }
 

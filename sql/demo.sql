@@ -100,12 +100,13 @@ WITH fresh AS (
     INSERT INTO tickets (org_id, number, title, description, status, priority,
                          category, product_area, source, tags, assignee_id,
                          creator_id, customer_id, closed_at,
-                         created_at, updated_at)
+                         created_at, updated_at, public_updated_at)
     SELECT org_id, nextval(ticket_seq::regclass), title, description, status,
            priority, category, product_area, source, tags, assignee_id,
            creator_id, customer_id,
            CASE WHEN status = 'closed' THEN now() END,
-           now() - (n || ' hours')::interval, now() - (n || ' hours')::interval
+           now() - (n || ' hours')::interval, now() - (n || ' hours')::interval,
+           now() - (n || ' hours')::interval
       FROM fresh ORDER BY org_id, n
     RETURNING *
 ), msg AS (

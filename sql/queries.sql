@@ -115,9 +115,10 @@ page AS (
        AND t.search @@ p.q
      ORDER BY rank DESC, t.created_at DESC, t.id
      LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p))
-SELECT (tk_ticket_json(page.ticket) || jsonb_build_object('rank', page.rank))::text,
+SELECT (tk_ticket_view(page.ticket, p.own_user IS NULL)
+        || jsonb_build_object('rank', page.rank))::text,
        page.total
-  FROM page
+  FROM page, p
 
 -- name: ticket_get
 -- The whole answer, {"data": ticket with thread, creator and assignee},
@@ -130,13 +131,13 @@ WITH p AS (
            %s::uuid AS id,
            %s::int AS number,
            %s::boolean AS staff)
-SELECT jsonb_build_object('data', tk_ticket_json(t) || jsonb_build_object(
+SELECT jsonb_build_object('data', tk_ticket_view(t, p.staff) || jsonb_build_object(
           'messages', (SELECT coalesce(jsonb_agg(tk_message_json(m) ORDER BY m.created_at, m.id), '[]')
                          FROM ticket_messages m
                         WHERE m.ticket_id = t.id AND (p.staff OR NOT m.internal)),
           'creator', (SELECT tk_user_json(u) FROM users u WHERE u.id = t.creator_id),
           'assignee', (SELECT tk_user_json(u) FROM users u WHERE u.id = t.assignee_id)))::text,
-       t.version
+       CASE WHEN p.staff THEN t.version ELSE t.public_version END
   FROM p, tickets t
  WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
    AND t.number = coalesce(p.number, (SELECT x.number FROM tickets x
@@ -150,7 +151,7 @@ WITH p AS (
            %s::uuid AS own_user,
            %s::uuid AS id,
            %s::int AS number)
-SELECT t.id, t.version, t.status, tk_ticket_json(t)::text
+SELECT t.id, t.version, t.status, tk_ticket_json(t)::text, t.public_version
   FROM p, tickets t
  WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
    AND (t.id = p.id OR t.number = p.number)
@@ -215,7 +216,9 @@ UPDATE tickets t
        tags = CASE WHEN p.set_tags THEN p.tags ELSE t.tags END,
        assignee_id = CASE WHEN p.set_assignee THEN p.assignee_id ELSE t.assignee_id END,
        version = t.version + 1,
-       updated_at = now()
+       updated_at = now(),
+       public_version = t.public_version + 1,
+       public_updated_at = now()
   FROM p
  WHERE t.id = p.id
 RETURNING tk_ticket_json(t)::text, t.version
@@ -225,13 +228,17 @@ UPDATE tickets t
    SET status = p.status,
        closed_at = CASE WHEN p.status = 'closed' THEN now() END,
        version = t.version + 1,
-       updated_at = now()
+       updated_at = now(),
+       public_version = t.public_version + 1,
+       public_updated_at = now()
   FROM (SELECT %s::uuid AS id, %s::text AS status) p
  WHERE t.id = p.id
-RETURNING tk_ticket_json(t)::text, t.version
+RETURNING tk_ticket_json(t)::text, t.version,
+          tk_ticket_view(t, false)::text, t.public_version
 
 -- name: ticket_delete
-UPDATE tickets SET deleted_at = now(), version = version + 1, updated_at = now()
+UPDATE tickets SET deleted_at = now(), version = version + 1, updated_at = now(),
+                   public_version = public_version + 1, public_updated_at = now()
  WHERE id = %s::uuid
 RETURNING version
 
@@ -260,7 +267,11 @@ WITH p AS (
            %s::text AS body,
            %s::boolean AS internal),
 t AS (
-    UPDATE tickets t SET updated_at = now(), version = t.version + 1
+    UPDATE tickets t
+       SET updated_at = now(), version = t.version + 1,
+           public_updated_at = CASE WHEN p.internal THEN t.public_updated_at
+                                    ELSE now() END,
+           public_version = t.public_version + CASE WHEN p.internal THEN 0 ELSE 1 END
       FROM p WHERE t.id = p.ticket_id
     RETURNING t.id, t.org_id),
 m AS (

@@ -276,13 +276,18 @@ def test_customer_etag_and_if_none_match(env):
     r = api.get(f"/api/tickets/{t['id']}", headers={"If-None-Match": '"v1-c"'})
     assert r.status_code == 304
     assert r.headers["ETag"] == '"v1-c"'
-    # an internal note changes the version, so the customer's copy is stale
+    # an internal note leaves the customer's view, and so its tag, as it was
     r = Api(env, AGENT).post(f"/api/tickets/{t['id']}/messages",
                              {"body": "internal", "internal": True})
     assert r.status_code == 201
     r = api.get(f"/api/tickets/{t['id']}", headers={"If-None-Match": '"v1-c"'})
+    assert r.status_code == 304
+    # a public reply changes it
+    r = Api(env, AGENT).post(f"/api/tickets/{t['id']}/messages", {"body": "public"})
+    assert r.status_code == 201
+    r = api.get(f"/api/tickets/{t['id']}", headers={"If-None-Match": '"v1-c"'})
     assert r.status_code == 200 and r.headers["ETag"] == '"v2-c"'
-    assert len(r.json()["data"]["messages"]) == 1
+    assert len(r.json()["data"]["messages"]) == 2
 
 
 def test_idempotent_replay_keeps_location_and_etag(env):

@@ -68,7 +68,9 @@ def test_internal_note_hidden_from_customer(env):
                                                                        reply["id"]]
     cust = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}")
     assert cust.status_code == 200, cust.text
-    assert cust.headers["ETag"] == '"v3-c"'
+    # the customer's view counts the public reply, not the internal note
+    assert cust.headers["ETag"] == '"v2-c"'
+    assert staff.headers["ETag"] == '"v3"'
     msgs = cust.json()["data"]["messages"]
     assert note["id"] not in [m["id"] for m in msgs]
     assert all(m["internal"] is False for m in msgs)
@@ -216,3 +218,38 @@ def test_events_unknown_or_foreign_ticket(env):
     assert_error(r, 404, "NOT_FOUND")
     assert db_count(env, f"SELECT count(*) FROM ticket_events "
                          f"WHERE ticket_id = {q(t['id'])}") == 1
+
+
+def test_internal_note_is_invisible_to_customers_view(env):
+    """An internal note changes the staff view (version, ETag, updatedAt) but
+    nothing a customer can observe; a public reply changes both."""
+    t = create_ticket(env, CUSTOMER)
+    cust, agent = Api(env, CUSTOMER), Api(env, AGENT)
+
+    def views():
+        c = cust.get(f"/api/tickets/{t['id']}")
+        a = agent.get(f"/api/tickets/{t['id']}")
+        assert c.status_code == 200 and a.status_code == 200
+        return c, a
+
+    c0, a0 = views()
+    time.sleep(0.01)
+    assert _post(env, AGENT, t["id"], {"body": "hidden", "internal": True}).status_code == 201
+    c1, a1 = views()
+    assert c1.headers["ETag"] == c0.headers["ETag"]
+    assert c1.json()["data"]["version"] == c0.json()["data"]["version"]
+    assert c1.json()["data"]["updatedAt"] == c0.json()["data"]["updatedAt"]
+    assert a1.headers["ETag"] != a0.headers["ETag"]
+    assert a1.json()["data"]["version"] == a0.json()["data"]["version"] + 1
+    # the customer's current tag still guards their status change
+    r = cust.patch(f"/api/tickets/{t['id']}/status", {"status": "closed"},
+                   headers={"If-Match": c1.headers["ETag"]})
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"].endswith('-c"')
+    assert r.json()["data"]["version"] == c1.json()["data"]["version"] + 1
+
+    time.sleep(0.01)
+    assert _post(env, AGENT, t["id"], {"body": "public"}).status_code == 201
+    c3, _ = views()
+    assert c3.headers["ETag"] != r.headers["ETag"]
+    assert c3.json()["data"]["updatedAt"] > c1.json()["data"]["updatedAt"]
