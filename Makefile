@@ -219,6 +219,10 @@ endif
 		echo install -m 644 conf/tickets.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.conf; \
 		install -m 644 conf/tickets.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.conf; \
 	fi
+ifneq ($(SSE_GLUE),)
+	install -m 644 conf/tickets_sse.load $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets_sse.load
+	install -m 644 conf/tickets_sse.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets_sse.conf
+endif
 
 # ---- misc ------------------------------------------------------------------
 bench:

@@ -34,10 +34,12 @@ moddir=${APACHE_MODDIR:-$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache
 # BUILDDIR without its source is not loaded.
 sse_module="# mod_tickets_sse is not built"
 sse_loglevel=""
+sse_conf="# conf/tickets_sse.conf: mod_tickets_sse is not built"
 if [ -f "$root/mod_tickets_sse/mod_tickets_sse.c" ] &&
     [ -f "$builddir/mod_tickets_sse.so" ]; then
     sse_module="LoadModule tickets_sse_module $builddir/mod_tickets_sse.so"
     sse_loglevel="LogLevel tickets_sse:info"
+    sse_conf="Include \"$root/conf/tickets_sse.conf\""
 fi
 user_group="# not started as root: children keep the caller's user"
 if [ "$(id -u)" -eq 0 ]; then
@@ -78,6 +80,7 @@ sed -e "s|@ROOT@|$(esc "$root")|g" \
     -e "s|@MODDIR@|$(esc "$moddir")|g" \
     -e "s|@SSE_MODULE@|$(esc "$sse_module")|" \
     -e "s|@SSE_LOGLEVEL@|$(esc "$sse_loglevel")|" \
+    -e "s|@SSE_CONF@|$(esc "$sse_conf")|" \
     -e "s|@USER_GROUP@|$(esc "$user_group")|" \
     "$root/conf/httpd.conf.in" >"$inst/httpd.conf.tmp"
 mv "$inst/httpd.conf.tmp" "$inst/httpd.conf"

@@ -1,0 +1,279 @@
+/* mod_tickets_sse.c: the module record, its hooks, and the shared ring.
+ *
+ * mod_tickets_sse serves live event streams (text/event-stream) under
+ * `SetHandler tickets-sse`.  Every event any child publishes (through the
+ * optional function tickets_sse_publish, called by mod_tickets after a
+ * commit) is appended to one broadcast ring (sse_ring.c) in an anonymous
+ * shared memory segment; every stream of every child reads the ring from
+ * its own cursor and waits on the ring's futex word for more.
+ *
+ * The segment belongs to no generation of children.  It is created in
+ * post_config (the pre-config pass and `httpd -t` are skipped, as
+ * mod_example_ipc does) from a pool that is never cleared, and remembered
+ * with ap_retained_data_create: a graceful restart finds it again and
+ * attaches, so the events and the sequence (the event ids) carry on while
+ * old and new children run side by side.  Children inherit the mapping
+ * from the parent, so child_init has nothing to attach.  A restart that
+ * changes TicketsSSERingSize makes a new, empty ring (old children keep
+ * their mapping of the old one until they exit).
+ *
+ * Segment layout:
+ *
+ *   0            +------------------------------------------------+
+ *                | sse_counters_t: streams open, streams started, |
+ *                | resumes, resets, refusals (atomics)             |
+ *   SSE_SEG_HDR  +------------------------------------------------+
+ *                | the ring: TicketsSSERingSize bytes, laid out as |
+ *                | drawn at the top of sse_ring.c                  |
+ *                +------------------------------------------------+
+ */
+#include <stdlib.h>
+#include <apr_shm.h>
+#include <apr_atomic.h>
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_request.h>
+#include <ap_expr.h>
+#include <ap_mpm.h>
+#include "mod_tickets_sse_private.h"
+#include "mod_tickets_sse.h"
+#include "sse_record.h"
+
+#define SSE_RETAINED_KEY "mod_tickets_sse_ring"
+#define SSE_SEG_HDR 64      /* sse_counters_t, padded; keeps the ring 8-aligned */
+
+typedef struct {
+    apr_pool_t *pool;       /* child of the process pool: never cleared */
+    apr_shm_t *shm;
+    apr_size_t ring_size;
+} sse_retained_t;
+
+static sse_ring_t *sse_the_ring;
+static sse_counters_t *sse_the_counters;
+static apr_uint32_t sse_child_open;         /* this child's open streams */
+
+sse_ring_t *sse_ring(void)
+{
+    return sse_the_ring;
+}
+
+sse_counters_t *sse_counters(void)
+{
+    return sse_the_counters;
+}
+
+apr_uint32_t sse_child_streams(void)
+{
+    return apr_atomic_read32(&sse_child_open);
+}
+
+int sse_stream_enter(int max_streams)
+{
+    if (apr_atomic_inc32(&sse_child_open) >= (apr_uint32_t)max_streams) {
+        apr_atomic_dec32(&sse_child_open);
+        return 0;
+    }
+    return 1;
+}
+
+void sse_stream_leave(void)
+{
+    apr_atomic_dec32(&sse_child_open);
+}
+
+/* ---------------------------------------------------------------------
+ * The segment
+ * ------------------------------------------------------------------- */
+
+static apr_status_t sse_segment_create(sse_retained_t *kept, apr_size_t size,
+                                       server_rec *s)
+{
+    apr_status_t rv;
+    sse_ring_rc_t rc;
+    void *base;
+
+    if (kept->shm) {
+        apr_shm_destroy(kept->shm);     /* old children keep their mapping */
+        kept->shm = NULL;
+    }
+    rv = apr_shm_create(&kept->shm, SSE_SEG_HDR + size, NULL, kept->pool);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK10004: the event ring "
+                     "(%" APR_SIZE_T_FMT " bytes of shared memory) could not "
+                     "be created", size);
+        return rv;
+    }
+    base = apr_shm_baseaddr_get(kept->shm);
+    memset(base, 0, SSE_SEG_HDR);
+    rc = sse_ring_init(&sse_the_ring, (char *)base + SSE_SEG_HDR, size);
+    if (rc != SSE_RING_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "TK10005: the event ring "
+                     "could not be initialized: %s", sse_ring_strerror(rc));
+        apr_shm_destroy(kept->shm);
+        kept->shm = NULL;
+        sse_the_ring = NULL;
+        return APR_EGENERAL;
+    }
+    kept->ring_size = size;
+    sse_the_counters = base;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "TK10001: event ring of "
+                 "%" APR_SIZE_T_FMT " bytes created", size);
+    return APR_SUCCESS;
+}
+
+/* The segment a previous generation made, when it still fits. */
+static int sse_segment_attach(sse_retained_t *kept, apr_size_t size,
+                              server_rec *s)
+{
+    void *base;
+    sse_ring_stats_t st;
+
+    if (!kept->shm || kept->ring_size != size) {
+        if (kept->shm) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "TK10003: "
+                         "TicketsSSERingSize changed from %" APR_SIZE_T_FMT
+                         " to %" APR_SIZE_T_FMT ": a new, empty event ring "
+                         "is made", kept->ring_size, size);
+        }
+        return 0;
+    }
+    base = apr_shm_baseaddr_get(kept->shm);
+    if (sse_ring_attach(&sse_the_ring, (char *)base + SSE_SEG_HDR, size)
+        != SSE_RING_OK) {
+        return 0;
+    }
+    sse_the_counters = base;
+    sse_ring_stats(sse_the_ring, &st);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "TK10002: event ring kept "
+                 "across the restart (newest id %" APR_UINT64_T_FMT ")",
+                 (apr_uint64_t)st.newest_seq);
+    return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Publishing (the optional function)
+ * ------------------------------------------------------------------- */
+
+apr_status_t tickets_sse_publish(const sse_record_t *rec, apr_uint64_t *id)
+{
+    apr_ssize_t n = sse_record_encode(NULL, 0, rec);
+    sse_ring_rc_t rc;
+    uint64_t seq = 0;
+    void *buf;
+
+    if (n < 0) {
+        return APR_EINVAL;
+    }
+    if (!sse_the_ring) {
+        return APR_EGENERAL;
+    }
+    if ((apr_size_t)n > sse_ring_max_payload(sse_the_ring)) {
+        return APR_ENOSPC;
+    }
+    buf = malloc((size_t)n);
+    if (!buf) {
+        return APR_ENOMEM;
+    }
+    sse_record_encode(buf, (apr_size_t)n, rec);
+    rc = sse_ring_append(sse_the_ring, SSE_RECORD_RING_TYPE, buf, (size_t)n,
+                         &seq);
+    free(buf);
+    if (rc != SSE_RING_OK) {
+        return rc == SSE_RING_TOOBIG ? APR_ENOSPC : APR_EGENERAL;
+    }
+    if (id) {
+        *id = seq;
+    }
+    return APR_SUCCESS;
+}
+
+/* ---------------------------------------------------------------------
+ * Hooks
+ * ------------------------------------------------------------------- */
+
+static int sse_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s)
+{
+    sse_retained_t *kept;
+    apr_size_t size;
+    server_rec *sp;
+
+    (void)pconf; (void)plog; (void)ptemp;
+    for (sp = s; sp; sp = sp->next) {
+        sse_srv_conf_finish(sp);
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
+        || ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
+        return OK;
+    }
+    if (!APR_RETRIEVE_OPTIONAL_FN(tickets_identify)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK10006: mod_tickets "
+                     "is not loaded: event streams will answer 500");
+    }
+    size = (apr_size_t)sse_srv_conf(s)->ring_size;
+    kept = ap_retained_data_get(SSE_RETAINED_KEY);
+    if (!kept) {
+        kept = ap_retained_data_create(SSE_RETAINED_KEY, sizeof(*kept));
+        memset(kept, 0, sizeof(*kept));
+    }
+    if (!kept->pool) {
+        apr_pool_create(&kept->pool, s->process->pool);
+        apr_pool_tag(kept->pool, "tickets_sse_ring");
+    }
+    if (sse_segment_attach(kept, size, s)) {
+        return OK;
+    }
+    return sse_segment_create(kept, size, s) == APR_SUCCESS
+           ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Streams name no file: claim the request in translate_name (which still
+ * sees the <Location> config) so map_to_storage skips the directory and
+ * file walks, as mod_tickets does for the API. */
+#define SSE_FILENAME_PREFIX "tickets-sse:"
+
+static int sse_translate_name(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *handler, *err = NULL;
+
+    if (!d || !d->expr_handler) {
+        return DECLINED;
+    }
+    handler = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (err || !handler || strcmp(handler, SSE_HANDLER) != 0) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, SSE_FILENAME_PREFIX, r->uri, NULL);
+    return OK;
+}
+
+static int sse_map_to_storage(request_rec *r)
+{
+    if (r->filename && strncmp(r->filename, SSE_FILENAME_PREFIX,
+                               sizeof(SSE_FILENAME_PREFIX) - 1) == 0) {
+        return OK;
+    }
+    return DECLINED;
+}
+
+static void sse_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(sse_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(sse_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(sse_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_handler(sse_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_REGISTER_OPTIONAL_FN(tickets_sse_publish);
+}
+
+module AP_MODULE_DECLARE_DATA tickets_sse_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL,
+    NULL,
+    sse_create_srv_conf,
+    sse_merge_srv_conf,
+    sse_cmds,
+    sse_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

@@ -1,0 +1,606 @@
+/* mod_tickets_sse_stream.c: the event streams and the stats endpoint.
+ *
+ *   GET /api/events/stream   every event the caller may see, filtered by
+ *                            the query parameters types, ticket and
+ *                            conversation
+ *   GET /api/sse/tickets     the same, ticket events only
+ *   GET /api/events/stats    (admins) stream counts and ring use, as JSON
+ *
+ * This is the thread-per-stream path: the stream holds its worker thread
+ * for its whole life, reading the ring after its cursor and sleeping on
+ * the ring's futex word in between.  It works for every connection httpd
+ * serves (plain HTTP/1.1, TLS, HTTP/2) because it writes only through the
+ * output filters; a later epoll path will take plain HTTP/1.1 connections
+ * off their threads, and keep this one for TLS and HTTP/2.
+ *
+ * A stream starts after the caller is identified (mod_tickets'
+ * tickets_identify: cookie, token, Basic or SSO) and its query is valid;
+ * errors before that are returned as statuses with r->notes
+ * "tickets-error-code"/"tickets-error-message", which the /api
+ * ErrorDocument of mod_tickets renders as JSON.  Then: headers, a retry:
+ * line, and a loop.  Each event the caller may see and asked for is sent
+ * as id:/event:/data: and flushed at once; other events are not sent, but
+ * an idle stream's ping carries the current id (an id-only block) so the
+ * client's Last-Event-ID moves past them.  The stream ends when the
+ * client goes away (a failed write, or the socket hung up), when its
+ * lifetime passes, when the child is stopping (graceful restart or stop),
+ * or after an `event: reset` when the events it missed are no longer in
+ * the ring.
+ */
+#include <poll.h>
+#include <apr_atomic.h>
+#include <apr_strings.h>
+#include <apr_portable.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <http_core.h>
+#include <ap_mpm.h>
+#include <jansson.h>
+#include "mod_tickets_sse_private.h"
+#include "mod_tickets_sse.h"
+#include "sse_event.h"
+#include "sse_filter.h"
+#include "sse_record.h"
+
+#define SSE_RETRY_MS        3000    /* the client's reconnection delay */
+#define SSE_WAKE_MS         1000    /* longest sleep between checks */
+#define SSE_WRITE_TIMEOUT   10      /* seconds a write may block */
+#define SSE_BUF_INITIAL     16384   /* first read buffer; grows as needed */
+
+typedef enum {
+    SSE_GO = 0,         /* keep streaming */
+    SSE_GONE,           /* the client is gone or a write failed */
+    SSE_RESET,          /* reset sent: the stream ends */
+} sse_step_t;
+
+typedef struct {
+    request_rec *r;
+    conn_rec *c;
+    const sse_srv_conf_t *conf;
+    sse_ring_t *ring;
+    sse_viewer_t viewer;
+    sse_filter_t filter;
+    apr_uint64_t cursor;        /* id of the last event read */
+    apr_uint64_t told;          /* last id the client was sent */
+    uint64_t hint;              /* where the next record starts */
+    unsigned char *buf;         /* one record's payload */
+    apr_size_t bufsize;
+    apr_pool_t *scratch;        /* cleared after every write */
+    apr_bucket_brigade *bb;
+    apr_socket_t *sock;         /* NULL on HTTP/2 (not ours to poll) */
+    apr_time_t deadline;        /* the lifetime cap */
+    apr_time_t last_write;
+    apr_uint64_t sent;          /* events sent */
+} sse_stream_t;
+
+/* ---------------------------------------------------------------------
+ * Refusals (rendered as JSON by the /api ErrorDocument)
+ * ------------------------------------------------------------------- */
+
+static int sse_refuse(request_rec *r, int status, const char *code,
+                      const char *message)
+{
+    apr_table_setn(r->notes, "tickets-error-code", code);
+    apr_table_setn(r->notes, "tickets-error-message", message);
+    return status;
+}
+
+static int sse_identify(request_rec *r, tickets_identity_t *who)
+{
+    APR_OPTIONAL_FN_TYPE(tickets_identify) *identify =
+        APR_RETRIEVE_OPTIONAL_FN(tickets_identify);
+
+    if (!identify) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "TK10010: mod_tickets is "
+                      "not loaded: the caller cannot be identified");
+        return sse_refuse(r, HTTP_INTERNAL_SERVER_ERROR, "INTERNAL",
+                          "An internal error occurred.");
+    }
+    return identify(r, who);
+}
+
+/* ---------------------------------------------------------------------
+ * Query
+ * ------------------------------------------------------------------- */
+
+typedef struct {
+    const char *types, *ticket, *conversation, *last_id;
+} sse_query_t;
+
+/* Split r->args into the known parameters; unknown or repeated ones are
+ * refused, as the REST API does. */
+static const char *sse_parse_args(request_rec *r, sse_query_t *q)
+{
+    char *args, *pair, *state;
+
+    memset(q, 0, sizeof(*q));
+    if (!r->args || !*r->args) {
+        return NULL;
+    }
+    args = apr_pstrdup(r->pool, r->args);
+    for (pair = apr_strtok(args, "&", &state); pair;
+         pair = apr_strtok(NULL, "&", &state)) {
+        char *value = strchr(pair, '=');
+        const char **slot;
+
+        if (value) {
+            *value++ = '\0';
+        }
+        else {
+            value = "";
+        }
+        for (char *p = value; *p; ++p) {
+            if (*p == '+') *p = ' ';
+        }
+        if (ap_unescape_url(value) != OK) {
+            return apr_psprintf(r->pool, "The value of %s is not valid "
+                                "percent-encoding.", pair);
+        }
+        if (!strcmp(pair, "types")) slot = &q->types;
+        else if (!strcmp(pair, "ticket")) slot = &q->ticket;
+        else if (!strcmp(pair, "conversation")) slot = &q->conversation;
+        else if (!strcmp(pair, "lastEventId")) slot = &q->last_id;
+        else {
+            return apr_psprintf(r->pool, "Unknown query parameter: %s.",
+                                ap_escape_html(r->pool, pair));
+        }
+        if (*slot) {
+            return apr_psprintf(r->pool, "The query parameter %s is given "
+                                "more than once.", pair);
+        }
+        *slot = value;
+    }
+    return NULL;
+}
+
+/* An event id as the client sends it back: digits only. */
+static int sse_parse_id(const char *s, apr_uint64_t *out)
+{
+    apr_uint64_t v = 0;
+
+    if (!*s || strlen(s) > 19) {
+        return -1;
+    }
+    for (; *s; ++s) {
+        if (*s < '0' || *s > '9') {
+            return -1;
+        }
+        v = v * 10 + (apr_uint64_t)(*s - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Filters and the resume point; 0, or an HTTP status after noting why. */
+static int sse_read_query(sse_stream_t *st, int *has_cursor)
+{
+    request_rec *r = st->r;
+    sse_query_t q;
+    const char *err = sse_parse_args(r, &q);
+    const char *last = apr_table_get(r->headers_in, "Last-Event-ID");
+
+    if (!err && sse_filter_parse(r->pool, q.types, q.ticket, q.conversation,
+                                 &st->filter, &err) != 0 && !err) {
+        err = "The query is not valid.";
+    }
+    if (err) {
+        return sse_refuse(r, HTTP_BAD_REQUEST, "INVALID_QUERY", err);
+    }
+    st->filter.tickets_only = strcmp(r->uri, "/api/sse/tickets") == 0;
+    *has_cursor = 0;
+    if (!last) {
+        last = q.last_id;
+    }
+    if (last) {
+        if (sse_parse_id(last, &st->cursor) != 0) {
+            return sse_refuse(r, HTTP_BAD_REQUEST, "INVALID_QUERY",
+                              "Last-Event-ID (or lastEventId) must be an "
+                              "event id: digits only.");
+        }
+        *has_cursor = 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------- */
+
+/* Write and flush; a client that cannot take it within the socket's write
+ * timeout, or is gone, ends the stream. */
+static sse_step_t sse_write(sse_stream_t *st, const char *text, apr_size_t len)
+{
+    apr_bucket_alloc_t *ba = st->c->bucket_alloc;
+    apr_status_t rv;
+
+    APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_transient_create(text, len, ba));
+    APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_flush_create(ba));
+    rv = ap_pass_brigade(st->r->output_filters, st->bb);
+    apr_brigade_cleanup(st->bb);
+    apr_pool_clear(st->scratch);
+    st->last_write = apr_time_now();
+    return rv == APR_SUCCESS && !st->c->aborted ? SSE_GO : SSE_GONE;
+}
+
+/* Tell the client its cursor when it moved past events it was not sent,
+ * then ping. */
+static sse_step_t sse_ping(sse_stream_t *st)
+{
+    apr_size_t len;
+    const char *text;
+
+    if (st->told != st->cursor) {
+        text = apr_pstrcat(st->scratch,
+                           sse_event_pid(st->scratch, st->cursor, NULL),
+                           SSE_EVENT_PING, NULL);
+        st->told = st->cursor;
+    }
+    else {
+        text = SSE_EVENT_PING;
+    }
+    len = strlen(text);
+    return sse_write(st, text, len);
+}
+
+/* The events this client missed are gone from the ring: tell it to
+ * reload, with the newest id so its next connection starts from there. */
+static sse_step_t sse_reset(sse_stream_t *st, const char *reason)
+{
+    sse_ring_stats_t rs;
+    json_t *doc = json_pack("{s:s}", "reason", reason);
+    char *data = json_dumps(doc, JSON_COMPACT);
+    const char *text;
+    apr_size_t len;
+
+    sse_ring_stats(st->ring, &rs);
+    text = sse_event_pencode(st->scratch, rs.newest_seq, "reset", data,
+                             strlen(data), &len);
+    free(data);
+    json_decref(doc);
+    if (sse_counters()) {
+        __atomic_fetch_add(&sse_counters()->resets, 1, __ATOMIC_RELAXED);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, st->r, "TK10013: stream reset "
+                  "(%s) at id %" APR_UINT64_T_FMT, reason, st->cursor);
+    if (!text || sse_write(st, text, len) != SSE_GO) {
+        return SSE_GONE;
+    }
+    return SSE_RESET;
+}
+
+/* ---------------------------------------------------------------------
+ * Reading the ring
+ * ------------------------------------------------------------------- */
+
+/* One record read: send it when the caller may see it and asked for it. */
+static sse_step_t sse_deliver(sse_stream_t *st, const sse_ring_rec_t *rec)
+{
+    sse_record_t ev;
+    const char *text;
+    apr_size_t len;
+
+    if (rec->type != SSE_RECORD_RING_TYPE) {
+        return SSE_GO;
+    }
+    if (sse_record_decode(st->buf, rec->len, &ev) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, st->r, "TK10012: event "
+                      "%" APR_UINT64_T_FMT " in the ring is not a valid "
+                      "record; skipped", (apr_uint64_t)rec->seq);
+        return SSE_GO;
+    }
+    if (!sse_visible(&st->viewer, &ev) || !sse_wanted(&st->filter, &ev)) {
+        return SSE_GO;
+    }
+    text = sse_event_pencode(st->scratch, rec->seq, ev.type, ev.data,
+                             ev.data_len, &len);
+    if (!text) {
+        return SSE_GO;
+    }
+    st->told = rec->seq;
+    ++st->sent;
+    return sse_write(st, text, len);
+}
+
+/* Send everything after the cursor. */
+static sse_step_t sse_drain(sse_stream_t *st)
+{
+    sse_ring_rec_t rec;
+    sse_ring_rc_t rc;
+    sse_step_t step;
+
+    for (;;) {
+        rc = sse_ring_read_hint(st->ring, st->cursor, st->hint, st->buf,
+                                st->bufsize, &rec);
+        switch (rc) {
+        case SSE_RING_OK:
+            st->cursor = rec.seq;
+            st->hint = rec.next;
+            if ((step = sse_deliver(st, &rec)) != SSE_GO) {
+                return step;
+            }
+            break;
+        case SSE_RING_EMPTY:
+            return SSE_GO;
+        case SSE_RING_TOOSMALL:
+            while (st->bufsize < rec.len) {
+                st->bufsize *= 2;
+            }
+            st->buf = apr_palloc(st->r->pool, st->bufsize);
+            break;
+        case SSE_RING_LAPPED:
+            return sse_reset(st, "lapped");
+        default:
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, st->r, "TK10014: reading "
+                          "the event ring failed: %s", sse_ring_strerror(rc));
+            return SSE_GONE;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * The loop
+ * ------------------------------------------------------------------- */
+
+static int sse_stopping(void)
+{
+    int state = AP_MPMQ_RUNNING;
+
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
+}
+
+/* A client that closed its end: seen on the socket at once, without
+ * reading through the input filters. */
+static int sse_hung_up(sse_stream_t *st)
+{
+    apr_os_sock_t fd;
+    struct pollfd pfd;
+
+    if (!st->sock || apr_os_sock_get(&fd, st->sock) != APR_SUCCESS) {
+        return st->c->aborted;
+    }
+    pfd.fd = fd;
+    pfd.events = POLLRDHUP;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) > 0
+        && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) {
+        return 1;
+    }
+    return st->c->aborted;
+}
+
+static const char *sse_loop(sse_stream_t *st)
+{
+    apr_time_t keepalive = apr_time_from_sec(st->conf->keepalive);
+
+    for (;;) {
+        uint32_t seen = sse_ring_wake_word(st->ring);
+        apr_time_t now, until;
+        sse_step_t step = sse_drain(st);
+
+        if (step == SSE_RESET) {
+            return "reset";
+        }
+        if (step == SSE_GONE) {
+            return "client gone";
+        }
+        now = apr_time_now();
+        until = st->last_write + keepalive;
+        if (until > st->deadline) {
+            until = st->deadline;
+        }
+        if (until > now) {
+            apr_time_t ms = apr_time_as_msec(until - now) + 1;
+            sse_ring_wait(st->ring, seen,
+                          ms > SSE_WAKE_MS ? SSE_WAKE_MS : (int)ms);
+        }
+        if (sse_stopping()) {
+            return "server stopping";
+        }
+        if (sse_hung_up(st)) {
+            return "client gone";
+        }
+        now = apr_time_now();
+        if (now >= st->deadline) {
+            return "lifetime reached";
+        }
+        if (now - st->last_write >= keepalive && sse_ping(st) != SSE_GO) {
+            return "client gone";
+        }
+    }
+}
+
+/* Headers and the retry: line.  Compression and buffering by other
+ * filters are turned off; the connection closes after the stream. */
+static sse_step_t sse_start(sse_stream_t *st)
+{
+    request_rec *r = st->r;
+    apr_size_t len;
+    const char *retry;
+
+    ap_set_content_type(r, "text/event-stream");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
+    apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    apr_table_setn(r->subprocess_env, "no-gzip", "1");
+    apr_table_setn(r->subprocess_env, "no-brotli", "1");
+    apr_table_unset(r->headers_in, "Accept-Encoding");
+    st->c->keepalive = AP_CONN_CLOSE;
+    if (r->header_only) {
+        return SSE_RESET;
+    }
+    retry = sse_event_pretry(st->scratch, SSE_RETRY_MS, &len);
+    return sse_write(st, retry, len);
+}
+
+static void sse_count(apr_uint64_t *counter)
+{
+    if (sse_counters()) {
+        __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* Set up the stream's state and where it starts reading. */
+static sse_step_t sse_position(sse_stream_t *st, int has_cursor)
+{
+    sse_ring_stats_t rs;
+
+    sse_ring_stats(st->ring, &rs);
+    if (!has_cursor) {
+        st->cursor = rs.newest_seq;         /* only new events */
+    }
+    else if (st->cursor > rs.newest_seq) {
+        /* An id this ring never gave: the ring was made afresh (a full
+         * restart), so what the client missed is unknown. */
+        return sse_reset(st, "unknown id");
+    }
+    else if (sse_counters()) {
+        sse_count(&sse_counters()->resumes);
+    }
+    st->told = st->cursor;
+    return SSE_GO;
+}
+
+static int sse_stream(request_rec *r, const tickets_identity_t *who)
+{
+    sse_stream_t *st = apr_pcalloc(r->pool, sizeof(*st));
+    apr_interval_time_t old_timeout = -1;
+    const char *why = "reset";
+    int has_cursor, status;
+
+    st->r = r;
+    st->c = r->connection;
+    st->conf = sse_srv_conf(r->server);
+    st->ring = sse_ring();
+    st->viewer.org = who->org;
+    st->viewer.user = who->user;
+    st->viewer.role = who->role;
+    if ((status = sse_read_query(st, &has_cursor)) != 0) {
+        return status;
+    }
+    if (!st->ring) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return sse_refuse(r, HTTP_SERVICE_UNAVAILABLE, "INTERNAL",
+                          "Live events are unavailable.");
+    }
+    if (!sse_stream_enter(st->conf->max_streams)) {
+        sse_count(&sse_counters()->refused);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "TK10011: stream refused: "
+                      "%d streams already open in this process",
+                      st->conf->max_streams);
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return sse_refuse(r, HTTP_SERVICE_UNAVAILABLE, "RATE_LIMITED",
+                          "Too many open event streams; retry later.");
+    }
+    __atomic_fetch_add(&sse_counters()->streams_open, 1, __ATOMIC_RELAXED);
+    sse_count(&sse_counters()->streams_total);
+
+    apr_pool_create(&st->scratch, r->pool);
+    apr_pool_tag(st->scratch, "tickets_sse_stream");
+    st->bb = apr_brigade_create(r->pool, st->c->bucket_alloc);
+    st->bufsize = SSE_BUF_INITIAL;
+    st->buf = apr_palloc(r->pool, st->bufsize);
+    st->deadline = r->request_time + apr_time_from_sec(st->conf->max_lifetime);
+    if (!st->c->master) {
+        st->sock = ap_get_conn_socket(st->c);
+        apr_socket_timeout_get(st->sock, &old_timeout);
+        apr_socket_timeout_set(st->sock, apr_time_from_sec(SSE_WRITE_TIMEOUT));
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "TK10015: stream opened "
+                  "for user %s%s%s", who->user, has_cursor ? " from id " : "",
+                  has_cursor ? apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
+                                            st->cursor) : "");
+    if (sse_start(st) == SSE_GO && sse_position(st, has_cursor) == SSE_GO) {
+        why = sse_loop(st);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "TK10016: stream closed "
+                  "(%s) after %" APR_UINT64_T_FMT " events", why, st->sent);
+    if (st->sock && old_timeout >= 0) {
+        apr_socket_timeout_set(st->sock, old_timeout);
+    }
+    __atomic_fetch_sub(&sse_counters()->streams_open, 1, __ATOMIC_RELAXED);
+    sse_stream_leave();
+    return OK;
+}
+
+/* ---------------------------------------------------------------------
+ * GET /api/events/stats
+ * ------------------------------------------------------------------- */
+
+static int sse_stats(request_rec *r, const tickets_identity_t *who)
+{
+    sse_counters_t *k = sse_counters();
+    sse_ring_stats_t rs;
+    json_t *doc;
+    char *text;
+
+    if (strcmp(who->role, "admin") != 0) {
+        return sse_refuse(r, HTTP_FORBIDDEN, "FORBIDDEN",
+                          "Only administrators may do this.");
+    }
+    if (r->args && *r->args) {
+        return sse_refuse(r, HTTP_BAD_REQUEST, "INVALID_QUERY",
+                          "This endpoint takes no query parameters.");
+    }
+    if (!sse_ring() || !k) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return sse_refuse(r, HTTP_SERVICE_UNAVAILABLE, "INTERNAL",
+                          "Live events are unavailable.");
+    }
+    sse_ring_stats(sse_ring(), &rs);
+    doc = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I}}}",
+        "data",
+        "streamsOpen", (json_int_t)__atomic_load_n(&k->streams_open, __ATOMIC_RELAXED),
+        "streamsOpenHere", (json_int_t)sse_child_streams(),
+        "streamsStarted", (json_int_t)__atomic_load_n(&k->streams_total, __ATOMIC_RELAXED),
+        "resumes", (json_int_t)__atomic_load_n(&k->resumes, __ATOMIC_RELAXED),
+        "resets", (json_int_t)__atomic_load_n(&k->resets, __ATOMIC_RELAXED),
+        "refused", (json_int_t)__atomic_load_n(&k->refused, __ATOMIC_RELAXED),
+        "appended", (json_int_t)rs.appended,
+        "ring",
+        "size", (json_int_t)rs.size,
+        "dataSize", (json_int_t)rs.data_size,
+        "used", (json_int_t)rs.used,
+        "oldestId", (json_int_t)rs.oldest_seq,
+        "newestId", (json_int_t)rs.newest_seq,
+        "wraps", (json_int_t)rs.wraps);
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_rputs(apr_pstrdup(r->pool, text), r);
+    free(text);
+    return OK;
+}
+
+/* ---------------------------------------------------------------------
+ * The handler
+ * ------------------------------------------------------------------- */
+
+int sse_handler(request_rec *r)
+{
+    tickets_identity_t who;
+    int status, stats, stream;
+
+    if (!r->handler || strcmp(r->handler, SSE_HANDLER) != 0) {
+        return DECLINED;
+    }
+    stats = strcmp(r->uri, "/api/events/stats") == 0;
+    stream = strcmp(r->uri, "/api/events/stream") == 0
+             || strcmp(r->uri, "/api/sse/tickets") == 0;
+    if (!stats && !stream) {
+        return sse_refuse(r, HTTP_NOT_FOUND, "NOT_FOUND", "No such endpoint.");
+    }
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->err_headers_out, "Allow", "GET");
+        return sse_refuse(r, HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
+                          "This resource allows only GET.");
+    }
+    memset(&who, 0, sizeof(who));
+    if ((status = sse_identify(r, &who)) != OK) {
+        return status;
+    }
+    return stats ? sse_stats(r, &who) : sse_stream(r, &who);
+}
