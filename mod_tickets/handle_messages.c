@@ -83,6 +83,7 @@ int tk_handle_messages_create(tk_ctx_t *c)
     if (tk_idem_store(c, HTTP_CREATED, wrap) || tk_sql_commit(c)) {
         return TK_FAIL;
     }
+    tk_publish_ticket(c, "ticket_message_added", ticket_id, doc, internal);
     return tk_send_json(c, HTTP_CREATED, wrap);
 }
 

@@ -306,6 +306,8 @@ int tk_handle_tickets_create(tk_ctx_t *c)
     if (tk_idem_store(c, HTTP_CREATED, wrap) || tk_sql_commit(c)) {
         return TK_FAIL;
     }
+    tk_publish_ticket(c, "ticket_created",
+                      json_string_value(json_object_get(doc, "id")), doc, 0);
     return tk_send_json(c, HTTP_CREATED, wrap);
 }
 
@@ -351,6 +353,8 @@ int tk_handle_tickets_update(tk_ctx_t *c)
         || tk_sql_commit(c)) {
         return TK_FAIL;
     }
+    tk_publish_ticket(c, "ticket_updated", t.id,
+                      tk_event_changes(c, after, edits, assign), 0);
     return tk_send_ticket(c, HTTP_OK, rows);
 }
 
@@ -383,6 +387,9 @@ int tk_handle_tickets_status(tk_ctx_t *c)
         || tk_sql_commit(c)) {
         return TK_FAIL;
     }
+    tk_publish_ticket(c, "ticket_updated", t.id,
+                      tk_event_changes(c, tk_doc(c, tk_rows_get(rows, 0, 0)),
+                                       change, NULL), 0);
     return tk_send_ticket(c, HTTP_OK, rows);
 }
 
@@ -400,6 +407,9 @@ int tk_handle_tickets_delete(tk_ctx_t *c)
         || tk_sql_commit(c)) {
         return TK_FAIL;
     }
+    tk_publish_ticket(c, "ticket_deleted", t.id,
+                      tk_json_own(c->r->pool, json_pack("{s:s}", "id", t.id)),
+                      0);
     c->r->status = HTTP_NO_CONTENT;
     apr_table_setn(c->r->headers_out, "Cache-Control", "no-store");
     return TK_DONE;

@@ -188,6 +188,25 @@ void tk_auth_child_init(apr_pool_t *pchild, server_rec *s);
 int tk_resolve_identity(tk_ctx_t *c);
 
 /* ---------------------------------------------------------------------
+ * Live events (mod_tickets_events.c); call only after a commit
+ * ------------------------------------------------------------------- */
+
+/* Publish an event through mod_tickets_sse when it is loaded (no-op
+ * otherwise, or when data is NULL).  audience0/1: customer user ids that
+ * may see it, or NULL. */
+void tk_publish(tk_ctx_t *c, const char *type, const char *ticket_id,
+                json_t *data, int staff_only, const char *audience0,
+                const char *audience1);
+/* The same for an event of a ticket, its audience read from the ticket. */
+void tk_publish_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
+                       json_t *data, int staff_only);
+/* A copy of ticket (owned by the request) with "changes": {field:
+ * {before, after}} from up to two tk_json_diff results (either NULL);
+ * NULL when ticket is NULL. */
+json_t *tk_event_changes(tk_ctx_t *c, json_t *ticket, json_t *diff0,
+                         json_t *diff1);
+
+/* ---------------------------------------------------------------------
  * Routing and handlers
  * ------------------------------------------------------------------- */
 

@@ -330,3 +330,16 @@ SELECT t.id, t.version
   FROM p, tickets t
  WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
    AND (t.id = p.id OR t.number = p.number)
+
+-- ---------------------------------------------------------------------
+-- Live events (mod_tickets_events.c)
+-- ---------------------------------------------------------------------
+
+-- name: ticket_audience
+-- The customer users who may see a ticket's events (SPEC section 9): its
+-- creator when the creator is a customer, and the user linked to its
+-- customer record.  Either column is NULL when there is none.
+SELECT (SELECT u.id FROM users u WHERE u.id = t.creator_id AND u.role = 'customer'),
+       (SELECT c.user_id FROM customers c WHERE c.id = t.customer_id)
+  FROM tickets t
+ WHERE t.id = %s::uuid

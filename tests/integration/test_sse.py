@@ -230,3 +230,286 @@ def test_stats_are_for_admins(env):
         assert isinstance(d[k], int)
     assert d["ring"]["size"] > 0
     assert d["ring"]["newestId"] >= d["ring"]["oldestId"] - 1
+
+
+# ---- every change emits exactly one event ------------------------------------
+
+def _of(events, ticket_id):
+    return [e for e in events if e["json"].get("id") == ticket_id or
+            e["json"].get("ticketId") == ticket_id]
+
+
+def test_every_change_emits_one_event(env):
+    api = Api(env, AGENT)
+    with start(env, user=ADMIN) as s:
+        t = new_ticket(api)
+        tid = t["id"]
+        got = s.collect(about(tid))
+        assert [e["event"] for e in got] == ["ticket_created"]
+        assert got[0]["json"]["title"] == t["title"]
+        assert got[0]["id"].isdigit()
+
+        new_title = f"renamed {uniq()}"
+        assert api.patch(f"/api/tickets/{tid}", {"title": new_title}).status_code == 200
+        assert api.patch(f"/api/tickets/{tid}/status",
+                         {"status": "in_progress"}).status_code == 200
+        r = api.post(f"/api/tickets/{tid}/messages", {"body": "on it"})
+        assert r.status_code == 201
+        mid = r.json()["data"]["id"]
+        assert Api(env, ADMIN).delete(f"/api/tickets/{tid}").status_code == 204
+        got += s.collect(lambda out: any(e["event"] == "ticket_deleted" for e in out))
+        got += s.quiet(1.0)
+
+    mine = _of(got, tid)
+    assert [e["event"] for e in mine] == ["ticket_created", "ticket_updated",
+                                          "ticket_updated", "ticket_message_added",
+                                          "ticket_deleted"]
+    ids = [int(e["id"]) for e in mine]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    edit, status, message, deleted = (e["json"] for e in mine[1:])
+    assert edit["title"] == new_title
+    assert edit["changes"] == {"title": {"before": t["title"], "after": new_title}}
+    assert status["status"] == "in_progress"
+    assert status["changes"] == {"status": {"before": "open", "after": "in_progress"}}
+    assert message["id"] == mid and message["body"] == "on it"
+    assert deleted == {"id": tid}
+
+
+def test_a_refused_change_emits_nothing(env):
+    api = Api(env, AGENT)
+    t = new_ticket(api)
+    with start(env, user=ADMIN, path=f"{STREAM}?ticket={t['id']}") as s:
+        # closed -> waiting is not a move of the lifecycle: 409, nothing emitted
+        assert api.patch(f"/api/tickets/{t['id']}/status",
+                         {"status": "closed"}).status_code == 200
+        assert api.patch(f"/api/tickets/{t['id']}/status",
+                         {"status": "waiting"}).status_code == 409
+        got = s.collect(lambda out: False, timeout=1.5)
+    assert [e["json"]["changes"]["status"]["after"] for e in got] == ["closed"]
+
+
+# ---- visibility ------------------------------------------------------------------
+
+def test_org_isolation(env):
+    with start(env, user=GLOBEX_ADMIN) as globex, start(env, user=ADMIN) as acme:
+        t = new_ticket(Api(env, AGENT))
+        assert _of(acme.collect(about(t["id"])), t["id"])
+        assert _of(globex.quiet(1.0), t["id"]) == []
+
+
+def test_customer_sees_own_ticket_but_no_internal_note(env):
+    agent = Api(env, AGENT)
+    with start(env, user=CUSTOMER) as s:
+        theirs = new_ticket(agent, customerId=CUSTOMER_ID)
+        other = new_ticket(agent)
+        assert agent.post(f"/api/tickets/{other['id']}/messages",
+                          {"body": "not yours"}).status_code == 201
+        assert agent.post(f"/api/tickets/{theirs['id']}/messages",
+                          {"body": "secret", "internal": True}).status_code == 201
+        assert agent.post(f"/api/tickets/{theirs['id']}/messages",
+                          {"body": "hello"}).status_code == 201
+        own = new_ticket(Api(env, CUSTOMER))
+        got = s.collect(about(own["id"]))
+        got += s.quiet(0.5)
+    assert _of(got, other["id"]) == []
+    mine = _of(got, theirs["id"])
+    assert [e["event"] for e in mine] == ["ticket_created", "ticket_message_added"]
+    assert mine[1]["json"]["body"] == "hello"
+    assert all("secret" not in e["data"] for e in got)
+    assert [e["event"] for e in _of(got, own["id"])] == ["ticket_created"]
+    assert _of(got, own["id"])[0]["json"]["creatorId"] == CUSTOMER_USER_ID
+
+
+def test_staff_see_internal_notes(env):
+    agent = Api(env, AGENT)
+    t = new_ticket(agent)
+    with start(env, user=ADMIN, path=f"{STREAM}?ticket={t['id']}") as s:
+        assert agent.post(f"/api/tickets/{t['id']}/messages",
+                          {"body": "note", "internal": True}).status_code == 201
+        got = s.collect(lambda out: len(out) >= 1)
+    assert got[0]["event"] == "ticket_message_added"
+    assert got[0]["json"]["internal"] is True
+
+
+# ---- filters ---------------------------------------------------------------------
+
+def test_filters_types_and_ticket(env):
+    agent = Api(env, AGENT)
+    t, other = new_ticket(agent), new_ticket(agent)
+    path = f"{STREAM}?types=ticket_message_added&ticket={t['id'].upper()}"
+    with start(env, user=ADMIN, path=path) as s:
+        assert agent.patch(f"/api/tickets/{t['id']}", {"priority": "high"}).status_code == 200
+        assert agent.post(f"/api/tickets/{other['id']}/messages",
+                          {"body": "elsewhere"}).status_code == 201
+        assert agent.post(f"/api/tickets/{t['id']}/messages",
+                          {"body": "here"}).status_code == 201
+        got = s.collect(lambda out: len(out) >= 1)
+        got += s.quiet(0.5)
+    assert [(e["event"], e["json"]["body"]) for e in got] == [("ticket_message_added", "here")]
+
+
+def test_ticket_stream(env):
+    with start(env, user=ADMIN, path="/api/sse/tickets") as s:
+        t = new_ticket(Api(env, AGENT))
+        assert [e["event"] for e in _of(s.collect(about(t["id"])), t["id"])] == ["ticket_created"]
+
+
+# ---- resume ----------------------------------------------------------------------
+
+def test_last_event_id_resumes_from_the_ring(env):
+    api = Api(env, AGENT)
+    with start(env, user=ADMIN) as s:
+        first = new_ticket(api)
+        last_id = _of(s.collect(about(first["id"])), first["id"])[0]["id"]
+    missed = [new_ticket(api)["id"] for _ in range(4)]
+    for how in ({"headers": {"Last-Event-ID": last_id}},
+                {"path": f"{STREAM}?lastEventId={last_id}"}):
+        with start(env, user=ADMIN, **how) as s:
+            got = s.collect(about(missed[-1]))
+        assert [e["json"]["id"] for e in got] == missed
+        assert [int(e["id"]) for e in got] == list(range(int(last_id) + 1, int(last_id) + 5))
+
+
+def test_unknown_future_id_is_reset(env):
+    with Stream(env, headers={"Last-Event-ID": "99999999999"}) as s:
+        assert s.status == 200
+        blocks = [s.next_block() for _ in range(2)]
+        assert blocks[1]["event"] == "reset"
+        assert s.next_block(timeout=3) is None and s.closed
+
+
+# ---- many streams, many writers ----------------------------------------------------
+
+def test_twenty_streams_fifty_writers(env):
+    streams = [start(env, user=ADMIN) for _ in range(20)]
+    try:
+        ids, errors = [], []
+
+        def write(i):
+            try:
+                r = Api(env, AGENT).post("/api/tickets",
+                                         {"title": f"load {i} {uniq()}", "description": "x"})
+                assert r.status_code == 201, r.text
+                ids.append(r.json()["data"]["id"])
+            except Exception as e:      # reported below
+                errors.append(e)
+
+        writers = [threading.Thread(target=write, args=(i,)) for i in range(50)]
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.join(60)
+        assert not errors, errors
+        assert len(ids) == 50
+        want = set(ids)
+        results = [None] * len(streams)
+
+        def read(i):
+            got = streams[i].collect(
+                lambda out: want <= {e["json"].get("id") for e in out}, timeout=30)
+            results[i] = got
+
+        readers = [threading.Thread(target=read, args=(i,)) for i in range(len(streams))]
+        for t in readers:
+            t.start()
+        for t in readers:
+            t.join(40)
+        for got in results:
+            created = [e["json"]["id"] for e in got if e["event"] == "ticket_created"
+                       and e["json"]["id"] in want]
+            assert sorted(created) == sorted(ids), "a stream missed or repeated events"
+            seq = [int(e["id"]) for e in got]
+            assert seq == sorted(seq)
+    finally:
+        for s in streams:
+            s.close()
+    assert wait_streams_closed(env) == 0
+
+
+def test_streams_end_when_clients_go(env):
+    assert wait_streams_closed(env) == 0
+    streams = [start(env, user=ADMIN) for _ in range(5)]
+    assert stats(env)["streamsOpen"] == 5
+    for s in streams:
+        s.close()
+    assert wait_streams_closed(env, timeout=5) == 0
+
+
+# ---- small ring, fast pings, low limit (one restart) ---------------------------------
+
+SMALL = "TicketsSSERingSize 64K\nTicketsSSEKeepAlive 1\nTicketsSSEMaxStreams 3\n"
+
+
+@pytest.fixture(scope="class")
+def small_ring(env):
+    env.restart(SMALL)
+    yield env
+    env.restart("")
+
+
+@pytest.mark.usefixtures("small_ring")
+class TestSmallRing:
+
+    def test_ping_when_idle(self, env):
+        with start(env, user=ADMIN) as s:
+            t0 = time.time()
+            b = s.next_block(timeout=3)
+            assert b is not None and "ping" in b["comments"], b
+            assert time.time() - t0 < 2.5
+
+    def test_lapped_cursor_gets_reset(self, env):
+        api = Api(env, AGENT)
+        t = new_ticket(api)
+        before = stats(env)["ring"]["newestId"]
+        big = "x" * 4000
+        for _ in range(30):
+            assert api.post(f"/api/tickets/{t['id']}/messages", {"body": big}).status_code == 201
+        ring = stats(env)["ring"]
+        assert ring["oldestId"] > before + 1, ring
+        with Stream(env, headers={"Last-Event-ID": str(before)}) as s:
+            assert s.status == 200
+            assert "retry" in s.next_block()
+            reset = s.next_block()
+            assert reset["event"] == "reset"
+            assert int(reset["id"]) == ring["newestId"]
+            assert s.next_block(timeout=3) is None and s.closed
+        assert stats(env)["resets"] >= 1
+
+    def test_over_the_limit_is_503(self, env):
+        opened, refused = [], None
+        try:
+            for _ in range(8):      # 3 per child, 2 children
+                s = Stream(env)
+                if s.status != 200:
+                    refused = s
+                    break
+                opened.append(s)
+                assert "retry" in s.next_block()
+            assert refused is not None, "no stream was refused"
+            assert refused.status == 503
+            assert refused.headers.get("retry-after", "").isdigit()
+            assert refused.json()["error"]["code"] == "RATE_LIMITED"
+        finally:
+            for s in opened + ([refused] if refused else []):
+                s.close()
+        assert wait_streams_closed(env) == 0
+
+
+# ---- graceful restart --------------------------------------------------------------
+
+def test_graceful_restart_keeps_ids_and_resume(env):
+    api = Api(env, AGENT)
+    with start(env, user=ADMIN) as s:
+        t = new_ticket(api)
+        last_id = int(_of(s.collect(about(t["id"])), t["id"])[0]["id"])
+        env.restart("", graceful=True)
+        # the stream of the old generation ends by itself
+        deadline = time.time() + 10
+        while not s.closed and time.time() < deadline:
+            s.next_block(timeout=0.5)
+        assert s.closed
+    after = new_ticket(api)
+    with start(env, user=ADMIN, headers={"Last-Event-ID": str(last_id)}) as s:
+        got = s.collect(about(after["id"]))
+    assert [e["json"]["id"] for e in got] == [after["id"]]
+    assert int(got[0]["id"]) == last_id + 1
