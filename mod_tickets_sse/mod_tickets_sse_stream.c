@@ -222,24 +222,34 @@ static sse_step_t sse_write(sse_stream_t *st, const char *text, apr_size_t len)
     return rv == APR_SUCCESS && !st->c->aborted ? SSE_GO : SSE_GONE;
 }
 
-/* Tell the client its cursor when it moved past events it was not sent,
- * then ping. */
+/* An id-only block when the cursor moved past events the client was not
+ * sent ("" otherwise), so its Last-Event-ID moves past them too. */
+static const char *sse_tell(sse_stream_t *st)
+{
+    if (st->told == st->cursor) {
+        return "";
+    }
+    st->told = st->cursor;
+    return sse_event_pid(st->scratch, st->cursor, NULL);
+}
+
 static sse_step_t sse_ping(sse_stream_t *st)
 {
-    apr_size_t len;
-    const char *text;
+    const char *text = apr_pstrcat(st->scratch, sse_tell(st), SSE_EVENT_PING,
+                                   NULL);
 
-    if (st->told != st->cursor) {
-        text = apr_pstrcat(st->scratch,
-                           sse_event_pid(st->scratch, st->cursor, NULL),
-                           SSE_EVENT_PING, NULL);
-        st->told = st->cursor;
+    return sse_write(st, text, strlen(text));
+}
+
+/* The stream ends while the client is there: leave it at the cursor. */
+static const char *sse_end(sse_stream_t *st, const char *why)
+{
+    const char *text = sse_tell(st);
+
+    if (*text) {
+        sse_write(st, text, strlen(text));
     }
-    else {
-        text = SSE_EVENT_PING;
-    }
-    len = strlen(text);
-    return sse_write(st, text, len);
+    return why;
 }
 
 /* The events this client missed are gone from the ring: tell it to
@@ -395,14 +405,14 @@ static const char *sse_loop(sse_stream_t *st)
                           ms > SSE_WAKE_MS ? SSE_WAKE_MS : (int)ms);
         }
         if (sse_stopping()) {
-            return "server stopping";
+            return sse_end(st, "server stopping");
         }
         if (sse_hung_up(st)) {
             return "client gone";
         }
         now = apr_time_now();
         if (now >= st->deadline) {
-            return "lifetime reached";
+            return sse_end(st, "lifetime reached");
         }
         if (now - st->last_write >= keepalive && sse_ping(st) != SSE_GO) {
             return "client gone";

@@ -437,7 +437,8 @@ def test_streams_end_when_clients_go(env):
 
 # ---- small ring, fast pings, low limit (one restart) ---------------------------------
 
-SMALL = "TicketsSSERingSize 64K\nTicketsSSEKeepAlive 1\nTicketsSSEMaxStreams 3\n"
+SMALL = ("TicketsSSERingSize 64K\nTicketsSSEKeepAlive 1\nTicketsSSEMaxStreams 3\n"
+         "TicketsSSEMaxLifetime 3\n")
 
 
 @pytest.fixture(scope="class")
@@ -456,6 +457,20 @@ class TestSmallRing:
             b = s.next_block(timeout=3)
             assert b is not None and "ping" in b["comments"], b
             assert time.time() - t0 < 2.5
+
+    def test_lifetime_ends_the_stream_at_the_current_id(self, env):
+        with start(env, user=ADMIN, path=f"{STREAM}?types=ticket_deleted") as s:
+            new_ticket(Api(env, AGENT))         # filtered out
+            newest = stats(env)["ring"]["newestId"]
+            t0 = time.time()
+            blocks = []
+            while not s.closed and time.time() - t0 < 6:
+                b = s.next_block(timeout=0.5)
+                if b is not None:
+                    blocks.append(b)
+            assert s.closed and time.time() - t0 < 5
+        assert not any("event" in b for b in blocks)
+        assert [b["id"] for b in blocks if "id" in b] == [str(newest)]
 
     def test_lapped_cursor_gets_reset(self, env):
         api = Api(env, AGENT)
