@@ -184,6 +184,28 @@ def test_headers_and_retry_line(env):
         assert first["retry"].isdigit()
 
 
+def test_http11_stream(env):
+    """The way a browser reads it: HTTP/1.1, each event flushed.  The
+    connection closes after a stream, so the body is delimited by the close
+    (no chunking, no length)."""
+    r = env.session(ADMIN).get(env.url(STREAM), stream=True, timeout=(5, 5))
+    try:
+        assert r.status_code == 200
+        assert "Content-Length" not in r.headers
+        assert r.headers.get("Connection") == "close"
+        lines = r.iter_lines(chunk_size=1, decode_unicode=True)
+        assert next(lines).startswith("retry: ")
+        t = new_ticket(Api(env, AGENT))
+        seen = []
+        for line in lines:
+            seen.append(line)
+            if line.startswith("data: ") and t["id"] in line:
+                break
+        assert "event: ticket_created" in seen
+    finally:
+        r.close()
+
+
 def test_anonymous_is_401_json(env):
     with Stream(env, user=None) as s:
         assert s.status == 401
