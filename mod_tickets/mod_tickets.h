@@ -143,6 +143,9 @@ int tk_is_customer(const tk_ctx_t *c);
 
 /* Database through mod_dbd; these log and set c->err on failure. */
 tk_db_t *tk_db(tk_ctx_t *c);
+/* Give the connection back now (any open transaction is rolled back);
+ * the next tk_db() takes one again. */
+void tk_db_release(tk_ctx_t *c);
 int tk_sql_select(tk_ctx_t *c, const char *label, tk_rows_t **rows,
                   int nargs, const char *const *args);
 int tk_sql_exec(tk_ctx_t *c, const char *label, int *affected,

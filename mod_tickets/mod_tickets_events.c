@@ -49,8 +49,12 @@ static int tk_identify_refuse(request_rec *r, tk_ecode_t code,
 int tickets_identify(request_rec *r, tickets_identity_t *out)
 {
     tk_ctx_t *c = tk_ctx_get(r);
+    int rv = tk_resolve_identity(c);
 
-    if (tk_resolve_identity(c) != TK_DONE) {
+    /* The caller (a stream) may live for an hour: it must not keep the
+     * database connection that identifying it took. */
+    tk_db_release(c);
+    if (rv != TK_DONE) {
         return tk_identify_refuse(r, c->err.code != TK_E_NONE ? c->err.code
                                                               : TK_E_INTERNAL,
                                   c->err.message);
@@ -91,6 +95,12 @@ void tk_publish(tk_ctx_t *c, const char *type, const char *ticket_id,
     rec.audience[1] = audience1;
     rec.staff_only = staff_only;
     rec.data = tk_json_dump(c->r->pool, data);
+    if (!rec.data) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r, "TK00042: event %s for "
+                      "ticket %s could not be serialized", type,
+                      ticket_id ? ticket_id : "-");
+        return;
+    }
     rec.data_len = strlen(rec.data);
     rv = publish(&rec, &id);
     if (rv != APR_SUCCESS) {
@@ -133,12 +143,19 @@ void tk_publish_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
                        json_t *data, int staff_only)
 {
     const char *a0, *a1;
+    json_t *sent;
 
     if (!APR_RETRIEVE_OPTIONAL_FN(tickets_sse_publish) || !data) {
         return;
     }
+    /* The staff view's version counts internal notes; customers share this
+     * event, so it goes without one (GET gives each view its own). */
+    sent = tk_json_own(c->r->pool, json_copy(data));
+    if (sent && json_is_object(sent)) {
+        json_object_del(sent, "version");
+    }
     tk_audience(c, ticket_id, &a0, &a1);
-    tk_publish(c, type, ticket_id, data, staff_only, a0, a1);
+    tk_publish(c, type, ticket_id, sent ? sent : data, staff_only, a0, a1);
 }
 
 /* Move each field of a tk_json_diff result ({"before": {f: x}, "after":

@@ -325,6 +325,14 @@ int tk_require_admin(tk_ctx_t *c)
  * Database
  * ------------------------------------------------------------------- */
 
+/* The connection goes back to mod_dbd's pool when the request ends, or
+ * earlier through tk_db_release() (a long-lived stream must not hold one). */
+static apr_status_t tk_db_cleanup(void *data)
+{
+    tk_db_release(data);
+    return APR_SUCCESS;
+}
+
 tk_db_t *tk_db(tk_ctx_t *c)
 {
     ap_dbd_t *dbd;
@@ -332,7 +340,7 @@ tk_db_t *tk_db(tk_ctx_t *c)
     if (c->db) {
         return c->db;
     }
-    dbd = ap_dbd_acquire(c->r);
+    dbd = ap_dbd_open(c->r->pool, c->r->server);
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r,
                       "TK00010: no database connection available");
@@ -346,7 +354,19 @@ tk_db_t *tk_db(tk_ctx_t *c)
     c->db->handle = dbd->handle;
     c->db->prepared = dbd->prepared;
     c->db->pool = c->r->pool;
+    apr_pool_cleanup_register(c->r->pool, c, tk_db_cleanup,
+                              apr_pool_cleanup_null);
     return c->db;
+}
+
+void tk_db_release(tk_ctx_t *c)
+{
+    if (c->dbd) {
+        tk_db_rollback(c->db);
+        ap_dbd_close(c->r->server, c->dbd);
+        c->dbd = NULL;
+        c->db = NULL;
+    }
 }
 
 int tk_sql_reprepare(tk_ctx_t *c)

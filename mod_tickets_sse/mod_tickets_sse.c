@@ -67,8 +67,32 @@ apr_uint32_t sse_child_streams(void)
     return apr_atomic_read32(&sse_child_open);
 }
 
+/* Streams hold worker threads on this path: never let them take the last
+ * quarter of a child's threads (at least two), or the API would hang. */
+static int sse_thread_cap = -1;
+
+static void sse_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    int threads = 0;
+
+    (void)pchild;
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || threads <= 0) {
+        threads = 1;
+    }
+    sse_thread_cap = threads - (threads / 4 > 2 ? threads / 4 : 2);
+    if (sse_thread_cap < 1) {
+        sse_thread_cap = 1;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "TK10030: at most %d streams "
+                 "per child on the thread path", sse_thread_cap);
+}
+
 int sse_stream_enter(int max_streams)
 {
+    if (sse_thread_cap > 0 && max_streams > sse_thread_cap) {
+        max_streams = sse_thread_cap;
+    }
     if (apr_atomic_inc32(&sse_child_open) >= (apr_uint32_t)max_streams) {
         apr_atomic_dec32(&sse_child_open);
         return 0;
@@ -261,6 +285,7 @@ static void sse_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_post_config(sse_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(sse_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(sse_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(sse_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(sse_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -550,3 +550,49 @@ def test_graceful_restart_keeps_ids_and_resume(env):
         got = s.collect(about(after["id"]))
     assert [e["json"]["id"] for e in got] == [after["id"]]
     assert int(got[0]["id"]) == last_id + 1
+
+
+# ---- review fixes ----------------------------------------------------------------
+
+def test_ticket_events_carry_no_staff_version(env):
+    """The staff view's version counts internal notes; a ticket event is
+    shared with customers, so it carries none."""
+    api = Api(env, AGENT)
+    with start(env, user=ADMIN) as s:
+        t = new_ticket(api)
+        for i in range(2):
+            assert api.post(f"/api/tickets/{t['id']}/messages",
+                            {"body": f"note {i}", "internal": True}).status_code == 201
+        assert api.patch(f"/api/tickets/{t['id']}", {"priority": "high"}).status_code == 200
+        got = s.collect(lambda out: any(e["event"] == "ticket_updated" and
+                                        e["json"].get("id") == t["id"] for e in out))
+    for e in _of(got, t["id"]):
+        if e["event"] in ("ticket_created", "ticket_updated"):
+            assert "version" not in e["json"], e
+
+
+@pytest.fixture
+def few_db_connections(env):
+    env.restart("DBDMin 1\nDBDKeep 1\nDBDMax 2\n")
+    try:
+        yield
+    finally:
+        env.restart("")
+
+
+def test_streams_hold_no_database_connection(env, few_db_connections):
+    """Each stream is identified with a database connection it gives back at
+    once: six cookie streams on children allowed two connections each leave
+    the API answering."""
+    login = env.session().post(env.url("/api/auth/login"),
+                               json={"email": AGENT, "password": DEMO_PASSWORD}, timeout=30)
+    assert login.status_code == 200, login.text
+    cookie = "; ".join(f"{c.name}={c.value}" for c in login.cookies)
+    streams = [start(env, user=None, headers={"Cookie": cookie}) for _ in range(6)]
+    try:
+        for _ in range(6):
+            r = env.session(AGENT).get(env.url("/api/tickets?limit=1"), timeout=10)
+            assert r.status_code == 200, r.text
+    finally:
+        for s in streams:
+            s.close()
