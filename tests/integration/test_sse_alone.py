@@ -46,15 +46,18 @@ LogLevel warn
 """)
     pid = None
     try:
+        # env's environment: in a sanitizer run it preloads the runtimes
         r = subprocess.run([env.httpd, "-f", conf, "-k", "start"], capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=60, env=env._httpd_env())
         assert r.returncode == 0, r.stdout + r.stderr
+        pidfile = os.path.join(d, "httpd.pid")
         deadline = time.time() + 20
-        while time.time() < deadline and not _port_open(port):
+        while time.time() < deadline and not (_port_open(port) and
+                                              os.path.exists(pidfile)):
             time.sleep(0.1)
         assert _port_open(port), "httpd with mod_tickets_sse alone did not start"
-        with open(os.path.join(d, "httpd.pid")) as f:
-            pid = int(f.read().strip())
+        with open(pidfile) as f:
+            pid = int(f.read().strip() or 0) or None
         resp = requests.get(f"http://127.0.0.1:{port}/api/events/stream", timeout=10)
         assert resp.status_code >= 500, resp.status_code
         assert "text/event-stream" not in resp.headers.get("Content-Type", "")
@@ -64,7 +67,7 @@ LogLevel warn
         assert "exit signal" not in log and "Segmentation" not in log
     finally:
         subprocess.run([env.httpd, "-f", conf, "-k", "stop"], capture_output=True,
-                       timeout=60)
+                       timeout=60, env=env._httpd_env())
         deadline = time.time() + 20
         while pid and time.time() < deadline and _pid_alive(pid):
             time.sleep(0.1)
