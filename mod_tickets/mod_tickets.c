@@ -9,10 +9,9 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include <http_request.h>
-#include <http_core.h>
-#include <ap_expr.h>
 #include "mod_tickets.h"
 #include "tk_queries.h"
+#include "mod_tickets_nofile.h"
 #include "mod_tickets_sse.h"
 
 #define TK_ERROR_PATH "/api/_error"
@@ -54,36 +53,17 @@ static int tk_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* Requests for the API name no file.  translate_name still sees the
- * <Location> config (map_to_storage runs with it reset), so it claims the
- * request there when the handler is ours, and map_to_storage then skips
- * the directory and file walks (as mod_proxy does) that would stat
- * DocumentRoot/api/... on every request. */
+/* The API names no file: see mod_tickets_nofile.h. */
 #define TK_FILENAME_PREFIX "tickets:"
 
 static int tk_translate_name(request_rec *r)
 {
-    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
-    const char *handler, *err = NULL;
-
-    if (!d || !d->expr_handler) {
-        return DECLINED;
-    }
-    handler = ap_expr_str_exec(r, d->expr_handler, &err);
-    if (err || !handler || strcmp(handler, "tickets") != 0) {
-        return DECLINED;
-    }
-    r->filename = apr_pstrcat(r->pool, TK_FILENAME_PREFIX, r->uri, NULL);
-    return OK;
+    return tickets_claim_nofile(r, "tickets", TK_FILENAME_PREFIX);
 }
 
 static int tk_map_to_storage(request_rec *r)
 {
-    if (r->filename && strncmp(r->filename, TK_FILENAME_PREFIX,
-                               sizeof(TK_FILENAME_PREFIX) - 1) == 0) {
-        return OK;
-    }
-    return DECLINED;
+    return tickets_claimed_nofile(r, TK_FILENAME_PREFIX);
 }
 
 static int tk_handler(request_rec *r)

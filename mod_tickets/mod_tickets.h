@@ -108,6 +108,10 @@ int tk_fail(tk_ctx_t *c, tk_ecode_t code, const char *field,
             const char *message);
 /* Write c->err as the response. */
 void tk_send_error(tk_ctx_t *c);
+/* Refuse from a hook, before any handler writes: note code and message for
+ * the /api ErrorDocument (which renders them as JSON), set the headers of
+ * the status, and return the status for the hook to return. */
+int tk_refuse(request_rec *r, tk_ecode_t code, const char *message);
 /* Write a JSON response (status, document). */
 int tk_send_json(tk_ctx_t *c, int status, json_t *doc);
 /* Write a JSON response whose text PostgreSQL serialized (jsonb::text). */

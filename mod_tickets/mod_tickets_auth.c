@@ -198,11 +198,6 @@ static int tk_authenticate(tk_ctx_t *c, tk_identity_t *id)
     return TK_AUTH_NONE;
 }
 
-static void tk_note_error(request_rec *r, tk_ecode_t code, const char *message)
-{
-    apr_table_setn(r->notes, "tickets-error-code", tk_ecode_name(code));
-    apr_table_setn(r->notes, "tickets-error-message", message);
-}
 
 /* ---------------------------------------------------------------------
  * Hooks
@@ -228,23 +223,11 @@ int tk_check_authn(request_rec *r)
         return OK;
     }
     if (rv < 0) {
-        tk_note_error(r, c->err.code, c->err.message);
-        if (tk_ecode_status(c->err.code) == HTTP_SERVICE_UNAVAILABLE) {
-            apr_table_setn(r->err_headers_out, "Retry-After", "5");
-        }
-        return tk_ecode_status(c->err.code);
+        return tk_refuse(r, c->err.code, c->err.message);
     }
-    if (rv == TK_AUTH_NONE) {
-        tk_note_error(r, TK_E_UNAUTHENTICATED,
-                      "Sign in, or send an API token or Basic credentials.");
-    }
-    else {
-        tk_note_error(r, TK_E_UNAUTHENTICATED,
-                      "The credentials are not valid.");
-    }
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   "Bearer realm=\"tickets\"");
-    return HTTP_UNAUTHORIZED;
+    return tk_refuse(r, TK_E_UNAUTHENTICATED, rv == TK_AUTH_NONE
+                     ? "Sign in, or send an API token or Basic credentials."
+                     : "The credentials are not valid.");
 }
 
 int tk_resolve_identity(tk_ctx_t *c)

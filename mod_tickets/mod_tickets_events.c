@@ -28,24 +28,6 @@
  * tickets_identify
  * ------------------------------------------------------------------- */
 
-static int tk_identify_refuse(request_rec *r, tk_ecode_t code,
-                              const char *message)
-{
-    int status = tk_ecode_status(code);
-
-    apr_table_setn(r->notes, "tickets-error-code", tk_ecode_name(code));
-    apr_table_setn(r->notes, "tickets-error-message",
-                   message ? message : "An internal error occurred.");
-    if (status == HTTP_UNAUTHORIZED) {
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                       "Bearer realm=\"tickets\"");
-    }
-    if (status == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
-    }
-    return status;
-}
-
 int tickets_identify(request_rec *r, tickets_identity_t *out)
 {
     tk_ctx_t *c = tk_ctx_get(r);
@@ -55,14 +37,13 @@ int tickets_identify(request_rec *r, tickets_identity_t *out)
      * database connection that identifying it took. */
     tk_db_release(c);
     if (rv != TK_DONE) {
-        return tk_identify_refuse(r, c->err.code != TK_E_NONE ? c->err.code
-                                                              : TK_E_INTERNAL,
-                                  c->err.message);
+        return tk_refuse(r, c->err.code != TK_E_NONE ? c->err.code
+                                                     : TK_E_INTERNAL,
+                         c->err.message);
     }
     if (!c->who) {
-        return tk_identify_refuse(r, TK_E_UNAUTHENTICATED,
-                                  "Sign in, or send an API token or Basic "
-                                  "credentials.");
+        return tk_refuse(r, TK_E_UNAUTHENTICATED,
+                         "Sign in, or send an API token or Basic credentials.");
     }
     apr_cpystrn(out->org, c->who->org_id, sizeof(out->org));
     apr_cpystrn(out->user, c->who->user_id, sizeof(out->user));

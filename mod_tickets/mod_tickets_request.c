@@ -156,6 +156,29 @@ int tk_send_page(tk_ctx_t *c, tk_page_fn *fetch, const void *data,
     return tk_send_list(c, rows, total, limit, offset);
 }
 
+/* Headers that go with an error status, whoever writes the body. */
+static void tk_error_headers(request_rec *r, int status)
+{
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    }
+    if (status == HTTP_UNAUTHORIZED) {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       "Bearer realm=\"tickets\"");
+    }
+}
+
+int tk_refuse(request_rec *r, tk_ecode_t code, const char *message)
+{
+    int status = tk_ecode_status(code);
+
+    apr_table_setn(r->notes, "tickets-error-code", tk_ecode_name(code));
+    apr_table_setn(r->notes, "tickets-error-message",
+                   message ? message : tk_status_sentence(status));
+    tk_error_headers(r, status);
+    return status;
+}
+
 void tk_send_error(tk_ctx_t *c)
 {
     json_t *doc;
@@ -170,13 +193,7 @@ void tk_send_error(tk_ctx_t *c)
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         c->r->connection->keepalive = AP_CONN_CLOSE;
     }
-    if (status == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(c->r->err_headers_out, "Retry-After", "5");
-    }
-    if (status == HTTP_UNAUTHORIZED) {
-        apr_table_setn(c->r->err_headers_out, "WWW-Authenticate",
-                       "Bearer realm=\"tickets\"");
-    }
+    tk_error_headers(c->r, status);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, c->r,
                   "TK00031: %d %s: %s", status, tk_ecode_name(c->err.code),
                   c->err.message ? c->err.message : "");

@@ -9,6 +9,7 @@
  * and pick the slot directly.
  */
 #include <string.h>
+#include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include "tk_cache.h"
 #include "tk_crypto.h"
@@ -100,7 +101,7 @@ void tk_cache_put(tk_cache_t *c, const char *key, const void *value,
         return;
     }
     tk_cache_lock(c);
-    strcpy(s->key, key);
+    apr_cpystrn(s->key, key, sizeof(s->key));
     s->expires = expires;
     memcpy((char *)s + sizeof(*s), value, c->value_size);
     tk_cache_unlock(c);

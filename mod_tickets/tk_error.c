@@ -55,7 +55,7 @@ static const tk_status_info_t tk_status_infos[] = {
     { 414, TK_E_BAD_REQUEST, "The request URI is too long." },
     { 415, TK_E_UNSUPPORTED_MEDIA_TYPE, "This content type is not supported." },
     { 429, TK_E_RATE_LIMITED, "Too many requests; retry later." },
-    { 501, TK_E_METHOD_NOT_ALLOWED, "This method is not implemented." },
+    { 501, TK_E_METHOD_NOT_ALLOWED, "The server does not support this method." },
     { 503, TK_E_DB_UNAVAILABLE, "The service is temporarily unavailable." },
     { 0, TK_E_INTERNAL, "An internal error occurred." },
 };

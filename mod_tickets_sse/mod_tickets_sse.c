@@ -33,10 +33,10 @@
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_request.h>
-#include <ap_expr.h>
 #include <ap_mpm.h>
 #include "mod_tickets_sse_private.h"
 #include "mod_tickets_sse.h"
+#include "mod_tickets_nofile.h"
 #include "sse_record.h"
 
 #define SSE_RETAINED_KEY "mod_tickets_sse_ring"
@@ -251,34 +251,17 @@ static int sse_post_config(apr_pool_t *pconf, apr_pool_t *plog,
            ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* Streams name no file: claim the request in translate_name (which still
- * sees the <Location> config) so map_to_storage skips the directory and
- * file walks, as mod_tickets does for the API. */
+/* Streams name no file: see mod_tickets_nofile.h. */
 #define SSE_FILENAME_PREFIX "tickets-sse:"
 
 static int sse_translate_name(request_rec *r)
 {
-    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
-    const char *handler, *err = NULL;
-
-    if (!d || !d->expr_handler) {
-        return DECLINED;
-    }
-    handler = ap_expr_str_exec(r, d->expr_handler, &err);
-    if (err || !handler || strcmp(handler, SSE_HANDLER) != 0) {
-        return DECLINED;
-    }
-    r->filename = apr_pstrcat(r->pool, SSE_FILENAME_PREFIX, r->uri, NULL);
-    return OK;
+    return tickets_claim_nofile(r, SSE_HANDLER, SSE_FILENAME_PREFIX);
 }
 
 static int sse_map_to_storage(request_rec *r)
 {
-    if (r->filename && strncmp(r->filename, SSE_FILENAME_PREFIX,
-                               sizeof(SSE_FILENAME_PREFIX) - 1) == 0) {
-        return OK;
-    }
-    return DECLINED;
+    return tickets_claimed_nofile(r, SSE_FILENAME_PREFIX);
 }
 
 static void sse_register_hooks(apr_pool_t *p)

@@ -91,7 +91,7 @@ RETURNING id
 
 -- name: ticket_list
 -- Planned per call for the filters given: see tk_ticket_list() in
--- sql/migrations/002_ticket_list.sql.
+-- sql/migrations/003_ticket_list.sql.
 SELECT doc, total
   FROM tk_ticket_list(%s::uuid, %s::uuid, string_to_array(%s, ','),
                       string_to_array(%s, ','), %s, %s, %s::uuid, %s::boolean,

@@ -1,4 +1,4 @@
--- 002_ticket_list.sql: the ticket list, planned for the filters at hand.
+-- 003_ticket_list.sql: the ticket list, planned for the filters at hand.
 --
 -- The list takes fourteen optional filters and eight sort orders.  As one
 -- prepared statement with "(filter IS NULL OR ...)" conditions, PostgreSQL
@@ -9,6 +9,9 @@
 -- matching index is used.  The total is counted apart (an index-only scan
 -- where it can be), so the page query can stop after its rows, and only
 -- the page's rows are turned into JSON.
+--
+-- Each caller gets its own view of the ticket (tk_ticket_view, 002):
+-- own_user is set for customers only.
 
 CREATE FUNCTION tk_ticket_list(
     p_org uuid, p_own_user uuid, p_statuses text[], p_priorities text[],
@@ -44,7 +47,7 @@ BEGIN
        AND (p_created_to IS NULL OR t.created_at < p_created_to)
        AND (p_q IS NULL OR t.search @@ p_q);
     RETURN QUERY
-    SELECT tk_ticket_json(page)::text, n
+    SELECT tk_ticket_view(page, p_own_user IS NULL)::text, n
       FROM (SELECT t.*
               FROM tickets t
              WHERE
