@@ -61,7 +61,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/unit-obj/%.o) $(LIB_SRCS:%.c=$(BUILD)/unit
 MODULES := $(if $(MOD_SRCS),$(BUILD)/mod_tickets.so) $(if $(SSE_GLUE),$(BUILD)/mod_tickets_sse.so)
 
 # ---- flags ---------------------------------------------------------------
-LIB_CFLAGS = $(APR_CFLAGS) $(APU_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
+LIB_CFLAGS = $(APR_CFLAGS) $(APU_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(PQ_CFLAGS)
 LIB_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) $(APU_LIBS) $(APR_LIBS)
 # Modules: apxs's flags plus httpd's headers.
 MOD_CFLAGS = $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) $(LIB_CFLAGS) -Imod_tickets -Imod_tickets_sse \
@@ -74,7 +74,7 @@ UNIT_CFLAGS = $(APXS_CFLAGS) $(LIB_CFLAGS) $(CHECK_CFLAGS) -Imod_tickets -Imod_t
 # Libraries handed to apxs/libtool for the module link.  libtool mangles
 # -fsanitize= on a link line, so a sanitizer build names the runtimes
 # instead (httpd itself preloads them: see tests/integration/tkenv.py).
-APXS_LINK = -ljansson -lcurl -lcrypto $(if $(SAN_CFLAGS),-lasan -lubsan)
+APXS_LINK = -ljansson -lcurl -lcrypto -lpq $(if $(SAN_CFLAGS),-lasan -lubsan)
 
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 

@@ -7,6 +7,8 @@
  *   holds CR or LF; otherwise the length returned is the length written,
  *   and reading the block back as a client would (join the data: lines
  *   with "\n") gives the data with its line breaks made "\n".
+ * - sse_event_parse_id on the input as text: what parses prints back
+ *   (as an id block) to the same two numbers.
  * - sse_filter_parse on the input cut at NULs into types, ticket and
  *   conversation: a refusal comes with a one-line printable sentence; a
  *   filter holds only known types and lowercase uuids.
@@ -24,6 +26,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_CHECK(cond) do { if (!(cond)) abort(); } while (0)
+
+static const uint64_t fz_id[2] = { 4711, 7 };
 
 static void fz_same(const sse_record_t *a, const sse_record_t *b)
 {
@@ -101,6 +105,23 @@ static char *fz_client_data(apr_pool_t *p, const char *block, apr_size_t n,
     return out;
 }
 
+static void fz_id_text(apr_pool_t *p, const uint8_t *data, size_t size)
+{
+    char *text = apr_pstrmemdup(p, (const char *)data, size);
+    uint64_t id[2], again[2];
+    char block[SSE_EVENT_ID_MAX + 8];
+    apr_ssize_t n;
+
+    if (strlen(text) != size || sse_event_parse_id(text, id) != 0) {
+        return;
+    }
+    n = sse_event_id(block, sizeof(block), id);
+    FZ_CHECK(n > 6 && (size_t)n < sizeof(block));
+    block[n - 2] = '\0';                /* "id: X-N" */
+    FZ_CHECK(sse_event_parse_id(block + 4, again) == 0);
+    FZ_CHECK(again[0] == id[0] && again[1] == id[1]);
+}
+
 static void fz_event(apr_pool_t *p, const uint8_t *data, size_t size)
 {
     char type[65];
@@ -115,23 +136,23 @@ static void fz_event(apr_pool_t *p, const uint8_t *data, size_t size)
     }
     type[tlen] = '\0';
 
-    n = sse_event_encode(NULL, 0, 7, type, (const char *)data, size);
+    n = sse_event_encode(NULL, 0, fz_id, type, (const char *)data, size);
     if (strpbrk(type, "\r\n")) {
         FZ_CHECK(n == -1);
         return;
     }
     FZ_CHECK(n > 0);
     buf = apr_palloc(p, (apr_size_t)n + 1);
-    FZ_CHECK(sse_event_encode(buf, (apr_size_t)n + 1, 7, type,
+    FZ_CHECK(sse_event_encode(buf, (apr_size_t)n + 1, fz_id, type,
                               (const char *)data, size) == n);
     FZ_CHECK(buf[n] == '\0');
     FZ_CHECK(n >= 2 && buf[n - 1] == '\n' && buf[n - 2] == '\n');
     /* one byte short: the length, nothing written */
     buf[0] = 'X';
-    FZ_CHECK(sse_event_encode(buf, (apr_size_t)n, 7, type,
+    FZ_CHECK(sse_event_encode(buf, (apr_size_t)n, fz_id, type,
                               (const char *)data, size) == n);
     FZ_CHECK(buf[0] == 'X');
-    sse_event_encode(buf, (apr_size_t)n + 1, 7, type, (const char *)data, size);
+    sse_event_encode(buf, (apr_size_t)n + 1, fz_id, type, (const char *)data, size);
 
     /* the data with CRLF, CR and LF each made one "\n" */
     norm = apr_palloc(p, size + 1);
@@ -192,6 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_create(&p, NULL);
     fz_record(p, data, size);
     fz_event(p, data, size);
+    fz_id_text(p, data, size);
     fz_filter(p, data, size);
     apr_pool_destroy(p);
     return 0;

@@ -80,10 +80,10 @@ int tk_handle_messages_create(tk_ctx_t *c)
         return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
     }
     wrap = tk_wrap_data(c, doc);
-    if (tk_idem_store(c, HTTP_CREATED, wrap) || tk_sql_commit(c)) {
+    if (tk_stream_ticket(c, "ticket_message_added", ticket_id, doc, internal)
+        || tk_idem_store(c, HTTP_CREATED, wrap) || tk_sql_commit(c)) {
         return TK_FAIL;
     }
-    tk_publish_ticket(c, "ticket_message_added", ticket_id, doc, internal);
     return tk_send_json(c, HTTP_CREATED, wrap);
 }
 

@@ -303,11 +303,11 @@ int tk_handle_tickets_create(tk_ctx_t *c)
                    tk_etag_make(c->r->pool, atol(tk_rows_get(rows, 0, 1)),
                                 tk_is_customer(c)));
     wrap = tk_wrap_data(c, doc);
-    if (tk_idem_store(c, HTTP_CREATED, wrap) || tk_sql_commit(c)) {
+    if (tk_stream_ticket(c, "ticket_created",
+                         json_string_value(json_object_get(doc, "id")), doc, 0)
+        || tk_idem_store(c, HTTP_CREATED, wrap) || tk_sql_commit(c)) {
         return TK_FAIL;
     }
-    tk_publish_ticket(c, "ticket_created",
-                      json_string_value(json_object_get(doc, "id")), doc, 0);
     return tk_send_json(c, HTTP_CREATED, wrap);
 }
 
@@ -350,11 +350,11 @@ int tk_handle_tickets_update(tk_ctx_t *c)
     }
     if ((edits && tk_add_event(c, t.id, "UPDATED", edits))
         || (assign && tk_add_event(c, t.id, "ASSIGNED", assign))
+        || tk_stream_ticket(c, "ticket_updated", t.id,
+                            tk_event_changes(c, after, edits, assign), 0)
         || tk_sql_commit(c)) {
         return TK_FAIL;
     }
-    tk_publish_ticket(c, "ticket_updated", t.id,
-                      tk_event_changes(c, after, edits, assign), 0);
     return tk_send_ticket(c, HTTP_OK, rows);
 }
 
@@ -363,7 +363,7 @@ int tk_handle_tickets_status(tk_ctx_t *c)
     const char *to;
     tk_locked_t t;
     tk_rows_t *rows;
-    json_t *change;
+    json_t *change, *after;
 
     if ((!tk_is_customer(c) && tk_require_writer(c))
         || tk_valid_status(c->body, &to, &c->err)
@@ -384,12 +384,12 @@ int tk_handle_tickets_status(tk_ctx_t *c)
                                    t.status, "after", "status", to));
     if (TK_SQL_SELECT(c, TKQ_ticket_set_status, &rows, t.id, to)
         || tk_add_event(c, t.id, "STATUS_CHANGED", change)
+        || !(after = tk_doc(c, tk_rows_get(rows, 0, 0)))
+        || tk_stream_ticket(c, "ticket_updated", t.id,
+                            tk_event_changes(c, after, change, NULL), 0)
         || tk_sql_commit(c)) {
         return TK_FAIL;
     }
-    tk_publish_ticket(c, "ticket_updated", t.id,
-                      tk_event_changes(c, tk_doc(c, tk_rows_get(rows, 0, 0)),
-                                       change, NULL), 0);
     return tk_send_ticket(c, HTTP_OK, rows);
 }
 
@@ -404,12 +404,12 @@ int tk_handle_tickets_delete(tk_ctx_t *c)
     payload = tk_json_own(c->r->pool, json_pack("{s:O}", "before", t.doc));
     if (TK_SQL_EXEC(c, TKQ_ticket_delete, NULL, t.id)
         || tk_add_event(c, t.id, "DELETED", payload)
+        || tk_stream_ticket(c, "ticket_deleted", t.id,
+                            tk_json_own(c->r->pool,
+                                        json_pack("{s:s}", "id", t.id)), 0)
         || tk_sql_commit(c)) {
         return TK_FAIL;
     }
-    tk_publish_ticket(c, "ticket_deleted", t.id,
-                      tk_json_own(c->r->pool, json_pack("{s:s}", "id", t.id)),
-                      0);
     c->r->status = HTTP_NO_CONTENT;
     apr_table_setn(c->r->headers_out, "Cache-Control", "no-store");
     return TK_DONE;

@@ -3,8 +3,8 @@
  * mod_tickets serves the helpdesk REST API under `SetHandler tickets`.  At
  * start-up it registers every statement of sql/queries.sql with mod_dbd
  * (before mod_dbd's own post_config, which prepares them on each new
- * connection); each child makes its verified-credential cache; requests go
- * to the router.  Authentication hooks in as `AuthType Tickets`.
+ * connection); each child makes its verified-credential cache and starts
+ * the live-event relay (mod_tickets_relay.c); requests go to the router.  Authentication hooks in as `AuthType Tickets`.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -34,7 +34,7 @@ static int tk_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     server_rec *sp;
     size_t i;
 
-    (void)pconf; (void)plog; (void)ptemp;
+    (void)plog; (void)ptemp;
     tk_dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     if (!tk_dbd_prepare) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
@@ -50,7 +50,21 @@ static int tk_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  "TK00001: %lu statements registered with mod_dbd",
                  (unsigned long)(sizeof(tk_queries) / sizeof(tk_queries[0])));
+    return tk_relay_post_config(pconf, s);
+}
+
+static int tk_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp)
+{
+    (void)plog; (void)ptemp;
+    tk_relay_pre_config(pconf);
     return OK;
+}
+
+static void tk_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    tk_auth_child_init(pchild, s);
+    tk_relay_child_init(pchild, s);
 }
 
 /* The API names no file: see mod_tickets_nofile.h. */
@@ -79,17 +93,22 @@ static int tk_handler(request_rec *r)
 
 static void tk_register_hooks(apr_pool_t *p)
 {
-    static const char *const before_dbd[] = { "mod_dbd.c", NULL };
+    static const char *const dbd[] = { "mod_dbd.c", NULL };
 
     (void)p;
-    ap_hook_post_config(tk_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
-    ap_hook_child_init(tk_auth_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(tk_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* statements registered before mod_dbd's post_config prepares them */
+    ap_hook_post_config(tk_post_config, NULL, dbd, APR_HOOK_MIDDLE);
+    /* child_init after mod_dbd's, so that the relay, stopped by a cleanup
+     * registered here, is gone before mod_dbd's connections are */
+    ap_hook_child_init(tk_child_init, dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(tk_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_translate_name(tk_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(tk_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(tk_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(tickets_identify);
+    APR_REGISTER_OPTIONAL_FN(tickets_events_read);
 }
 
 module AP_MODULE_DECLARE_DATA tickets_module = {

@@ -35,6 +35,7 @@ typedef struct {
     int credential_ttl;             /* seconds; 0 disables the cache */
     int credential_slots;
     int idempotency_ttl;            /* seconds */
+    int event_retention;            /* seconds (main server's is used) */
 } tk_srv_conf_t;
 
 typedef struct {
@@ -195,18 +196,26 @@ void tk_auth_child_init(apr_pool_t *pchild, server_rec *s);
 int tk_resolve_identity(tk_ctx_t *c);
 
 /* ---------------------------------------------------------------------
- * Live events (mod_tickets_events.c); call only after a commit
+ * Live events (mod_tickets_events.c, mod_tickets_relay.c)
  * ------------------------------------------------------------------- */
 
-/* Publish an event through mod_tickets_sse when it is loaded (no-op
- * otherwise, or when data is NULL).  audience0/1: customer user ids that
- * may see it, or NULL. */
-void tk_publish(tk_ctx_t *c, const char *type, const char *ticket_id,
-                json_t *data, int staff_only, const char *audience0,
-                const char *audience1);
-/* The same for an event of a ticket, its audience read from the ticket. */
-void tk_publish_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
-                       json_t *data, int staff_only);
+/* Write a ticket's live event into the log, inside the transaction of the
+ * change (before its commit): TK_DONE or TK_FAIL.  The audience is read
+ * from the ticket; staff_only keeps it from customers. */
+int tk_stream_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
+                     json_t *data, int staff_only);
+/* Rows of stream_events_after as tickets_event_t (pointing into rows);
+ * -1 when a position is malformed. */
+int tk_stream_rows(apr_pool_t *p, const tk_rows_t *rows,
+                   apr_array_header_t **events);
+/* v in decimal, from p. */
+const char *tk_u64_text(apr_pool_t *p, apr_uint64_t v);
+/* The relay: a thread per child, one of which (per host) carries
+ * committed events from the log into mod_tickets_sse's ring. */
+void tk_relay_pre_config(apr_pool_t *pconf);
+int tk_relay_post_config(apr_pool_t *pconf, server_rec *s);
+void tk_relay_child_init(apr_pool_t *pchild, server_rec *s);
+
 /* A copy of ticket (owned by the request) with "changes": {field:
  * {before, after}} from up to two tk_json_diff results (either NULL);
  * NULL when ticket is NULL. */

@@ -2,7 +2,7 @@
  *
  * Defaults live in the two tables below, "unset" is -1 or NULL, and each
  * merge names every field.  Per-server: session cookie, credential cache,
- * idempotency retention.  Per-directory (varies by <Location>): body limit
+ * idempotency and live-event retention.  Per-directory (varies by <Location>): body limit
  * and page sizes.  Every directive is documented, with its default, in
  * conf/tickets.conf; tests/unit checks the two agree.
  */
@@ -19,6 +19,7 @@ static const tk_srv_conf_t tk_srv_defaults = {
     60,             /* TicketsCredentialCacheTTL, seconds */
     4096,           /* TicketsCredentialCacheSize, entries per child */
     86400,          /* TicketsIdempotencyTTL, seconds */
+    86400,          /* TicketsEventRetention, seconds */
 };
 
 static const tk_dir_conf_t tk_dir_defaults = {
@@ -43,6 +44,7 @@ void *tk_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->credential_ttl = -1;
     c->credential_slots = -1;
     c->idempotency_ttl = -1;
+    c->event_retention = -1;
     return c;
 }
 
@@ -57,6 +59,7 @@ void *tk_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->credential_ttl = TK_MERGE(credential_ttl, -1);
     c->credential_slots = TK_MERGE(credential_slots, -1);
     c->idempotency_ttl = TK_MERGE(idempotency_ttl, -1);
+    c->event_retention = TK_MERGE(event_retention, -1);
     return c;
 }
 
@@ -77,6 +80,7 @@ void tk_srv_conf_finish(server_rec *s)
     if (c->credential_ttl < 0) c->credential_ttl = tk_srv_defaults.credential_ttl;
     if (c->credential_slots < 0) c->credential_slots = tk_srv_defaults.credential_slots;
     if (c->idempotency_ttl < 0) c->idempotency_ttl = tk_srv_defaults.idempotency_ttl;
+    if (c->event_retention < 0) c->event_retention = tk_srv_defaults.event_retention;
 }
 
 /* ---- per-directory -------------------------------------------------- */
@@ -176,6 +180,8 @@ static const char *tk_cmd_srv_int(cmd_parms *cmd, void *d, const char *arg)
         return tk_set_int(cmd, arg, 0, 3600, &c->credential_ttl);
     if (!strcasecmp(name, "TicketsCredentialCacheSize"))
         return tk_set_int(cmd, arg, 1, 1048576, &c->credential_slots);
+    if (!strcasecmp(name, "TicketsEventRetention"))
+        return tk_set_int(cmd, arg, 60, 31536000, &c->event_retention);
     return tk_set_int(cmd, arg, 60, 31536000, &c->idempotency_ttl);
 }
 
@@ -218,6 +224,9 @@ const command_rec tk_cmds[] = {
                   "(default 4096)"),
     AP_INIT_TAKE1("TicketsIdempotencyTTL", tk_cmd_srv_int, NULL, RSRC_CONF,
                   "Seconds an Idempotency-Key answer is kept (default 86400)"),
+    AP_INIT_TAKE1("TicketsEventRetention", tk_cmd_srv_int, NULL, RSRC_CONF,
+                  "Seconds live events stay in the database for streams "
+                  "resuming from further back than the ring (default 86400)"),
     AP_INIT_TAKE1("TicketsMaxBodySize", tk_cmd_max_body, NULL, RSRC_CONF | ACCESS_CONF,
                   "Largest JSON request body in bytes (default 1048576)"),
     AP_INIT_TAKE1("TicketsDefaultPageSize", tk_cmd_page, NULL, RSRC_CONF | ACCESS_CONF,

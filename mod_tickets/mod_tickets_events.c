@@ -1,22 +1,27 @@
 /* mod_tickets_events.c: mod_tickets' side of the live event streams.
  *
- * mod_tickets_sse (a separate module, possibly absent) serves the streams;
- * this file is everything mod_tickets does for it, through the optional
- * functions declared in mod_tickets_sse/mod_tickets_sse.h:
+ * Every change that streams must hear of writes its event into the log
+ * (table stream_events, sql/migrations/004_stream_events.sql) in its own
+ * transaction: tk_stream_ticket, called by the handlers before they
+ * commit.  So an event exists exactly when its change committed, whichever
+ * host made it, and nothing is published from memory.  The relay
+ * (mod_tickets_relay.c) carries committed events from the log into
+ * mod_tickets_sse's ring.
  *
- *   tickets_identify   exported here: the stream handler asks who is
- *                      calling, answered by the same authentication as
- *                      the REST API (session cookie, token, Basic, SSO).
- *   tk_publish         calls tickets_sse_publish when mod_tickets_sse is
- *                      loaded (a no-op otherwise).  Handlers call it, or
- *                      tk_publish_ticket, strictly after their commit, so
- *                      a rolled-back change never emits an event.
+ * mod_tickets_sse (a separate module, possibly absent) serves the streams;
+ * this file also answers its two questions, as optional functions declared
+ * in mod_tickets_sse/mod_tickets_sse.h:
+ *
+ *   tickets_identify     who is calling, by the same authentication as
+ *                        the REST API (session cookie, token, Basic, SSO);
+ *   tickets_events_read  the log after a position, for a stream that
+ *                        resumes from further back than the ring holds.
  *
  * Who may see an event travels with it: the organization, a staff-only
  * flag (internal notes) and the audience, the customer users allowed to
- * see it (the ticket's creator when a customer, and the user linked to the
- * ticket's customer record; see ticket_audience in sql/queries.sql).
+ * see it (read in the same statement that writes the event).
  */
+#include <errno.h>
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include "mod_tickets.h"
@@ -52,91 +57,118 @@ int tickets_identify(request_rec *r, tickets_identity_t *out)
 }
 
 /* ---------------------------------------------------------------------
- * Publishing
+ * Writing events (inside the change's transaction)
  * ------------------------------------------------------------------- */
 
-void tk_publish(tk_ctx_t *c, const char *type, const char *ticket_id,
-                json_t *data, int staff_only, const char *audience0,
-                const char *audience1)
+int tk_stream_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
+                     json_t *data, int staff_only)
 {
-    APR_OPTIONAL_FN_TYPE(tickets_sse_publish) *publish =
-        APR_RETRIEVE_OPTIONAL_FN(tickets_sse_publish);
-    sse_record_t rec;
-    apr_uint64_t id = 0;
-    apr_status_t rv;
-
-    if (!publish || !data) {
-        return;
-    }
-    memset(&rec, 0, sizeof(rec));
-    rec.org = c->who->org_id;
-    rec.type = type;
-    rec.ticket = ticket_id;
-    rec.audience[0] = audience0;
-    rec.audience[1] = audience1;
-    rec.staff_only = staff_only;
-    rec.data = tk_json_dump(c->r->pool, data);
-    if (!rec.data) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r, "TK00042: event %s for "
-                      "ticket %s could not be serialized", type,
-                      ticket_id ? ticket_id : "-");
-        return;
-    }
-    rec.data_len = strlen(rec.data);
-    rv = publish(&rec, &id);
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, c->r, "TK00040: event %s "
-                      "for ticket %s could not be published", type,
-                      ticket_id ? ticket_id : "-");
-        return;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, c->r, "event %s for ticket %s "
-                  "published as %" APR_UINT64_T_FMT, type,
-                  ticket_id ? ticket_id : "-", id);
-}
-
-/* The customer users who may see the ticket's events.  Runs after the
- * commit, outside any transaction; a failure is logged and leaves the
- * request's own outcome alone (staff still get the event). */
-static void tk_audience(tk_ctx_t *c, const char *ticket_id,
-                        const char **a0, const char **a1)
-{
-    tk_err_t saved = c->err;
-    int failed = c->db_failed;
-    tk_rows_t *rows;
-
-    *a0 = *a1 = NULL;
-    if (TK_SQL_SELECT(c, TKQ_ticket_audience, &rows, ticket_id)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r, "TK00041: the audience "
-                      "of ticket %s could not be read; its event reaches "
-                      "staff only", ticket_id);
-        c->err = saved;
-        c->db_failed = failed;
-        return;
-    }
-    if (rows->nrows == 1) {
-        *a0 = tk_rows_get(rows, 0, 0);
-        *a1 = tk_rows_get(rows, 0, 1);
-    }
-}
-
-void tk_publish_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
-                       json_t *data, int staff_only)
-{
-    const char *a0, *a1;
     json_t *sent;
+    const char *text;
 
-    if (!APR_RETRIEVE_OPTIONAL_FN(tickets_sse_publish) || !data) {
-        return;
-    }
     /* The staff view's version counts internal notes; customers share this
      * event, so it goes without one (GET gives each view its own). */
     sent = tk_json_own(c->r->pool, json_copy(data));
     if (sent && json_is_object(sent)) {
         json_object_del(sent, "version");
     }
-    tk_audience(c, ticket_id, &a0, &a1);
-    tk_publish(c, type, ticket_id, sent ? sent : data, staff_only, a0, a1);
+    text = sent ? tk_json_dump(c->r->pool, sent) : NULL;
+    if (!text) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r, "TK00042: event %s for "
+                      "ticket %s could not be serialized", type, ticket_id);
+        return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
+    }
+    return TK_SQL_EXEC(c, TKQ_stream_event_ticket, NULL, ticket_id, type,
+                       staff_only ? "true" : "false", text);
+}
+
+/* ---------------------------------------------------------------------
+ * Reading the log
+ * ------------------------------------------------------------------- */
+
+static const char *tk_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* A decimal column as a 64-bit number; -1 when it is not one. */
+static int tk_u64(const char *s, apr_uint64_t *out)
+{
+    char *end;
+
+    if (!s || *s < '0' || *s > '9') {
+        return -1;
+    }
+    errno = 0;
+    *out = (apr_uint64_t)apr_strtoi64(s, &end, 10);
+    return errno || *end ? -1 : 0;
+}
+
+int tk_stream_rows(apr_pool_t *p, const tk_rows_t *rows,
+                   apr_array_header_t **events)
+{
+    int i;
+
+    *events = apr_array_make(p, rows->nrows > 0 ? rows->nrows : 1,
+                             sizeof(tickets_event_t));
+    for (i = 0; i < rows->nrows; ++i) {
+        tickets_event_t *e = apr_array_push(*events);
+        const char *data = tk_rows_get(rows, i, 10);
+
+        memset(e, 0, sizeof(*e));
+        if (tk_u64(tk_rows_get(rows, i, 0), &e->pos[0])
+            || tk_u64(tk_rows_get(rows, i, 1), &e->pos[1])) {
+            return -1;
+        }
+        e->ready = tk_rows_get(rows, i, 2)
+                   && strcmp(tk_rows_get(rows, i, 2), "t") == 0;
+        e->rec.org = tk_or_empty(tk_rows_get(rows, i, 3));
+        e->rec.type = tk_or_empty(tk_rows_get(rows, i, 4));
+        e->rec.ticket = tk_or_empty(tk_rows_get(rows, i, 5));
+        e->rec.conversation = tk_or_empty(tk_rows_get(rows, i, 6));
+        e->rec.audience[0] = tk_or_empty(tk_rows_get(rows, i, 7));
+        e->rec.audience[1] = tk_or_empty(tk_rows_get(rows, i, 8));
+        e->rec.staff_only = tk_rows_get(rows, i, 9)
+                            && strcmp(tk_rows_get(rows, i, 9), "t") == 0;
+        e->rec.data = data;
+        e->rec.data_len = data ? strlen(data) : 0;
+    }
+    return 0;
+}
+
+const char *tk_u64_text(apr_pool_t *p, apr_uint64_t v)
+{
+    return apr_psprintf(p, "%" APR_UINT64_T_FMT, v);
+}
+
+apr_status_t tickets_events_read(request_rec *r, const apr_uint64_t pos[2],
+                                 int check, const char *org, int n,
+                                 apr_array_header_t **events)
+{
+    tk_ctx_t *c = tk_ctx_get(r);
+    const char *x = tk_u64_text(r->pool, pos[0]);
+    const char *id = tk_u64_text(r->pool, pos[1]);
+    apr_status_t rv = APR_SUCCESS;
+    tk_rows_t *rows;
+
+    if (check && TK_SQL_SELECT(c, TKQ_stream_event_exists, &rows, x, id)) {
+        rv = APR_EGENERAL;
+    }
+    else if (check && rows->nrows == 0) {
+        rv = APR_NOTFOUND;
+    }
+    else if (TK_SQL_SELECT(c, TKQ_stream_events_after, &rows, x, id, org,
+                           apr_itoa(r->pool, n))) {
+        rv = APR_EGENERAL;
+    }
+    else if (tk_stream_rows(r->pool, rows, events) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "TK00043: the event log "
+                      "returned a malformed position");
+        rv = APR_EGENERAL;
+    }
+    /* A stream may live for an hour: give the connection back now. */
+    tk_db_release(c);
+    return rv;
 }
 
 /* Move each field of a tk_json_diff result ({"before": {f: x}, "after":

@@ -41,6 +41,8 @@
 
 #define SSE_RETAINED_KEY "mod_tickets_sse_ring"
 #define SSE_SEG_HDR 64      /* sse_counters_t, padded; keeps the ring 8-aligned */
+_Static_assert(sizeof(sse_counters_t) <= SSE_SEG_HDR,
+               "the counters fit the segment's header");
 
 typedef struct {
     apr_pool_t *pool;       /* child of the process pool: never cleared */
@@ -178,11 +180,12 @@ static int sse_segment_attach(sse_retained_t *kept, apr_size_t size,
  * Publishing (the optional function)
  * ------------------------------------------------------------------- */
 
-apr_status_t tickets_sse_publish(const sse_record_t *rec, apr_uint64_t *id)
+apr_status_t tickets_sse_publish(const sse_record_t *rec,
+                                 const apr_uint64_t pos[2])
 {
     apr_ssize_t n = sse_record_encode(NULL, 0, rec);
+    const uint64_t tag[2] = { pos[0], pos[1] };
     sse_ring_rc_t rc;
-    uint64_t seq = 0;
     void *buf;
 
     if (n < 0) {
@@ -199,15 +202,26 @@ apr_status_t tickets_sse_publish(const sse_record_t *rec, apr_uint64_t *id)
         return APR_ENOMEM;
     }
     sse_record_encode(buf, (apr_size_t)n, rec);
-    rc = sse_ring_append(sse_the_ring, SSE_RECORD_RING_TYPE, buf, (size_t)n,
-                         &seq);
+    rc = sse_ring_append_tagged(sse_the_ring, SSE_RECORD_RING_TYPE, tag, buf,
+                                (size_t)n, NULL);
     free(buf);
-    if (rc != SSE_RING_OK) {
-        return rc == SSE_RING_TOOBIG ? APR_ENOSPC : APR_EGENERAL;
+    switch (rc) {
+    case SSE_RING_OK:       return APR_SUCCESS;
+    case SSE_RING_STALE:    return APR_EEXIST;
+    case SSE_RING_TOOBIG:   return APR_ENOSPC;
+    default:                return APR_EGENERAL;
     }
-    if (id) {
-        *id = seq;
+}
+
+apr_status_t tickets_sse_position(apr_uint64_t pos[2])
+{
+    uint64_t tag[2];
+
+    if (!sse_the_ring || sse_ring_last_tag(sse_the_ring, tag) != SSE_RING_OK) {
+        return APR_EGENERAL;
     }
+    pos[0] = tag[0];
+    pos[1] = tag[1];
     return APR_SUCCESS;
 }
 
@@ -273,6 +287,7 @@ static void sse_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(sse_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(sse_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(tickets_sse_publish);
+    APR_REGISTER_OPTIONAL_FN(tickets_sse_position);
 }
 
 module AP_MODULE_DECLARE_DATA tickets_sse_module = {

@@ -49,6 +49,7 @@ typedef struct {
     apr_uint32_t pad;
     apr_uint64_t streams_total;     /* streams ever started */
     apr_uint64_t resumes;           /* streams resumed from the ring */
+    apr_uint64_t resumes_log;       /* catch-ups from the database */
     apr_uint64_t resets;            /* streams told to reset (lapped) */
     apr_uint64_t refused;           /* streams refused over the limit */
 } sse_counters_t;

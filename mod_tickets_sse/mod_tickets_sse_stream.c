@@ -46,6 +46,8 @@
 #define SSE_WAKE_MS         1000    /* longest sleep between checks */
 #define SSE_WRITE_TIMEOUT   10      /* seconds a write may block */
 #define SSE_BUF_INITIAL     16384   /* first read buffer; grows as needed */
+#define SSE_REPLAY_BATCH    500     /* events read from the log at a time */
+#define SSE_REPLAY_ROUNDS   1000    /* most log reads in one catch-up */
 
 typedef enum {
     SSE_GO = 0,         /* keep streaming */
@@ -60,8 +62,11 @@ typedef struct {
     sse_ring_t *ring;
     sse_viewer_t viewer;
     sse_filter_t filter;
-    apr_uint64_t cursor;        /* id of the last event read */
-    apr_uint64_t told;          /* last id the client was sent */
+    apr_uint64_t cursor;        /* ring sequence of the last record read */
+    uint64_t pos[2];            /* position (event id) of the last event
+                                 * passed, sent or not: ring records at or
+                                 * before it are skipped */
+    uint64_t told[2];           /* last position the client was sent */
     uint64_t hint;              /* where the next record starts */
     unsigned char *buf;         /* one record's payload */
     apr_size_t bufsize;
@@ -153,24 +158,6 @@ static const char *sse_parse_args(request_rec *r, sse_query_t *q)
     return NULL;
 }
 
-/* An event id as the client sends it back: digits only. */
-static int sse_parse_id(const char *s, apr_uint64_t *out)
-{
-    apr_uint64_t v = 0;
-
-    if (!*s || strlen(s) > 19) {
-        return -1;
-    }
-    for (; *s; ++s) {
-        if (*s < '0' || *s > '9') {
-            return -1;
-        }
-        v = v * 10 + (apr_uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 /* Filters and the resume point; 0, or an HTTP status after noting why. */
 static int sse_read_query(sse_stream_t *st, int *has_cursor)
 {
@@ -192,10 +179,10 @@ static int sse_read_query(sse_stream_t *st, int *has_cursor)
         last = q.last_id;
     }
     if (last) {
-        if (sse_parse_id(last, &st->cursor) != 0) {
+        if (sse_event_parse_id(last, st->pos) != 0) {
             return sse_refuse(r, HTTP_BAD_REQUEST, "INVALID_QUERY",
                               "Last-Event-ID (or lastEventId) must be an "
-                              "event id: digits only.");
+                              "event id as this server sends them.");
         }
         *has_cursor = 1;
     }
@@ -224,13 +211,27 @@ static sse_step_t sse_write(sse_stream_t *st, const char *text, apr_size_t len)
 
 /* An id-only block when the cursor moved past events the client was not
  * sent ("" otherwise), so its Last-Event-ID moves past them too. */
+static int sse_pos_cmp(const uint64_t a[2], const uint64_t b[2])
+{
+    if (a[0] != b[0]) {
+        return a[0] < b[0] ? -1 : 1;
+    }
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static void sse_pos_set(uint64_t to[2], const uint64_t from[2])
+{
+    to[0] = from[0];
+    to[1] = from[1];
+}
+
 static const char *sse_tell(sse_stream_t *st)
 {
-    if (st->told == st->cursor) {
+    if (sse_pos_cmp(st->told, st->pos) == 0) {
         return "";
     }
-    st->told = st->cursor;
-    return sse_event_pid(st->scratch, st->cursor, NULL);
+    sse_pos_set(st->told, st->pos);
+    return sse_event_pid(st->scratch, st->pos, NULL);
 }
 
 static sse_step_t sse_ping(sse_stream_t *st)
@@ -252,26 +253,31 @@ static const char *sse_end(sse_stream_t *st, const char *why)
     return why;
 }
 
-/* The events this client missed are gone from the ring: tell it to
- * reload, with the newest id so its next connection starts from there. */
+/* The events this client missed are gone (from the ring and the log), or
+ * its id is not one this server gave: tell it to reload, with the newest
+ * id so its next connection starts from there. */
 static sse_step_t sse_reset(sse_stream_t *st, const char *reason)
 {
-    sse_ring_stats_t rs;
+    uint64_t newest[2] = { 0, 0 };
     json_t *doc = json_pack("{s:s}", "reason", reason);
-    char *data = json_dumps(doc, JSON_COMPACT);
-    const char *text;
-    apr_size_t len;
+    char *data = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    const char *text = NULL;
+    apr_size_t len = 0;
 
-    sse_ring_stats(st->ring, &rs);
-    text = sse_event_pencode(st->scratch, rs.newest_seq, "reset", data,
-                             strlen(data), &len);
+    sse_ring_last_tag(st->ring, newest);
+    if (data) {
+        text = sse_event_pencode(st->scratch,
+                                 newest[0] || newest[1] ? newest : NULL,
+                                 "reset", data, strlen(data), &len);
+    }
     free(data);
     json_decref(doc);
     if (sse_counters()) {
         __atomic_fetch_add(&sse_counters()->resets, 1, __ATOMIC_RELAXED);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, st->r, "TK10013: stream reset "
-                  "(%s) at id %" APR_UINT64_T_FMT, reason, st->cursor);
+                  "(%s) at id %" APR_UINT64_T_FMT "-%" APR_UINT64_T_FMT,
+                  reason, (apr_uint64_t)st->pos[0], (apr_uint64_t)st->pos[1]);
     if (!text || sse_write(st, text, len) != SSE_GO) {
         return SSE_GONE;
     }
@@ -282,15 +288,37 @@ static sse_step_t sse_reset(sse_stream_t *st, const char *reason)
  * Reading the ring
  * ------------------------------------------------------------------- */
 
-/* One record read: send it when the caller may see it and asked for it. */
-static sse_step_t sse_deliver(sse_stream_t *st, const sse_ring_rec_t *rec)
+/* One event: send it when the caller may see it and asked for it; the
+ * stream's position moves past it either way. */
+static sse_step_t sse_send_event(sse_stream_t *st, const uint64_t pos[2],
+                                 const sse_record_t *ev)
 {
-    sse_record_t ev;
     const char *text;
     apr_size_t len;
 
-    if (rec->type != SSE_RECORD_RING_TYPE) {
+    sse_pos_set(st->pos, pos);
+    if (!ev->data || !sse_visible(&st->viewer, ev)
+        || !sse_wanted(&st->filter, ev)) {
         return SSE_GO;
+    }
+    text = sse_event_pencode(st->scratch, pos, ev->type, ev->data,
+                             ev->data_len, &len);
+    if (!text) {
+        return SSE_GO;
+    }
+    sse_pos_set(st->told, pos);
+    ++st->sent;
+    return sse_write(st, text, len);
+}
+
+/* One record read from the ring. */
+static sse_step_t sse_deliver(sse_stream_t *st, const sse_ring_rec_t *rec)
+{
+    sse_record_t ev;
+
+    if (rec->type != SSE_RECORD_RING_TYPE
+        || sse_pos_cmp(rec->tag, st->pos) <= 0) {
+        return SSE_GO;      /* already sent from the log */
     }
     if (sse_record_decode(st->buf, rec->len, &ev) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, st->r, "TK10012: event "
@@ -298,17 +326,85 @@ static sse_step_t sse_deliver(sse_stream_t *st, const sse_ring_rec_t *rec)
                       "record; skipped", (apr_uint64_t)rec->seq);
         return SSE_GO;
     }
-    if (!sse_visible(&st->viewer, &ev) || !sse_wanted(&st->filter, &ev)) {
-        return SSE_GO;
+    return sse_send_event(st, rec->tag, &ev);
+}
+
+/* ---------------------------------------------------------------------
+ * Catching up from the log (PostgreSQL)
+ * ------------------------------------------------------------------- */
+
+/* Send one batch of the log after st->pos; *more when it was full. */
+static sse_step_t sse_replay_batch(sse_stream_t *st, int check, int *more)
+{
+    APR_OPTIONAL_FN_TYPE(tickets_events_read) *read_log =
+        APR_RETRIEVE_OPTIONAL_FN(tickets_events_read);
+    apr_array_header_t *events;
+    apr_status_t rv;
+    sse_step_t step;
+    int i;
+
+    *more = 0;
+    if (!read_log) {
+        return sse_reset(st, "expired");
     }
-    text = sse_event_pencode(st->scratch, rec->seq, ev.type, ev.data,
-                             ev.data_len, &len);
-    if (!text) {
-        return SSE_GO;
+    rv = read_log(st->r, st->pos, check, st->viewer.org, SSE_REPLAY_BATCH,
+                  &events);
+    if (rv == APR_NOTFOUND) {
+        return sse_reset(st, "expired");
     }
-    st->told = rec->seq;
-    ++st->sent;
-    return sse_write(st, text, len);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, st->r, "TK10017: the event "
+                      "log could not be read; the stream ends and the "
+                      "client will retry");
+        return SSE_GONE;
+    }
+    for (i = 0; i < events->nelts; ++i) {
+        tickets_event_t *e = &APR_ARRAY_IDX(events, i, tickets_event_t);
+
+        if (!e->ready) {
+            return SSE_GO;      /* the relay brings it when it is */
+        }
+        if ((step = sse_send_event(st, e->pos, &e->rec)) != SSE_GO) {
+            return step;
+        }
+    }
+    *more = events->nelts == SSE_REPLAY_BATCH;
+    return SSE_GO;
+}
+
+/* Replay the log after st->pos until the ring holds what follows, then
+ * go on reading the ring from there.  check: first make sure st->pos is
+ * an event of the log (a client's id), else reset. */
+static sse_step_t sse_catch_up(sse_stream_t *st, int check)
+{
+    sse_ring_seek_t at;
+    sse_step_t step;
+    int more, round;
+
+    if (sse_counters()) {
+        __atomic_fetch_add(&sse_counters()->resumes_log, 1, __ATOMIC_RELAXED);
+    }
+    for (round = 0; round < SSE_REPLAY_ROUNDS; ++round) {
+        if ((step = sse_replay_batch(st, check, &more)) != SSE_GO) {
+            return step;
+        }
+        check = 0;
+        if (more) {
+            continue;
+        }
+        switch (sse_ring_seek(st->ring, st->pos, &at)) {
+        case SSE_RING_OK:
+        case SSE_RING_EMPTY:
+            st->cursor = at.seq;
+            st->hint = at.hint;
+            return SSE_GO;
+        default:
+            /* the ring's oldest event is past what the log showed a moment
+             * ago: read the log again */
+            break;
+        }
+    }
+    return sse_reset(st, "lapped");
 }
 
 /* Send everything after the cursor. */
@@ -338,7 +434,10 @@ static sse_step_t sse_drain(sse_stream_t *st)
             st->buf = apr_palloc(st->r->pool, st->bufsize);
             break;
         case SSE_RING_LAPPED:
-            return sse_reset(st, "lapped");
+            if ((step = sse_catch_up(st, 0)) != SSE_GO) {
+                return step;
+            }
+            break;
         default:
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, st->r, "TK10014: reading "
                           "the event ring failed: %s", sse_ring_strerror(rc));
@@ -449,25 +548,36 @@ static void sse_count(apr_uint64_t *counter)
     }
 }
 
-/* Set up the stream's state and where it starts reading. */
+/* Where the stream starts reading.  Without an id: after the newest
+ * event.  With one: right after it in the ring when the ring holds it;
+ * from the log when the ring has moved past it (or this host's ring is
+ * behind the host that gave the id); reset when it is no event at all. */
 static sse_step_t sse_position(sse_stream_t *st, int has_cursor)
 {
-    sse_ring_stats_t rs;
+    static const uint64_t end[2] = { UINT64_MAX, UINT64_MAX };
+    sse_ring_seek_t at;
+    sse_ring_rc_t rc = sse_ring_seek(st->ring, has_cursor ? st->pos : end,
+                                     &at);
 
-    sse_ring_stats(st->ring, &rs);
+    st->cursor = at.seq;
+    st->hint = at.hint;
     if (!has_cursor) {
-        st->cursor = rs.newest_seq;         /* only new events */
+        if (rc == SSE_RING_OK) {
+            sse_pos_set(st->pos, at.tag);
+        }
+        sse_pos_set(st->told, st->pos);
+        return SSE_GO;
     }
-    else if (st->cursor > rs.newest_seq) {
-        /* An id this ring never gave: the ring was made afresh (a full
-         * restart), so what the client missed is unknown. */
+    sse_pos_set(st->told, st->pos);
+    if (rc == SSE_RING_OK && at.exact) {
+        sse_count(&sse_counters()->resumes);
+        return SSE_GO;
+    }
+    if (rc == SSE_RING_OK && !at.last) {
+        /* between two events the ring holds: never an id of ours */
         return sse_reset(st, "unknown id");
     }
-    else if (sse_counters()) {
-        sse_count(&sse_counters()->resumes);
-    }
-    st->told = st->cursor;
-    return SSE_GO;
+    return sse_catch_up(st, 1);
 }
 
 static int sse_stream(request_rec *r, const tickets_identity_t *who)
@@ -517,8 +627,10 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "TK10015: stream opened "
                   "for user %s%s%s", who->user, has_cursor ? " from id " : "",
-                  has_cursor ? apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
-                                            st->cursor) : "");
+                  has_cursor ? apr_psprintf(r->pool, "%" APR_UINT64_T_FMT
+                                            "-%" APR_UINT64_T_FMT,
+                                            (apr_uint64_t)st->pos[0],
+                                            (apr_uint64_t)st->pos[1]) : "");
     if (sse_start(st) == SSE_GO && sse_position(st, has_cursor) == SSE_GO) {
         why = sse_loop(st);
     }
@@ -540,6 +652,7 @@ static int sse_stats(request_rec *r, const tickets_identity_t *who)
 {
     sse_counters_t *k = sse_counters();
     sse_ring_stats_t rs;
+    uint64_t newest[2] = { 0, 0 };
     json_t *doc;
     char *text;
 
@@ -557,15 +670,21 @@ static int sse_stats(request_rec *r, const tickets_identity_t *who)
                           "Live events are unavailable.");
     }
     sse_ring_stats(sse_ring(), &rs);
-    doc = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I}}}",
+    sse_ring_last_tag(sse_ring(), newest);
+    doc = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I}}}",
         "data",
         "streamsOpen", (json_int_t)__atomic_load_n(&k->streams_open, __ATOMIC_RELAXED),
         "streamsOpenHere", (json_int_t)sse_child_streams(),
         "streamsStarted", (json_int_t)__atomic_load_n(&k->streams_total, __ATOMIC_RELAXED),
         "resumes", (json_int_t)__atomic_load_n(&k->resumes, __ATOMIC_RELAXED),
+        "resumesFromDatabase", (json_int_t)__atomic_load_n(&k->resumes_log, __ATOMIC_RELAXED),
         "resets", (json_int_t)__atomic_load_n(&k->resets, __ATOMIC_RELAXED),
         "refused", (json_int_t)__atomic_load_n(&k->refused, __ATOMIC_RELAXED),
         "appended", (json_int_t)rs.appended,
+        "newestEventId", apr_psprintf(r->pool, "%" APR_UINT64_T_FMT "-%"
+                                      APR_UINT64_T_FMT,
+                                      (apr_uint64_t)newest[0],
+                                      (apr_uint64_t)newest[1]),
         "ring",
         "size", (json_int_t)rs.size,
         "dataSize", (json_int_t)rs.data_size,

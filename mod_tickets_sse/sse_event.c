@@ -5,9 +5,9 @@
  * the caller's buffer (or the pool allocation) is large enough.  So the
  * length returned and the bytes written cannot disagree.
  *
- *   event block:   [id: N\n] [event: T\n] data: L1\n ... data: Ln\n \n
+ *   event block:   [id: X-N\n] [event: T\n] data: L1\n ... data: Ln\n \n
  *   retry block:   retry: MS\n \n
- *   id block:      id: N\n \n
+ *   id block:      id: X-N\n \n
  *   comment block: :[ TEXT]\n \n
  */
 #include <string.h>
@@ -22,7 +22,7 @@ typedef enum {
 
 typedef struct {
     sse_form_t form;
-    uint64_t id;
+    const uint64_t *id;     /* two words, or NULL */
     const char *type;       /* event type, or comment text */
     const char *data;
     apr_size_t len;
@@ -88,12 +88,20 @@ static void sse_put_data(sse_out_t *o, const char *data, apr_size_t len)
     sse_put(o, "\n", 1);
 }
 
+/* "id: X-N\n" */
+static void sse_put_id(sse_out_t *o, const uint64_t *id)
+{
+    sse_put(o, "id: ", 4);
+    sse_put_u64(o, id[0]);
+    sse_put(o, "-", 1);
+    sse_put_u64(o, id[1]);
+    sse_put(o, "\n", 1);
+}
+
 static void sse_build_event(sse_out_t *o, const sse_block_t *b)
 {
-    if (b->id != 0) {
-        sse_put(o, "id: ", 4);
-        sse_put_u64(o, b->id);
-        sse_put(o, "\n", 1);
+    if (b->id != NULL) {
+        sse_put_id(o, b->id);
     }
     if (b->type && *b->type) {
         sse_put(o, "event: ", 7);
@@ -122,9 +130,10 @@ static int sse_build(sse_out_t *o, const sse_block_t *b)
         sse_put(o, "\n", 1);
         break;
     case SSE_BLOCK_ID:
-        sse_put(o, "id: ", 4);
-        sse_put_u64(o, b->id);
-        sse_put(o, "\n", 1);
+        if (b->id == NULL) {
+            return -1;
+        }
+        sse_put_id(o, b->id);
         break;
     case SSE_BLOCK_COMMENT:
         if (!sse_one_line(b->type)) {
@@ -187,7 +196,7 @@ static sse_block_t sse_block(sse_form_t form)
     return b;
 }
 
-static sse_block_t sse_event_block(uint64_t id, const char *type,
+static sse_block_t sse_event_block(const uint64_t *id, const char *type,
                                    const char *data, apr_size_t len)
 {
     sse_block_t b = sse_block(SSE_BLOCK_EVENT);
@@ -207,7 +216,7 @@ static sse_block_t sse_retry_block(long ms)
     return b;
 }
 
-static sse_block_t sse_id_block(uint64_t id)
+static sse_block_t sse_id_block(const uint64_t *id)
 {
     sse_block_t b = sse_block(SSE_BLOCK_ID);
 
@@ -223,7 +232,7 @@ static sse_block_t sse_comment_block(const char *text)
     return b;
 }
 
-apr_ssize_t sse_event_encode(char *buf, apr_size_t bufsize, uint64_t id,
+apr_ssize_t sse_event_encode(char *buf, apr_size_t bufsize, const uint64_t *id,
                              const char *type, const char *data,
                              apr_size_t len)
 {
@@ -239,7 +248,7 @@ apr_ssize_t sse_event_retry(char *buf, apr_size_t bufsize, long ms)
     return sse_render(buf, bufsize, &b);
 }
 
-apr_ssize_t sse_event_id(char *buf, apr_size_t bufsize, uint64_t id)
+apr_ssize_t sse_event_id(char *buf, apr_size_t bufsize, const uint64_t *id)
 {
     sse_block_t b = sse_id_block(id);
 
@@ -253,7 +262,7 @@ apr_ssize_t sse_event_comment(char *buf, apr_size_t bufsize, const char *text)
     return sse_render(buf, bufsize, &b);
 }
 
-const char *sse_event_pencode(apr_pool_t *p, uint64_t id, const char *type,
+const char *sse_event_pencode(apr_pool_t *p, const uint64_t *id, const char *type,
                               const char *data, apr_size_t len,
                               apr_size_t *outlen)
 {
@@ -269,7 +278,7 @@ const char *sse_event_pretry(apr_pool_t *p, long ms, apr_size_t *outlen)
     return sse_prender(p, &b, outlen);
 }
 
-const char *sse_event_pid(apr_pool_t *p, uint64_t id, apr_size_t *outlen)
+const char *sse_event_pid(apr_pool_t *p, const uint64_t *id, apr_size_t *outlen)
 {
     sse_block_t b = sse_id_block(id);
 
@@ -282,4 +291,35 @@ const char *sse_event_pcomment(apr_pool_t *p, const char *text,
     sse_block_t b = sse_comment_block(text);
 
     return sse_prender(p, &b, outlen);
+}
+
+/* One decimal number of at most 20 digits that fits 64 bits; *end gets
+ * the first byte after it. */
+static int sse_parse_u64(const char *s, const char **end, uint64_t *out)
+{
+    uint64_t v = 0;
+    int n = 0;
+
+    for (; *s >= '0' && *s <= '9'; ++s, ++n) {
+        uint64_t d = (uint64_t)(*s - '0');
+
+        if (n == 20 || v > (UINT64_MAX - d) / 10) {
+            return -1;
+        }
+        v = v * 10 + d;
+    }
+    *end = s;
+    *out = v;
+    return n == 0 ? -1 : 0;
+}
+
+int sse_event_parse_id(const char *s, uint64_t id[2])
+{
+    const char *end;
+
+    if (s == NULL || sse_parse_u64(s, &end, &id[0]) != 0 || *end != '-'
+        || sse_parse_u64(end + 1, &end, &id[1]) != 0 || *end != '\0') {
+        return -1;
+    }
+    return 0;
 }

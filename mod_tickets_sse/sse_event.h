@@ -5,11 +5,11 @@
  *
  *   retry: 3000          once, first: the client's reconnection delay
  *
- *   id: 42               an event: the client remembers 42 and sends it
- *   event: ticket_created    back as Last-Event-ID when it reconnects
+ *   id: 4711-42          an event: the client remembers 4711-42 and sends
+ *   event: ticket_created    it back as Last-Event-ID when it reconnects
  *   data: {"id":"..."}
  *
- *   id: 43               only an id: moves the client's cursor past an
+ *   id: 4711-43          only an id: moves the client's cursor past an
  *                        event this stream filtered out, fires nothing
  *   : ping               a comment: keeps proxies from closing the stream
  *
@@ -31,32 +31,45 @@
 #include <stdint.h>
 #include <apr_pools.h>
 
+/* Event ids are two 64-bit numbers, written "X-N": the event's position
+ * in the database's event log (the writing transaction and the row), which
+ * orders every event of every host.  In the functions below an id is a
+ * pointer to the two numbers. */
+
+/* The longest id text, with its NUL. */
+#define SSE_EVENT_ID_MAX 42
+
+/* Parse "X-N" (decimal, no sign or spaces, each part at most 2^64 - 1)
+ * into id.  0, or -1 when s is anything else. */
+int sse_event_parse_id(const char *s, uint64_t id[2]);
+
 /* The keep-alive comment block. */
 #define SSE_EVENT_PING ": ping\n\n"
 
-/* An event: "id: <id>\n" (left out when id is 0), "event: <type>\n" (left
+/* An event: "id: X-N\n" (left out when id is NULL), "event: <type>\n" (left
  * out when type is NULL or empty: the client then fires "message"), one
  * "data: <line>\n" per line of data[0..len), then "\n".  data may be NULL
  * when len is 0 (one empty data line). */
-apr_ssize_t sse_event_encode(char *buf, apr_size_t bufsize, uint64_t id,
+apr_ssize_t sse_event_encode(char *buf, apr_size_t bufsize, const uint64_t *id,
                              const char *type, const char *data,
                              apr_size_t len);
 
 /* "retry: <ms>\n\n"; -1 when ms < 0. */
 apr_ssize_t sse_event_retry(char *buf, apr_size_t bufsize, long ms);
 
-/* "id: <id>\n\n": sets the client's last event id, fires nothing. */
-apr_ssize_t sse_event_id(char *buf, apr_size_t bufsize, uint64_t id);
+/* "id: X-N\n\n": sets the client's last event id, fires nothing; -1 when
+ * id is NULL. */
+apr_ssize_t sse_event_id(char *buf, apr_size_t bufsize, const uint64_t *id);
 
 /* ": <text>\n\n" (":\n\n" for NULL or ""); -1 when text has CR or LF. */
 apr_ssize_t sse_event_comment(char *buf, apr_size_t bufsize, const char *text);
 
 /* The same, allocated from p; *len (may be NULL) gets the length. */
-const char *sse_event_pencode(apr_pool_t *p, uint64_t id, const char *type,
+const char *sse_event_pencode(apr_pool_t *p, const uint64_t *id, const char *type,
                               const char *data, apr_size_t len,
                               apr_size_t *outlen);
 const char *sse_event_pretry(apr_pool_t *p, long ms, apr_size_t *outlen);
-const char *sse_event_pid(apr_pool_t *p, uint64_t id, apr_size_t *outlen);
+const char *sse_event_pid(apr_pool_t *p, const uint64_t *id, apr_size_t *outlen);
 const char *sse_event_pcomment(apr_pool_t *p, const char *text,
                                apr_size_t *outlen);
 

@@ -14,16 +14,19 @@
  *     | wake (u32) | waiters (u32)                      (futex word)   |
  *     +---------------------------------------------------------------+
  *     | appended | bytes | wraps | recoveries             (counters)   |
+ *     +---------------------------------------------------------------+
+ *     | last_tag[2]                                   (writers only)   |
  *   hdr_size +-------------------------------------------------------+
  *     | data: data_size bytes (a multiple of 8)                        |
  *     |  ... | rec | rec | rec | wrap |  free  | rec | rec | ...      |
  *     |            ^tail                 ^head                          |
  *     +---------------------------------------------------------------+
  *
- *   record:  +-----------+----------+----------+---------+-------------+
- *            | len (u32) | type u16 | kind u16 | seq u64 | payload, 0-7 |
- *            +-----------+----------+----------+---------+ pad to 8    |
- *            |<------- word 0 ---------------->|<-word 1>|             |
+ *   record:  +-----------+----------+----------+---------+--------+--------+
+ *            | len (u32) | type u16 | kind u16 | seq u64 | tag[0] | tag[1] |
+ *            +-----------+----------+----------+---------+--------+--------+
+ *            |<------- word 0 ---------------->|<-word 1>|<word 2>|<word 3>|
+ *            | payload, padded to 8 ...                                    |
  *
  *   wrap:    word 0 with kind WRAP: the rest of the area up to its end is
  *            unused and the next record starts at offset 0.
@@ -56,6 +59,14 @@
  * preceded by a tail moving past it.  The writer mutex only orders writers
  * among themselves; readers never touch it.
  *
+ * Tags.  A record may carry a 128-bit tag (two words, compared as a
+ * pair): the caller's own position for it, such as the place of the event
+ * in a database.  A tagged append is refused (STALE) unless its tag is
+ * larger than every tag appended before (last_tag, kept under the mutex),
+ * so several feeders may offer the same ordered stream and each record
+ * goes in once, in tag order; sse_ring_seek then finds a tag by walking
+ * record headers only.
+ *
  * A writer that dies holding the mutex (kill -9 mid-append) leaves the
  * mutex owner-dead; the next writer gets EOWNERDEAD, re-derives oldest_seq
  * and next_seq by walking [tail, head) (see sse_ring_repair) and marks
@@ -77,7 +88,7 @@
 #include "sse_ring.h"
 
 #define SSE_RING_MAGIC   0x52455353u    /* "SSER" read little-endian */
-#define SSE_RING_VERSION 1u
+#define SSE_RING_VERSION 2u
 
 #define SSE_KIND_EVENT 0xE5u
 #define SSE_KIND_WRAP  0x57u
@@ -126,6 +137,9 @@ struct sse_ring_t {
     _Atomic uint64_t wraps;
     _Atomic uint64_t recoveries;
 
+    /* the largest tag appended; writers only, under the mutex */
+    uint64_t last_tag[2];
+
     char pad4[64];
     sse_word_t data[];
 };
@@ -158,6 +172,15 @@ static unsigned sse_rec_kind(uint64_t w)
 static uint64_t sse_rec_size(uint64_t len)
 {
     return SSE_RING_REC_HDR + ((len + 7) & ~(uint64_t)7);
+}
+
+/* Compare the tag (a0, a1) with b: <0, 0 or >0. */
+static int sse_tag_cmp(uint64_t a0, uint64_t a1, const uint64_t b[2])
+{
+    if (a0 != b[0]) {
+        return a0 < b[0] ? -1 : 1;
+    }
+    return a1 < b[1] ? -1 : a1 > b[1];
 }
 
 /* The word at logical position pos (a multiple of 8). */
@@ -327,7 +350,7 @@ static void sse_ring_repair(sse_ring_t *r)
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t next = atomic_load_explicit(&r->next_seq, memory_order_relaxed);
-    uint64_t pos, first = 0, last = 0;
+    uint64_t pos, first = 0, last = 0, tag0 = 0, tag1 = 0;
 
     if (head < tail || head - tail > r->data_size) {
         tail = head;
@@ -354,6 +377,8 @@ static void sse_ring_repair(sse_ring_t *r)
             first = s;
         }
         last = s;
+        tag0 = sse_peek(r, pos + 16);
+        tag1 = sse_peek(r, pos + 24);
         pos += sse_rec_size(sse_rec_len(w0));
     }
     if (pos != head) {
@@ -361,6 +386,10 @@ static void sse_ring_repair(sse_ring_t *r)
     }
     if (last != 0 && last + 1 > next) {
         next = last + 1;
+    }
+    if (last != 0 && sse_tag_cmp(tag0, tag1, r->last_tag) > 0) {
+        r->last_tag[0] = tag0;      /* died after publishing, before this */
+        r->last_tag[1] = tag1;
     }
     atomic_store_explicit(&r->oldest_seq, last != 0 ? first : next,
                           memory_order_relaxed);
@@ -428,7 +457,8 @@ static void sse_ring_evict(sse_ring_t *r, uint64_t head, uint64_t start,
 
 /* Write the record's words at start (relaxed: published by head). */
 static void sse_ring_put(sse_ring_t *r, uint64_t start, uint16_t type,
-                         uint64_t seq, const unsigned char *payload, size_t len)
+                         uint64_t seq, const uint64_t tag[2],
+                         const unsigned char *payload, size_t len)
 {
     sse_word_t *d = sse_word_at(r, start);
     size_t off;
@@ -437,11 +467,13 @@ static void sse_ring_put(sse_ring_t *r, uint64_t start, uint16_t type,
                           sse_rec_word((uint32_t)len, type, SSE_KIND_EVENT),
                           memory_order_relaxed);
     atomic_store_explicit(&d[1], seq, memory_order_relaxed);
+    atomic_store_explicit(&d[2], tag[0], memory_order_relaxed);
+    atomic_store_explicit(&d[3], tag[1], memory_order_relaxed);
     for (off = 0; off < len; off += 8) {
         uint64_t w = 0;
 
         memcpy(&w, payload + off, len - off < 8 ? len - off : 8);
-        atomic_store_explicit(&d[2 + off / 8], w, memory_order_relaxed);
+        atomic_store_explicit(&d[4 + off / 8], w, memory_order_relaxed);
     }
 }
 
@@ -458,6 +490,15 @@ static void sse_ring_wake(sse_ring_t *r)
 sse_ring_rc_t sse_ring_append(sse_ring_t *r, uint16_t type,
                               const void *payload, size_t len, uint64_t *seqp)
 {
+    return sse_ring_append_tagged(r, type, NULL, payload, len, seqp);
+}
+
+sse_ring_rc_t sse_ring_append_tagged(sse_ring_t *r, uint16_t type,
+                                     const uint64_t tag[2],
+                                     const void *payload, size_t len,
+                                     uint64_t *seqp)
+{
+    static const uint64_t untagged[2] = { 0, 0 };
     uint64_t need, head, start, end, seq;
     sse_ring_rc_t rc;
 
@@ -471,6 +512,10 @@ sse_ring_rc_t sse_ring_append(sse_ring_t *r, uint16_t type,
     rc = sse_ring_lock(r);
     if (rc != SSE_RING_OK) {
         return rc;
+    }
+    if (tag != NULL && sse_tag_cmp(tag[0], tag[1], r->last_tag) <= 0) {
+        pthread_mutex_unlock(&r->lock);
+        return SSE_RING_STALE;
     }
     head = atomic_load_explicit(&r->head, memory_order_relaxed);
     seq = atomic_load_explicit(&r->next_seq, memory_order_relaxed);
@@ -488,11 +533,15 @@ sse_ring_rc_t sse_ring_append(sse_ring_t *r, uint16_t type,
                               memory_order_relaxed);
         atomic_fetch_add_explicit(&r->wraps, 1, memory_order_relaxed);
     }
-    sse_ring_put(r, start, type, seq, payload, len);
+    sse_ring_put(r, start, type, seq, tag ? tag : untagged, payload, len);
     sse_ring_stage(2);
     atomic_store_explicit(&r->head, end, memory_order_release);
     sse_ring_stage(3);
     atomic_store_explicit(&r->next_seq, seq + 1, memory_order_release);
+    if (tag != NULL) {
+        r->last_tag[0] = tag[0];
+        r->last_tag[1] = tag[1];
+    }
     atomic_fetch_add_explicit(&r->appended, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&r->bytes, len, memory_order_relaxed);
     pthread_mutex_unlock(&r->lock);
@@ -514,7 +563,7 @@ static void sse_ring_get(sse_ring_t *r, uint64_t pos, unsigned char *buf,
     size_t off;
 
     for (off = 0; off < len; off += 8) {
-        uint64_t w = atomic_load_explicit(&d[2 + off / 8],
+        uint64_t w = atomic_load_explicit(&d[4 + off / 8],
                                           memory_order_relaxed);
 
         memcpy(buf + off, &w, len - off < 8 ? len - off : 8);
@@ -570,6 +619,8 @@ static int sse_ring_find(sse_ring_t *r, uint64_t want, uint64_t pos,
         rec->type = sse_rec_type(w0);
         rec->len = len;
         rec->next = pos + sse_rec_size(len);
+        rec->tag[0] = sse_peek(r, pos + 16);
+        rec->tag[1] = sse_peek(r, pos + 24);
         if (len > bufsize) {
             return SSE_RING_TOOSMALL;
         }
@@ -624,6 +675,98 @@ sse_ring_rc_t sse_ring_read(sse_ring_t *r, uint64_t after_seq,
 {
     return sse_ring_read_hint(r, after_seq, SSE_RING_NO_HINT, buf, bufsize,
                               rec);
+}
+
+/* ---- seeking by tag ------------------------------------------------------ */
+
+/* One walk over the record headers from the tail; -1 when a writer
+ * overtook the walk (try again). */
+static int sse_ring_seek_walk(sse_ring_t *r, const uint64_t tag[2],
+                              uint64_t pos, uint64_t head,
+                              sse_ring_seek_t *out)
+{
+    int found = 0;
+
+    while (pos < head) {
+        uint64_t w0 = sse_peek(r, pos);
+        uint64_t s = sse_peek(r, pos + 8);
+        uint64_t t0 = sse_peek(r, pos + 16);
+        uint64_t t1 = sse_peek(r, pos + 24);
+
+        if (!sse_ring_still_held(r, pos)) {
+            return -1;
+        }
+        if (sse_rec_kind(w0) == SSE_KIND_WRAP) {
+            pos = sse_next_lap(r, pos);
+            continue;
+        }
+        if (!sse_rec_sane(r, pos, w0)) {
+            return -1;
+        }
+        if (sse_tag_cmp(t0, t1, tag) > 0) {
+            break;
+        }
+        found = 1;
+        out->seq = s;
+        out->tag[0] = t0;
+        out->tag[1] = t1;
+        pos += sse_rec_size(sse_rec_len(w0));
+        out->hint = pos;
+    }
+    if (!found) {
+        return pos < head ? SSE_RING_LAPPED : SSE_RING_EMPTY;
+    }
+    out->exact = sse_tag_cmp(out->tag[0], out->tag[1], tag) == 0;
+    out->last = pos >= head;
+    return SSE_RING_OK;
+}
+
+sse_ring_rc_t sse_ring_seek(sse_ring_t *r, const uint64_t tag[2],
+                            sse_ring_seek_t *out)
+{
+    int attempt;
+
+    if (r == NULL || tag == NULL || out == NULL) {
+        return SSE_RING_EINVAL;
+    }
+    for (attempt = 0; attempt < SSE_READ_RETRIES; ++attempt) {
+        /* next_seq before head: a record published after this load has a
+         * larger sequence, so "newest" below never skips one. */
+        uint64_t next = atomic_load_explicit(&r->next_seq,
+                                             memory_order_acquire);
+        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+        int rv;
+
+        memset(out, 0, sizeof(*out));
+        out->seq = next - 1;
+        out->hint = SSE_RING_NO_HINT;
+        rv = sse_ring_seek_walk(r, tag, tail, head, out);
+        if (rv >= 0) {
+            if (rv == SSE_RING_EMPTY) {
+                out->seq = next - 1;
+                out->hint = SSE_RING_NO_HINT;
+            }
+            return (sse_ring_rc_t)rv;
+        }
+    }
+    return SSE_RING_LAPPED;
+}
+
+sse_ring_rc_t sse_ring_last_tag(sse_ring_t *r, uint64_t tag[2])
+{
+    sse_ring_rc_t rc;
+
+    if (r == NULL || tag == NULL) {
+        return SSE_RING_EINVAL;
+    }
+    if ((rc = sse_ring_lock(r)) != SSE_RING_OK) {
+        return rc;
+    }
+    tag[0] = r->last_tag[0];
+    tag[1] = r->last_tag[1];
+    pthread_mutex_unlock(&r->lock);
+    return SSE_RING_OK;
 }
 
 /* ---- waiting ----------------------------------------------------------- */
@@ -688,6 +831,7 @@ const char *sse_ring_strerror(sse_ring_rc_t rc)
     case SSE_RING_MISMATCH: return "no ring of this layout and size there";
     case SSE_RING_ELOCK:    return "ring writer mutex failed";
     case SSE_RING_TIMEOUT:  return "nothing appended before the timeout";
+    case SSE_RING_STALE:    return "tag not larger than the last one appended";
     }
     return "unknown ring result";
 }

@@ -13,6 +13,12 @@
  * APR shared-memory segment in production, malloc or mmap in tests), and
  * the handle is the region itself, so no per-process state is needed.
  * Payloads are opaque bytes; the type is a small number the caller chooses.
+ *
+ * A record may also carry a tag: two 64-bit words, compared as a pair, that
+ * the caller assigns in increasing order (the event's position in the
+ * database).  Tagged appends that are not larger than the last tag are
+ * refused, so several feeders may offer the same ordered stream and every
+ * record goes in once; sse_ring_seek finds where a tag is.
  */
 #ifndef SSE_RING_H
 #define SSE_RING_H
@@ -32,7 +38,8 @@ typedef enum {
     SSE_RING_EINVAL,        /* bad argument, or region too small/unaligned */
     SSE_RING_MISMATCH,      /* attach: not a ring of this layout and size */
     SSE_RING_ELOCK,         /* the writer mutex failed or is unrecoverable */
-    SSE_RING_TIMEOUT        /* wait: nothing was appended in time */
+    SSE_RING_TIMEOUT,       /* wait: nothing was appended in time */
+    SSE_RING_STALE          /* tagged append: tag not above the last one */
 } sse_ring_rc_t;
 
 /* A read record (payload excluded). */
@@ -42,7 +49,19 @@ typedef struct {
     size_t len;             /* payload length (also set on TOOSMALL) */
     uint64_t next;          /* where the next record starts: a hint for
                              * sse_ring_read_hint */
+    uint64_t tag[2];        /* its tag ({0, 0} when appended untagged) */
 } sse_ring_rec_t;
+
+/* Where sse_ring_seek found a tag. */
+typedef struct {
+    uint64_t seq;           /* the last record whose tag <= the one sought;
+                             * EMPTY: the newest sequence number (0 before
+                             * the first append) */
+    uint64_t tag[2];        /* that record's tag */
+    uint64_t hint;          /* where the record after it starts */
+    int exact;              /* its tag is the one sought */
+    int last;               /* no record after it (when seeking) */
+} sse_ring_seek_t;
 
 /* A snapshot of the ring's state, taken without the lock (the fields may
  * come from slightly different instants). */
@@ -62,7 +81,7 @@ typedef struct {
 #define SSE_RING_MIN_SIZE 1024
 
 /* A record's header in the ring (its payload follows, padded to 8). */
-#define SSE_RING_REC_HDR 16
+#define SSE_RING_REC_HDR 32
 
 /* Hint meaning "no hint": sse_ring_read_hint then searches from the
  * oldest record. */
@@ -86,6 +105,26 @@ size_t sse_ring_max_payload(const sse_ring_t *ring);
  * len > sse_ring_max_payload(); the ring is then unchanged. */
 sse_ring_rc_t sse_ring_append(sse_ring_t *ring, uint16_t type,
                               const void *payload, size_t len, uint64_t *seq);
+
+/* The same with a tag: STALE (nothing appended) unless tag is larger than
+ * every tag appended to this ring before.  tag NULL: untagged, as
+ * sse_ring_append. */
+sse_ring_rc_t sse_ring_append_tagged(sse_ring_t *ring, uint16_t type,
+                                     const uint64_t tag[2],
+                                     const void *payload, size_t len,
+                                     uint64_t *seq);
+
+/* The largest tag appended so far ({0, 0} before the first). */
+sse_ring_rc_t sse_ring_last_tag(sse_ring_t *ring, uint64_t tag[2]);
+
+/* Find tag among the held records (all of them tagged): OK with out set to
+ * the last record whose tag <= tag (reading after out->seq, with hint
+ * out->hint, gives the records after it); EMPTY when no record is held
+ * (out->seq is the newest sequence number, so reading after it gives every
+ * later append); LAPPED when the oldest record held is already past tag.
+ * Reads record headers only, never the writer mutex. */
+sse_ring_rc_t sse_ring_seek(sse_ring_t *ring, const uint64_t tag[2],
+                            sse_ring_seek_t *out);
 
 /* Copy the record with sequence after_seq + 1 (the first one newer than
  * after_seq) into buf.  OK: rec and buf filled.  EMPTY: none yet.

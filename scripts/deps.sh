@@ -9,7 +9,7 @@
 set -eu
 
 PACKAGES="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-pgsql
-libjansson-dev libcurl4-openssl-dev libssl-dev postgresql postgresql-contrib
+libjansson-dev libcurl4-openssl-dev libssl-dev libpq-dev postgresql postgresql-contrib
 check pkg-config python3-pytest python3-requests wrk build-essential"
 
 missing=

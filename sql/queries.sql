@@ -335,11 +335,52 @@ SELECT t.id, t.version
 -- Live events (mod_tickets_events.c)
 -- ---------------------------------------------------------------------
 
--- name: ticket_audience
--- The customer users who may see a ticket's events (SPEC section 9): its
--- creator when the creator is a customer, and the user linked to its
--- customer record.  Either column is NULL when there is none.
-SELECT (SELECT u.id FROM users u WHERE u.id = t.creator_id AND u.role = 'customer'),
-       (SELECT c.user_id FROM customers c WHERE c.id = t.customer_id)
-  FROM tickets t
- WHERE t.id = %s::uuid
+-- name: stream_event_ticket
+-- A ticket's live event, written in the transaction of its change (see
+-- sql/migrations/004_stream_events.sql).  The customer users who may see
+-- it (SPEC section 9) are read here too: the ticket's creator when a
+-- customer, and the user linked to its customer record.
+INSERT INTO stream_events (org_id, type, ticket_id, audience0, audience1,
+                           staff_only, data)
+SELECT t.org_id, p.type, t.id,
+       (SELECT u.id FROM users u WHERE u.id = t.creator_id AND u.role = 'customer'),
+       (SELECT c.user_id FROM customers c WHERE c.id = t.customer_id),
+       p.staff_only, p.data
+  FROM (SELECT %s::uuid AS id, %s::text AS type, %s::boolean AS staff_only,
+               %s::text AS data) p
+  JOIN tickets t ON t.id = p.id
+
+-- name: stream_events_after
+-- Live events after the position (xid, id), in position order.  ready is
+-- false from the first row whose transaction is not yet below the
+-- snapshot's xmin: rows from there on may still have earlier company and
+-- must be read again later.  data is given only for the organization
+-- asked for (NULL: every organization), so a resuming stream reads the
+-- positions of other organizations' events without their contents.
+SELECT e.xid::text, e.id, e.xid < s.xmin, e.org_id, e.type, e.ticket_id,
+       e.conversation_id, e.audience0, e.audience1, e.staff_only,
+       CASE WHEN p.org_id IS NULL OR e.org_id = p.org_id THEN e.data END
+  FROM (SELECT %s::xid8 AS xid, %s::bigint AS id, %s::uuid AS org_id,
+               %s::int AS n) p,
+       LATERAL (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s,
+       LATERAL (SELECT * FROM stream_events e
+                 WHERE (e.xid, e.id) > (p.xid, p.id)
+                 ORDER BY e.xid, e.id
+                 LIMIT p.n) e
+ ORDER BY e.xid, e.id
+
+-- name: stream_event_newest
+-- The position of the newest live event that is safe to start after.
+SELECT e.xid::text, e.id
+  FROM stream_events e
+ WHERE e.xid < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY e.xid DESC, e.id DESC
+ LIMIT 1
+
+-- name: stream_event_exists
+SELECT 1 FROM stream_events WHERE xid = %s::xid8 AND id = %s::bigint
+
+-- name: stream_event_purge
+-- Live events past TicketsEventRetention; run by the relay once a minute.
+DELETE FROM stream_events
+ WHERE created_at < now() - %s::int * interval '1 second'

@@ -9,9 +9,13 @@ looks only for events about them.
 
 import base64
 import json
+import re
 import socket
+import subprocess
 import threading
 import time
+
+import os
 
 import pytest
 
@@ -139,6 +143,14 @@ def start(env, **kw):
     first = s.next_block()
     assert first is not None and "retry" in first, first
     return s
+
+
+def eid(text):
+    """An event id ("<xid>-<n>") as a tuple that sorts like the server's
+    positions."""
+    m = re.fullmatch(r"(\d+)-(\d+)", text)
+    assert m, f"not an event id: {text!r}"
+    return int(m.group(1)), int(m.group(2))
 
 
 def about(ticket_id):
@@ -269,7 +281,7 @@ def test_every_change_emits_one_event(env):
         got = s.collect(about(tid))
         assert [e["event"] for e in got] == ["ticket_created"]
         assert got[0]["json"]["title"] == t["title"]
-        assert got[0]["id"].isdigit()
+        eid(got[0]["id"])
 
         new_title = f"renamed {uniq()}"
         assert api.patch(f"/api/tickets/{tid}", {"title": new_title}).status_code == 200
@@ -286,7 +298,7 @@ def test_every_change_emits_one_event(env):
     assert [e["event"] for e in mine] == ["ticket_created", "ticket_updated",
                                           "ticket_updated", "ticket_message_added",
                                           "ticket_deleted"]
-    ids = [int(e["id"]) for e in mine]
+    ids = [eid(e["id"]) for e in mine]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     edit, status, message, deleted = (e["json"] for e in mine[1:])
     assert edit["title"] == new_title
@@ -384,20 +396,88 @@ def test_last_event_id_resumes_from_the_ring(env):
         first = new_ticket(api)
         last_id = _of(s.collect(about(first["id"])), first["id"])[0]["id"]
     missed = [new_ticket(api)["id"] for _ in range(4)]
+    before = stats(env)
     for how in ({"headers": {"Last-Event-ID": last_id}},
                 {"path": f"{STREAM}?lastEventId={last_id}"}):
         with start(env, user=ADMIN, **how) as s:
             got = s.collect(about(missed[-1]))
         assert [e["json"]["id"] for e in got] == missed
-        assert [int(e["id"]) for e in got] == list(range(int(last_id) + 1, int(last_id) + 5))
+        ids = [eid(e["id"]) for e in got]
+        assert ids == sorted(set(ids)) and ids[0] > eid(last_id)
+    after = stats(env)
+    assert after["resumes"] == before["resumes"] + 2
+    assert after["resumesFromDatabase"] == before["resumesFromDatabase"]
 
 
-def test_unknown_future_id_is_reset(env):
-    with Stream(env, headers={"Last-Event-ID": "99999999999"}) as s:
+@pytest.mark.parametrize("last", ["99999999999-1", "1-1"])
+def test_id_that_was_never_an_event_is_reset(env, last):
+    """Past every event (no such row in the log), or before the ring with
+    no such row: the client is told to reload, with the newest id."""
+    new_ticket(Api(env, AGENT))
+    newest = stats(env)["newestEventId"]
+    with Stream(env, headers={"Last-Event-ID": last}) as s:
         assert s.status == 200
         blocks = [s.next_block() for _ in range(2)]
         assert blocks[1]["event"] == "reset"
+        assert json.loads(blocks[1]["data"])["reason"] in ("expired", "unknown id")
+        assert blocks[1]["id"] == newest
         assert s.next_block(timeout=3) is None and s.closed
+
+
+def test_id_between_two_events_is_reset(env):
+    api = Api(env, AGENT)
+    with start(env, user=ADMIN) as s:
+        a, b = new_ticket(api), new_ticket(api)
+        got = s.collect(about(b["id"]))
+    x, n = eid(_of(got, b["id"])[0]["id"])
+    with Stream(env, headers={"Last-Event-ID": f"{x}-{n - 1}"}) as s:
+        blocks = [s.next_block() for _ in range(2)]
+        assert blocks[1]["event"] == "reset", blocks
+        assert json.loads(blocks[1]["data"])["reason"] == "unknown id"
+
+
+def test_commits_out_of_order_are_delivered_in_order(env):
+    """A transaction that wrote an event and is still open holds back every
+    event committed after it (their positions are larger), so a stream
+    never passes an event that is yet to commit: the open one's event
+    arrives first once it commits, then the later ones, in position
+    order, and a client resuming in between misses neither."""
+    api = Api(env, AGENT)
+    org = "00000000-0000-4000-8000-0000000000a1"
+    slow = subprocess.Popen(
+        [os.path.join(env.pg_bindir, "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+         "-h", env.pg_host, "-p", str(env.pg_port), "-U", "tickets", "-d", "tickets"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        with start(env, user=ADMIN) as s:
+            marker = f"slow {uniq()}"
+            slow.stdin.write(
+                "BEGIN;\n"
+                "INSERT INTO stream_events (org_id, type, data) VALUES "
+                f"('{org}', 'ticket_updated', '{{\"id\":\"{marker}\"}}');\n"
+                "SELECT 'inserted';\n")
+            slow.stdin.flush()
+            assert slow.stdout.readline().strip() == "inserted"
+            fast = new_ticket(api)
+            # the later commit is held back while the earlier one is open
+            assert s.quiet(1.5) == []
+            held_at = stats(env)["newestEventId"]
+            slow.stdin.write("COMMIT;\n")
+            slow.stdin.flush()
+            got = s.collect(about(fast["id"]), timeout=10)
+        assert [e["json"]["id"] for e in got] == [marker, fast["id"]]
+        assert eid(got[0]["id"]) < eid(got[1]["id"])
+        assert eid(held_at) < eid(got[0]["id"])
+    finally:
+        slow.stdin.close()
+        slow.wait(10)
+
+
+def test_malformed_id_is_400(env):
+    for bad in ("42", "abc", "1-2-3", "-1", "1-", "18446744073709551616-1"):
+        with Stream(env, headers={"Last-Event-ID": bad}) as s:
+            assert s.status == 400
+            assert s.json()["error"]["code"] == "INVALID_QUERY"
 
 
 # ---- many streams, many writers ----------------------------------------------------
@@ -440,7 +520,7 @@ def test_twenty_streams_fifty_writers(env):
             created = [e["json"]["id"] for e in got if e["event"] == "ticket_created"
                        and e["json"]["id"] in want]
             assert sorted(created) == sorted(ids), "a stream missed or repeated events"
-            seq = [int(e["id"]) for e in got]
+            seq = [eid(e["id"]) for e in got]
             assert seq == sorted(seq)
     finally:
         for s in streams:
@@ -482,8 +562,9 @@ class TestSmallRing:
 
     def test_lifetime_ends_the_stream_at_the_current_id(self, env):
         with start(env, user=ADMIN, path=f"{STREAM}?types=ticket_deleted") as s:
-            new_ticket(Api(env, AGENT))         # filtered out
-            newest = stats(env)["ring"]["newestId"]
+            t = new_ticket(Api(env, AGENT))         # filtered out
+            time.sleep(0.5)
+            newest = stats(env)["newestEventId"]
             t0 = time.time()
             blocks = []
             while not s.closed and time.time() - t0 < 6:
@@ -492,25 +573,54 @@ class TestSmallRing:
                     blocks.append(b)
             assert s.closed and time.time() - t0 < 5
         assert not any("event" in b for b in blocks)
-        assert [b["id"] for b in blocks if "id" in b] == [str(newest)]
+        assert [b["id"] for b in blocks if "id" in b] == [newest]
 
-    def test_lapped_cursor_gets_reset(self, env):
+    def test_lapped_cursor_resumes_from_the_database(self, env):
+        """The ring (64K) has moved on: the missed events come from the
+        log, in order, and the stream then goes on with live ones."""
         api = Api(env, AGENT)
         t = new_ticket(api)
-        before = stats(env)["ring"]["newestId"]
+        time.sleep(0.5)
+        st = stats(env)
+        before, ring_before = st["newestEventId"], st["ring"]["newestId"]
         big = "x" * 4000
-        for _ in range(30):
-            assert api.post(f"/api/tickets/{t['id']}/messages", {"body": big}).status_code == 201
-        ring = stats(env)["ring"]
-        assert ring["oldestId"] > before + 1, ring
-        with Stream(env, headers={"Last-Event-ID": str(before)}) as s:
-            assert s.status == 200
+        bodies = [f"{i} {big}" for i in range(30)]
+        for b in bodies:
+            assert api.post(f"/api/tickets/{t['id']}/messages", {"body": b}).status_code == 201
+        time.sleep(0.5)
+        st = stats(env)
+        assert st["ring"]["oldestId"] > ring_before + 1, st["ring"]
+        with start(env, user=ADMIN, headers={"Last-Event-ID": before}) as s:
+            got = s.collect(lambda out: len(out) >= 30, timeout=15)
+            assert [e["json"]["body"] for e in got] == bodies
+            ids = [eid(e["id"]) for e in got]
+            assert ids == sorted(set(ids)) and ids[0] > eid(before)
+            live = new_ticket(api)
+            more = s.collect(about(live["id"]))
+            assert [e["json"]["id"] for e in more] == [live["id"]]
+        after = stats(env)
+        assert after["resumesFromDatabase"] == st["resumesFromDatabase"] + 1
+        assert after["resets"] == st["resets"]
+
+    def test_id_past_retention_gets_reset(self, env):
+        api = Api(env, AGENT)
+        with start(env, user=ADMIN) as s:
+            t = new_ticket(api)
+            old = _of(s.collect(about(t["id"])), t["id"])[0]["id"]
+        for i in range(20):
+            assert api.post(f"/api/tickets/{t['id']}/messages",
+                            {"body": f"{i} " + "y" * 4000}).status_code == 201
+        x, n = eid(old)
+        env.psql(f"DELETE FROM stream_events WHERE (xid, id) <= ('{x}'::xid8, {n})")
+        before = stats(env)["resets"]
+        with Stream(env, headers={"Last-Event-ID": old}) as s:
             assert "retry" in s.next_block()
             reset = s.next_block()
             assert reset["event"] == "reset"
-            assert int(reset["id"]) == ring["newestId"]
+            assert json.loads(reset["data"])["reason"] == "expired"
+            assert eid(reset["id"]) > eid(old)
             assert s.next_block(timeout=3) is None and s.closed
-        assert stats(env)["resets"] >= 1
+        assert stats(env)["resets"] == before + 1
 
     def test_over_the_limit_is_503(self, env):
         opened, refused = [], None
@@ -538,7 +648,7 @@ def test_graceful_restart_keeps_ids_and_resume(env):
     api = Api(env, AGENT)
     with start(env, user=ADMIN) as s:
         t = new_ticket(api)
-        last_id = int(_of(s.collect(about(t["id"])), t["id"])[0]["id"])
+        last_id = _of(s.collect(about(t["id"])), t["id"])[0]["id"]
         env.restart("", graceful=True)
         # the stream of the old generation ends by itself
         deadline = time.time() + 10
@@ -546,10 +656,11 @@ def test_graceful_restart_keeps_ids_and_resume(env):
             s.next_block(timeout=0.5)
         assert s.closed
     after = new_ticket(api)
-    with start(env, user=ADMIN, headers={"Last-Event-ID": str(last_id)}) as s:
+    with start(env, user=ADMIN, headers={"Last-Event-ID": last_id}) as s:
         got = s.collect(about(after["id"]))
     assert [e["json"]["id"] for e in got] == [after["id"]]
-    assert int(got[0]["id"]) == last_id + 1
+    assert eid(got[0]["id"]) > eid(last_id)
+    assert stats(env)["resumesFromDatabase"] == 0
 
 
 # ---- review fixes ----------------------------------------------------------------

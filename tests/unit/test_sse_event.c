@@ -5,6 +5,13 @@
 #include "tk_suites.h"
 #include "sse_event.h"
 
+/* Ids used below: {xid, n} */
+static const uint64_t id42[2] = { 4711, 42 };
+static const uint64_t idmax[2] = { UINT64_MAX, UINT64_MAX };
+static const uint64_t id7[2] = { 1, 7 };
+static const uint64_t id3[2] = { 2, 3 };
+static const uint64_t id1[2] = { 0, 1 };
+
 /* Encode into a roomy buffer and compare the whole output. */
 #define CK_BLOCK(call, expect)                                              \
     do {                                                                    \
@@ -23,51 +30,51 @@ START_TEST(event_full)
 {
     const char *json = "{\"id\":\"t1\",\"subject\":\"Printer\"}";
 
-    CK_BLOCK(sse_event_encode(buf, bufsize, 42, "ticket_created", json,
+    CK_BLOCK(sse_event_encode(buf, bufsize, id42, "ticket_created", json,
                               strlen(json)),
-             "id: 42\nevent: ticket_created\n"
+             "id: 4711-42\nevent: ticket_created\n"
              "data: {\"id\":\"t1\",\"subject\":\"Printer\"}\n\n");
-    CK_BLOCK(sse_event_encode(buf, bufsize, UINT64_MAX, "x", "1", 1),
-             "id: 18446744073709551615\nevent: x\ndata: 1\n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, idmax, "x", "1", 1),
+             "id: 18446744073709551615-18446744073709551615\nevent: x\ndata: 1\n\n");
 }
 END_TEST
 
 START_TEST(event_optional_fields)
 {
-    /* id 0: no id line; no type: the client fires "message" */
-    CK_BLOCK(sse_event_encode(buf, bufsize, 0, "reset", "{}", 2),
+    /* no id: no id line; no type: the client fires "message" */
+    CK_BLOCK(sse_event_encode(buf, bufsize, NULL, "reset", "{}", 2),
              "event: reset\ndata: {}\n\n");
-    CK_BLOCK(sse_event_encode(buf, bufsize, 7, NULL, "{}", 2),
-             "id: 7\ndata: {}\n\n");
-    CK_BLOCK(sse_event_encode(buf, bufsize, 7, "", "{}", 2),
-             "id: 7\ndata: {}\n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id7, NULL, "{}", 2),
+             "id: 1-7\ndata: {}\n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id7, "", "{}", 2),
+             "id: 1-7\ndata: {}\n\n");
     /* empty data still makes one (empty) data line, so the event fires */
-    CK_BLOCK(sse_event_encode(buf, bufsize, 1, "e", NULL, 0),
-             "id: 1\nevent: e\ndata: \n\n");
-    CK_BLOCK(sse_event_encode(buf, bufsize, 1, "e", "", 0),
-             "id: 1\nevent: e\ndata: \n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id1, "e", NULL, 0),
+             "id: 0-1\nevent: e\ndata: \n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id1, "e", "", 0),
+             "id: 0-1\nevent: e\ndata: \n\n");
 }
 END_TEST
 
 START_TEST(event_multiline_data)
 {
-    CK_BLOCK(sse_event_encode(buf, bufsize, 3, "m", "a\nb", 3),
-             "id: 3\nevent: m\ndata: a\ndata: b\n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id3, "m", "a\nb", 3),
+             "id: 2-3\nevent: m\ndata: a\ndata: b\n\n");
     /* CRLF is one break; lone CR and LF are one each */
-    CK_BLOCK(sse_event_encode(buf, bufsize, 3, "m", "a\r\nb\rc\nd", 8),
-             "id: 3\nevent: m\ndata: a\ndata: b\ndata: c\ndata: d\n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id3, "m", "a\r\nb\rc\nd", 8),
+             "id: 2-3\nevent: m\ndata: a\ndata: b\ndata: c\ndata: d\n\n");
     /* LF CR is two breaks: an empty line between */
-    CK_BLOCK(sse_event_encode(buf, bufsize, 3, "m", "a\n\rb", 4),
-             "id: 3\nevent: m\ndata: a\ndata: \ndata: b\n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id3, "m", "a\n\rb", 4),
+             "id: 2-3\nevent: m\ndata: a\ndata: \ndata: b\n\n");
     /* leading, trailing and only breaks keep their empty lines, so the
      * client's join gives the payload back (with "\n" breaks) */
-    CK_BLOCK(sse_event_encode(buf, bufsize, 3, "m", "\nx\n", 3),
-             "id: 3\nevent: m\ndata: \ndata: x\ndata: \n\n");
-    CK_BLOCK(sse_event_encode(buf, bufsize, 3, "m", "\r\n", 2),
-             "id: 3\nevent: m\ndata: \ndata: \n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id3, "m", "\nx\n", 3),
+             "id: 2-3\nevent: m\ndata: \ndata: x\ndata: \n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id3, "m", "\r\n", 2),
+             "id: 2-3\nevent: m\ndata: \ndata: \n\n");
     /* a line of its own that looks like a field stays data */
-    CK_BLOCK(sse_event_encode(buf, bufsize, 3, "m", "x\nid: 9\n: c", 11),
-             "id: 3\nevent: m\ndata: x\ndata: id: 9\ndata: : c\n\n");
+    CK_BLOCK(sse_event_encode(buf, bufsize, id3, "m", "x\nid: 9\n: c", 11),
+             "id: 2-3\nevent: m\ndata: x\ndata: id: 9\ndata: : c\n\n");
 }
 END_TEST
 
@@ -77,12 +84,12 @@ START_TEST(event_data_by_length)
      * embedded NUL is sent as it is */
     char out[64];
     const char data[] = { 'a', '\0', 'b' };
-    const char want[] = "id: 1\nevent: m\ndata: a\0b\n\n";
+    const char want[] = "id: 0-1\nevent: m\ndata: a\0b\n\n";
     apr_ssize_t n;
 
-    CK_BLOCK(sse_event_encode(buf, bufsize, 1, "m", "abcdef", 3),
-             "id: 1\nevent: m\ndata: abc\n\n");
-    n = sse_event_encode(out, sizeof(out), 1, "m", data, 3);
+    CK_BLOCK(sse_event_encode(buf, bufsize, id1, "m", "abcdef", 3),
+             "id: 0-1\nevent: m\ndata: abc\n\n");
+    n = sse_event_encode(out, sizeof(out), id1, "m", data, 3);
     ck_assert_int_eq(n, (apr_ssize_t)sizeof(want) - 1);
     ck_assert_int_eq(memcmp(out, want, sizeof(want)), 0);   /* and the NUL */
 }
@@ -92,10 +99,10 @@ START_TEST(event_refused)
 {
     char out[64];
 
-    ck_assert_int_eq(sse_event_encode(out, sizeof(out), 1, "a\nb", "{}", 2), -1);
-    ck_assert_int_eq(sse_event_encode(out, sizeof(out), 1, "a\rb", "{}", 2), -1);
-    ck_assert_int_eq(sse_event_encode(out, sizeof(out), 1, "m", NULL, 3), -1);
-    ck_assert_int_eq(sse_event_encode(NULL, 10, 1, "m", "{}", 2), -1);
+    ck_assert_int_eq(sse_event_encode(out, sizeof(out), id1, "a\nb", "{}", 2), -1);
+    ck_assert_int_eq(sse_event_encode(out, sizeof(out), id1, "a\rb", "{}", 2), -1);
+    ck_assert_int_eq(sse_event_encode(out, sizeof(out), id1, "m", NULL, 3), -1);
+    ck_assert_int_eq(sse_event_encode(NULL, 10, id1, "m", "{}", 2), -1);
 }
 END_TEST
 
@@ -103,8 +110,9 @@ START_TEST(other_blocks)
 {
     CK_BLOCK(sse_event_retry(buf, bufsize, 3000), "retry: 3000\n\n");
     CK_BLOCK(sse_event_retry(buf, bufsize, 0), "retry: 0\n\n");
-    CK_BLOCK(sse_event_id(buf, bufsize, 12345), "id: 12345\n\n");
-    CK_BLOCK(sse_event_id(buf, bufsize, 0), "id: 0\n\n");
+    CK_BLOCK(sse_event_id(buf, bufsize, id42), "id: 4711-42\n\n");
+    CK_BLOCK(sse_event_id(buf, bufsize, id1), "id: 0-1\n\n");
+    ck_assert_int_eq(sse_event_id(NULL, 0, NULL), -1);
     CK_BLOCK(sse_event_comment(buf, bufsize, "ping"), SSE_EVENT_PING);
     CK_BLOCK(sse_event_comment(buf, bufsize, "ping"), ": ping\n\n");
     CK_BLOCK(sse_event_comment(buf, bufsize, ""), ":\n\n");
@@ -115,18 +123,47 @@ START_TEST(other_blocks)
 }
 END_TEST
 
+START_TEST(ids_parse)
+{
+    static const char *const bad[] = {
+        "", "-", "1", "1-", "-1", "1--2", "1-2-3", "+1-2", "1-+2", " 1-2",
+        "1-2 ", "1- 2", "a-1", "1-b", "0x1-2", "18446744073709551616-1",
+        "1-18446744073709551616", "000000000000000000001-1", "1.5-2", NULL
+    };
+    uint64_t id[2];
+    char text[SSE_EVENT_ID_MAX + 8];
+    int i;
+
+    ck_assert_int_eq(sse_event_parse_id("4711-42", id), 0);
+    ck_assert(id[0] == 4711 && id[1] == 42);
+    ck_assert_int_eq(sse_event_parse_id("0-0", id), 0);
+    ck_assert(id[0] == 0 && id[1] == 0);
+    ck_assert_int_eq(sse_event_parse_id("18446744073709551615-18446744073709551615", id), 0);
+    ck_assert(id[0] == UINT64_MAX && id[1] == UINT64_MAX);
+    ck_assert_int_eq(sse_event_parse_id("00012-0009", id), 0);
+    ck_assert(id[0] == 12 && id[1] == 9);
+    for (i = 0; bad[i]; ++i) {
+        ck_assert_msg(sse_event_parse_id(bad[i], id) == -1, "accepted %s", bad[i]);
+    }
+    ck_assert_int_eq(sse_event_parse_id(NULL, id), -1);
+    /* the longest id fits SSE_EVENT_ID_MAX with its NUL */
+    ck_assert_int_eq(sse_event_id(text, sizeof(text), idmax),
+                     (apr_ssize_t)(4 + SSE_EVENT_ID_MAX - 1 + 2));
+}
+END_TEST
+
 /* snprintf's contract: the length always, the text only when it fits. */
 START_TEST(buffer_contract)
 {
     char out[32];
-    const char *want = "id: 5\nevent: e\ndata: {}\n\n";   /* 25 bytes */
+    const char *want = "id: 0-1\nevent: e\ndata: {}\n\n";   /* 27 bytes */
     apr_ssize_t len = (apr_ssize_t)strlen(want);
 
-    ck_assert_int_eq(sse_event_encode(NULL, 0, 5, "e", "{}", 2), len);
+    ck_assert_int_eq(sse_event_encode(NULL, 0, id1, "e", "{}", 2), len);
     memset(out, 'X', sizeof(out));
-    ck_assert_int_eq(sse_event_encode(out, (apr_size_t)len, 5, "e", "{}", 2), len);
+    ck_assert_int_eq(sse_event_encode(out, (apr_size_t)len, id1, "e", "{}", 2), len);
     ck_assert_int_eq(out[0], 'X');          /* no room for the NUL: untouched */
-    ck_assert_int_eq(sse_event_encode(out, (apr_size_t)len + 1, 5, "e", "{}", 2), len);
+    ck_assert_int_eq(sse_event_encode(out, (apr_size_t)len + 1, id1, "e", "{}", 2), len);
     ck_assert_str_eq(out, want);
     ck_assert_int_eq(out[len + 1], 'X');    /* nothing past the NUL */
     ck_assert_int_eq(sse_event_retry(out, 3, 10), 11);
@@ -138,14 +175,14 @@ START_TEST(pool_versions)
     apr_size_t len = 0;
     const char *s;
 
-    s = sse_event_pencode(tk_tp, 9, "ticket_deleted", "{\"id\":\"t9\"}", 11, &len);
-    ck_assert_str_eq(s, "id: 9\nevent: ticket_deleted\ndata: {\"id\":\"t9\"}\n\n");
+    s = sse_event_pencode(tk_tp, id42, "ticket_deleted", "{\"id\":\"t9\"}", 11, &len);
+    ck_assert_str_eq(s, "id: 4711-42\nevent: ticket_deleted\ndata: {\"id\":\"t9\"}\n\n");
     ck_assert_uint_eq(len, strlen(s));
-    s = sse_event_pencode(tk_tp, 9, "a\nb", "{}", 2, &len);
+    s = sse_event_pencode(tk_tp, id42, "a\nb", "{}", 2, &len);
     ck_assert_ptr_null(s);
     ck_assert_str_eq(sse_event_pretry(tk_tp, 2500, &len), "retry: 2500\n\n");
     ck_assert_uint_eq(len, 13);
-    ck_assert_str_eq(sse_event_pid(tk_tp, 77, NULL), "id: 77\n\n");
+    ck_assert_str_eq(sse_event_pid(tk_tp, id7, NULL), "id: 1-7\n\n");
     ck_assert_str_eq(sse_event_pcomment(tk_tp, "ping", &len), SSE_EVENT_PING);
     ck_assert_uint_eq(len, 8);
     ck_assert_ptr_null(sse_event_pretry(tk_tp, -5, &len));
@@ -157,11 +194,11 @@ START_TEST(many_lines)
 {
     char *data = tk_repeat("ab\n", 1000);
     apr_size_t len = 0;
-    const char *s = sse_event_pencode(tk_tp, 1, "m", data, strlen(data), &len);
+    const char *s = sse_event_pencode(tk_tp, id1, "m", data, strlen(data), &len);
 
-    /* "id: 1\n" + "event: m\n" + 1001 data lines ("data: ab\n" x 1000 and
+    /* "id: 0-1\n" + "event: m\n" + 1001 data lines ("data: ab\n" x 1000 and
      * a last empty "data: \n") + "\n" */
-    ck_assert_uint_eq(len, 6 + 9 + 1000 * 9 + 7 + 1);
+    ck_assert_uint_eq(len, 8 + 9 + 1000 * 9 + 7 + 1);
     ck_assert_uint_eq(strlen(s), len);
     ck_assert_int_eq(strncmp(s + len - 17, "data: ab\ndata: \n\n", 17), 0);
 }
@@ -178,6 +215,7 @@ Suite *tk_suite_sse_event(void)
     tcase_add_test(tc, event_data_by_length);
     tcase_add_test(tc, event_refused);
     tcase_add_test(tc, other_blocks);
+    tcase_add_test(tc, ids_parse);
     tcase_add_test(tc, buffer_contract);
     tcase_add_test(tc, pool_versions);
     tcase_add_test(tc, many_lines);

@@ -716,6 +716,172 @@ START_TEST(readers_while_writers_wrap)
 }
 END_TEST
 
+
+/* ---- tags ---------------------------------------------------------------- */
+
+START_TEST(tagged_appends_in_order_only)
+{
+    size_t size = 8192;
+    void *mem = tr_map(size);
+    sse_ring_t *r = tr_ring(mem, size);
+    uint64_t t[2] = { 0, 0 }, last[2], seq;
+    sse_ring_rec_t rec;
+    char out[16];
+
+    ck_assert_int_eq(sse_ring_last_tag(r, last), SSE_RING_OK);
+    ck_assert(last[0] == 0 && last[1] == 0);
+    t[0] = 7; t[1] = 3;
+    ck_assert_int_eq(sse_ring_append_tagged(r, 1, t, "a", 1, &seq), SSE_RING_OK);
+    ck_assert_uint_eq(seq, 1);
+    /* equal or smaller: refused, nothing appended */
+    ck_assert_int_eq(sse_ring_append_tagged(r, 1, t, "b", 1, &seq), SSE_RING_STALE);
+    t[1] = 2;
+    ck_assert_int_eq(sse_ring_append_tagged(r, 1, t, "b", 1, &seq), SSE_RING_STALE);
+    t[0] = 6; t[1] = 99;
+    ck_assert_int_eq(sse_ring_append_tagged(r, 1, t, "b", 1, &seq), SSE_RING_STALE);
+    /* the second word orders records of the same first word */
+    t[0] = 7; t[1] = 4;
+    ck_assert_int_eq(sse_ring_append_tagged(r, 1, t, "c", 1, &seq), SSE_RING_OK);
+    ck_assert_uint_eq(seq, 2);
+    ck_assert_int_eq(sse_ring_last_tag(r, last), SSE_RING_OK);
+    ck_assert(last[0] == 7 && last[1] == 4);
+    ck_assert_int_eq(sse_ring_read(r, 1, out, sizeof(out), &rec), SSE_RING_OK);
+    ck_assert(rec.tag[0] == 7 && rec.tag[1] == 4 && out[0] == 'c');
+    /* untagged appends neither check nor move the last tag */
+    ck_assert_int_eq(sse_ring_append(r, 1, "d", 1, &seq), SSE_RING_OK);
+    ck_assert_int_eq(sse_ring_read(r, 2, out, sizeof(out), &rec), SSE_RING_OK);
+    ck_assert(rec.tag[0] == 0 && rec.tag[1] == 0);
+    ck_assert_int_eq(sse_ring_last_tag(r, last), SSE_RING_OK);
+    ck_assert(last[0] == 7 && last[1] == 4);
+    munmap(mem, size);
+}
+END_TEST
+
+START_TEST(seek_finds_tags)
+{
+    size_t size = 4096;
+    void *mem = tr_map(size);
+    sse_ring_t *r = tr_ring(mem, size);
+    uint64_t t[2], q[2];
+    sse_ring_seek_t at;
+    sse_ring_rec_t rec;
+    unsigned char in[100], out[100];
+    sse_ring_stats_t st;
+    int i;
+
+    q[0] = 5; q[1] = 5;
+    ck_assert_int_eq(sse_ring_seek(r, q, &at), SSE_RING_EMPTY);
+    ck_assert_uint_eq(at.seq, 0);
+    /* tags 10-1, 10-3, 12-1, 12-3, ... (odd second words only) */
+    memset(in, 'x', sizeof(in));
+    for (i = 0; i < 100; ++i) {
+        t[0] = 10 + 2 * (uint64_t)(i / 2);
+        t[1] = 1 + 2 * (uint64_t)(i % 2);
+        ck_assert_int_eq(sse_ring_append_tagged(r, 1, t, in, sizeof(in), NULL),
+                         SSE_RING_OK);
+    }
+    sse_ring_stats(r, &st);
+    ck_assert_uint_gt(st.oldest_seq, 1);        /* the early ones are gone */
+
+    /* before the oldest held: lapped */
+    q[0] = 10; q[1] = 1;
+    ck_assert_int_eq(sse_ring_seek(r, q, &at), SSE_RING_LAPPED);
+    /* an exact tag: reading after it gives the next record */
+    q[0] = 10 + 2 * 49; q[1] = 1;                /* record 99 of 100 */
+    ck_assert_int_eq(sse_ring_seek(r, q, &at), SSE_RING_OK);
+    ck_assert(at.exact && !at.last);
+    ck_assert_uint_eq(at.seq, 99);
+    ck_assert_int_eq(sse_ring_read_hint(r, at.seq, at.hint, out, sizeof(out),
+                                        &rec), SSE_RING_OK);
+    ck_assert_uint_eq(rec.seq, 100);
+    ck_assert(rec.tag[0] == 108 && rec.tag[1] == 3);
+    /* between two records: the one before, not exact */
+    q[0] = 108; q[1] = 2;
+    ck_assert_int_eq(sse_ring_seek(r, q, &at), SSE_RING_OK);
+    ck_assert(!at.exact && !at.last);
+    ck_assert_uint_eq(at.seq, 99);
+    /* the newest, and past the newest */
+    q[0] = 108; q[1] = 3;
+    ck_assert_int_eq(sse_ring_seek(r, q, &at), SSE_RING_OK);
+    ck_assert(at.exact && at.last);
+    ck_assert_uint_eq(at.seq, 100);
+    q[0] = 500; q[1] = 0;
+    ck_assert_int_eq(sse_ring_seek(r, q, &at), SSE_RING_OK);
+    ck_assert(!at.exact && at.last);
+    ck_assert_uint_eq(at.seq, 100);
+    ck_assert(at.tag[0] == 108 && at.tag[1] == 3);
+    ck_assert_int_eq(sse_ring_read_hint(r, at.seq, at.hint, out, sizeof(out),
+                                        &rec), SSE_RING_EMPTY);
+    munmap(mem, size);
+}
+END_TEST
+
+/* Several feeders (threads of several processes) offer the same ordered
+ * stream of tags, as every host's relay would: each tag goes in once, in
+ * order. */
+#define TR_FEED 3000
+
+static void tr_feed(sse_ring_t *r)
+{
+    uint64_t t[2], last[2];
+    int i;
+
+    for (i = 1; i <= TR_FEED; ++i) {
+        t[0] = (uint64_t)i / 10;
+        t[1] = (uint64_t)i;
+        if (sse_ring_last_tag(r, last) == SSE_RING_OK && last[1] >= t[1]) {
+            continue;
+        }
+        sse_ring_rc_t rc = sse_ring_append_tagged(r, 1, t, &t[1], 8, NULL);
+        ck_assert(rc == SSE_RING_OK || rc == SSE_RING_STALE);
+    }
+}
+
+static void *tr_feed_thread(void *arg)
+{
+    tr_feed(arg);
+    return NULL;
+}
+
+START_TEST(feeders_append_each_tag_once)
+{
+    size_t size = 1 << 20;
+    void *mem = tr_map(size);
+    sse_ring_t *r = tr_ring(mem, size);
+    pthread_t th[2];
+    pid_t pid[2];
+    sse_ring_stats_t st;
+    sse_ring_rec_t rec;
+    uint64_t s, v;
+    int i, status;
+
+    for (i = 0; i < 2; ++i) {
+        pid[i] = fork();
+        ck_assert_int_ge(pid[i], 0);
+        if (pid[i] == 0) {
+            tr_feed(r);
+            _exit(0);
+        }
+    }
+    for (i = 0; i < 2; ++i) {
+        ck_assert_int_eq(pthread_create(&th[i], NULL, tr_feed_thread, r), 0);
+    }
+    for (i = 0; i < 2; ++i) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    sse_ring_stats(r, &st);
+    ck_assert_uint_eq(st.appended, TR_FEED);
+    for (s = 1; s <= TR_FEED; ++s) {
+        ck_assert_int_eq(sse_ring_read(r, s - 1, &v, sizeof(v), &rec), SSE_RING_OK);
+        ck_assert_uint_eq(v, s);
+        ck_assert_uint_eq(rec.tag[1], s);
+    }
+    munmap(mem, size);
+}
+END_TEST
+
 /* ---- a writer dying with the mutex held ---------------------------------------- */
 
 static int tr_die_stage;
@@ -915,6 +1081,8 @@ Suite *tk_suite_sse_ring(void)
     tcase_add_test(tc, large_records_evict_or_are_refused);
     tcase_add_test(tc, lapped_reader);
     tcase_add_test(tc, attach_keeps_events_and_sequence);
+    tcase_add_test(tc, tagged_appends_in_order_only);
+    tcase_add_test(tc, seek_finds_tags);
     suite_add_tcase(s, tc);
 
     tc = tk_tcase("concurrency");
@@ -922,6 +1090,7 @@ Suite *tk_suite_sse_ring(void)
     tcase_add_test(tc, processes_append);
     tcase_add_test(tc, readers_while_writers_wrap);
     tcase_add_test(tc, wait_times_out_and_wakes);
+    tcase_add_test(tc, feeders_append_each_tag_once);
     suite_add_tcase(s, tc);
 
     tc = tk_tcase("robust");
