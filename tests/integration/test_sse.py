@@ -707,3 +707,54 @@ def test_streams_hold_no_database_connection(env, few_db_connections):
     finally:
         for s in streams:
             s.close()
+
+
+# ---- the relay ----------------------------------------------------------------------
+
+RELAY_OUTAGE_LOG = (r"TK000\d\d", r"AH0\d{4}", r"\[dbd:", r"server closed the connection",
+                    r"Connection refused", r"No such file or directory",
+                    r"terminating connection", r"could not connect")
+
+
+@pytest.mark.allow_log(*RELAY_OUTAGE_LOG)
+def test_relay_comes_back_after_a_database_restart(env):
+    """The relay holds a connection and LISTENs; when PostgreSQL restarts
+    it reconnects by itself, listens again, and events flow to a stream
+    that stayed open all along, with nothing committed lost."""
+    api = Api(env, AGENT)
+    with start(env, user=ADMIN) as s:
+        env.pg_stop()
+        env.pg_start()
+        deadline = time.time() + 30
+        made = []
+        while time.time() < deadline:
+            r = api.post("/api/tickets", {"title": f"after {uniq()}", "description": "x"})
+            if r.status_code == 201:
+                made.append(r.json()["data"]["id"])
+                break
+            time.sleep(0.5)
+        assert made, "the API did not recover"
+        got = s.collect(about(made[0]), timeout=20)
+        assert [e["json"]["id"] for e in got if e["event"] == "ticket_created"] == made
+    env.restart("")
+
+
+def test_relay_purges_events_past_retention(env):
+    old = f"purge {uniq()}"
+    org = "00000000-0000-4000-8000-0000000000a1"
+    env.psql("INSERT INTO stream_events (org_id, type, data, created_at) VALUES "
+             f"('{org}', 'ticket_updated', '{{\"id\":\"{old}\"}}', now() - interval '2 hours')")
+    env.restart("TicketsEventRetention 3600\n")
+    try:
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if env.psql(f"SELECT count(*) FROM stream_events WHERE data LIKE '%{old}%'") == [["0"]]:
+                break
+            time.sleep(0.2)
+        assert env.psql(f"SELECT count(*) FROM stream_events WHERE data LIKE '%{old}%'") == [["0"]]
+        # recent events stay
+        t = new_ticket(Api(env, AGENT))
+        time.sleep(1)
+        assert env.psql(f"SELECT count(*) FROM stream_events WHERE ticket_id = '{t['id']}'") == [["1"]]
+    finally:
+        env.restart("")
