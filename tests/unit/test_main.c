@@ -84,6 +84,7 @@ int main(void)
     srunner_add_suite(sr, tk_suite_sse_event());
     srunner_add_suite(sr, tk_suite_sse_record());
     srunner_add_suite(sr, tk_suite_sse_filter());
+    srunner_add_suite(sr, tk_suite_sse_users());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -25,6 +25,7 @@ Suite *tk_suite_sse_ring(void);
 Suite *tk_suite_sse_event(void);
 Suite *tk_suite_sse_record(void);
 Suite *tk_suite_sse_filter(void);
+Suite *tk_suite_sse_users(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
