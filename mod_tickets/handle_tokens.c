@@ -87,6 +87,7 @@ int tk_handle_tokens_create(tk_ctx_t *c)
 int tk_handle_tokens_revoke(tk_ctx_t *c)
 {
     tk_rows_t *rows;
+    char name[24];
 
     if (tk_require_admin(c)) {
         return TK_FAIL;
@@ -94,11 +95,18 @@ int tk_handle_tokens_revoke(tk_ctx_t *c)
     if (!tk_uuid_valid(c->params[0])) {
         return tk_fail(c, TK_E_NOT_FOUND, NULL, "No such token.");
     }
-    if (TK_SQL_SELECT(c, TKQ_token_revoke, &rows, c->params[0], c->who->org_id)) {
+    if (tk_sql_begin(c)
+        || TK_SQL_SELECT(c, TKQ_token_revoke, &rows, c->params[0],
+                         c->who->org_id)) {
         return TK_FAIL;
     }
     if (rows->nrows != 1) {
         return tk_fail(c, TK_E_NOT_FOUND, NULL, "No such token.");
+    }
+    /* Streams the token opened end too (a credential_revoked event). */
+    tk_credential_name(name, sizeof(name), 't', tk_rows_get(rows, 0, 1));
+    if (tk_stream_revoked(c, name) || tk_sql_commit(c)) {
+        return TK_FAIL;
     }
     c->r->status = HTTP_NO_CONTENT;
     return TK_DONE;

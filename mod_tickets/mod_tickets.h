@@ -68,6 +68,7 @@ typedef struct {
     char email[256];
     char name[128];
     int via;
+    char credential[24];            /* see tickets_identity_t */
 } tk_identity_t;
 
 /* ---------------------------------------------------------------------
@@ -204,6 +205,13 @@ int tk_resolve_identity(tk_ctx_t *c);
  * from the ticket; staff_only keeps it from customers. */
 int tk_stream_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
                      json_t *data, int staff_only);
+/* Write a credential_revoked event for credential (see
+ * tickets_identity_t), inside the revoking transaction: the streams that
+ * credential opened end. */
+int tk_stream_revoked(tk_ctx_t *c, const char *credential);
+/* "<kind>:<first 16 of hash>" into out. */
+void tk_credential_name(char *out, apr_size_t size, char kind,
+                        const char *hash);
 /* Rows of stream_events_after as tickets_event_t (pointing into rows);
  * -1 when a position is malformed. */
 int tk_stream_rows(apr_pool_t *p, const tk_rows_t *rows,

@@ -48,6 +48,12 @@ void tk_auth_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+void tk_credential_name(char *out, apr_size_t size, char kind,
+                        const char *hash)
+{
+    apr_snprintf(out, size, "%c:%.16s", kind, hash);
+}
+
 static void tk_identity_fill(tk_identity_t *id, const tk_rows_t *rows, int via)
 {
     apr_cpystrn(id->user_id, tk_rows_get(rows, 0, 0), sizeof(id->user_id));
@@ -56,6 +62,7 @@ static void tk_identity_fill(tk_identity_t *id, const tk_rows_t *rows, int via)
     apr_cpystrn(id->email, tk_rows_get(rows, 0, 3), sizeof(id->email));
     apr_cpystrn(id->name, tk_rows_get(rows, 0, 4), sizeof(id->name));
     id->via = via;
+    id->credential[0] = '\0';
 }
 
 /* The cache key of a credential: the SHA-256 of its kind, the virtual host
@@ -110,9 +117,14 @@ static int tk_auth_lookup(tk_ctx_t *c, const char *label, const char *arg,
 static int tk_auth_cookie(tk_ctx_t *c, const char *cookie, tk_identity_t *id)
 {
     char hash[TK_SHA256_HEX_LEN + 1];
+    int rv;
 
     tk_sha256_hex(cookie, strlen(cookie), hash);
-    return tk_auth_lookup(c, TKQ_user_by_session, hash, TK_VIA_COOKIE, id);
+    rv = tk_auth_lookup(c, TKQ_user_by_session, hash, TK_VIA_COOKIE, id);
+    if (rv == TK_AUTH_OK) {
+        tk_credential_name(id->credential, sizeof(id->credential), 's', hash);
+    }
+    return rv;
 }
 
 static int tk_auth_bearer(tk_ctx_t *c, const char *token, tk_identity_t *id)
@@ -127,6 +139,7 @@ static int tk_auth_bearer(tk_ctx_t *c, const char *token, tk_identity_t *id)
     tk_sha256_hex(token, strlen(token), hash);
     rv = tk_auth_lookup(c, TKQ_user_by_token, hash, TK_VIA_BEARER, id);
     if (rv == TK_AUTH_OK) {
+        tk_credential_name(id->credential, sizeof(id->credential), 't', hash);
         tk_cache_remember(c, key, id);
     }
     return rv;
@@ -336,9 +349,17 @@ int tk_handle_logout(tk_ctx_t *c)
                                        c->sconf->cookie_name);
 
     if (cookie && *cookie) {
-        char hash[TK_SHA256_HEX_LEN + 1];
+        char hash[TK_SHA256_HEX_LEN + 1], name[24];
+        int deleted = 0;
+
         tk_sha256_hex(cookie, strlen(cookie), hash);
-        if (TK_SQL_EXEC(c, TKQ_session_delete, NULL, hash)) {
+        tk_credential_name(name, sizeof(name), 's', hash);
+        /* The session goes, and with it (same transaction) the streams
+         * it opened, through a credential_revoked event. */
+        if (tk_sql_begin(c)
+            || TK_SQL_EXEC(c, TKQ_session_delete, &deleted, hash)
+            || (c->who && deleted > 0 && tk_stream_revoked(c, name))
+            || tk_sql_commit(c)) {
             return TK_FAIL;
         }
     }

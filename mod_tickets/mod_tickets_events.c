@@ -53,6 +53,7 @@ int tickets_identify(request_rec *r, tickets_identity_t *out)
     apr_cpystrn(out->org, c->who->org_id, sizeof(out->org));
     apr_cpystrn(out->user, c->who->user_id, sizeof(out->user));
     apr_cpystrn(out->role, c->who->role, sizeof(out->role));
+    apr_cpystrn(out->credential, c->who->credential, sizeof(out->credential));
     return OK;
 }
 
@@ -80,6 +81,19 @@ int tk_stream_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
     }
     return TK_SQL_EXEC(c, TKQ_stream_event_ticket, NULL, ticket_id, type,
                        staff_only ? "true" : "false", text);
+}
+
+int tk_stream_revoked(tk_ctx_t *c, const char *credential)
+{
+    json_t *doc = tk_json_own(c->r->pool,
+                              json_pack("{s:s}", "credential", credential));
+    const char *text = doc ? tk_json_dump(c->r->pool, doc) : NULL;
+
+    if (!text) {
+        return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
+    }
+    return TK_SQL_EXEC(c, TKQ_stream_event_revoked, NULL, c->who->org_id,
+                       text);
 }
 
 /* ---------------------------------------------------------------------

@@ -36,6 +36,12 @@ typedef struct {
     char org[40];               /* organization uuid */
     char user[40];              /* user uuid */
     char role[16];              /* "admin", "agent", "viewer", "customer" */
+    char credential[24];        /* what authenticated the caller, when it
+                                 * can be revoked: "s:<16 hex>" for a
+                                 * session cookie, "t:<16 hex>" for an API
+                                 * token (the start of its SHA-256), else
+                                 * "".  A credential_revoked event naming
+                                 * it ends the caller's streams. */
 } tickets_identity_t;
 
 /* Encode rec and append it to the ring at position pos.  APR_SUCCESS;

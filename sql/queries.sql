@@ -83,7 +83,7 @@ SELECT jsonb_build_object('id', t.id, 'userId', t.user_id, 'name', t.name,
 -- name: token_revoke
 UPDATE api_tokens SET revoked_at = now()
  WHERE id = %s::uuid AND org_id = %s::uuid AND revoked_at IS NULL
-RETURNING id
+RETURNING id, token_hash
 
 -- ---------------------------------------------------------------------
 -- Tickets
@@ -349,6 +349,12 @@ SELECT t.org_id, p.type, t.id,
   FROM (SELECT %s::uuid AS id, %s::text AS type, %s::boolean AS staff_only,
                %s::text AS data) p
   JOIN tickets t ON t.id = p.id
+
+-- name: stream_event_revoked
+-- A credential (session or API token) was revoked: the streams it opened
+-- end.  Staff-only, and never sent to any client.
+INSERT INTO stream_events (org_id, type, staff_only, data)
+VALUES (%s::uuid, 'credential_revoked', true, %s)
 
 -- name: stream_events_after
 -- Live events after the position (xid, id), in position order.  ready is
