@@ -315,8 +315,8 @@ static void *APR_THREAD_FUNC tk_relay_main(apr_thread_t *thread, void *data)
         apr_global_mutex_unlock(tk_relay.mutex);
     }
     apr_pool_destroy(p);
-    apr_thread_exit(thread, APR_SUCCESS);
-    return NULL;
+    return NULL;        /* not apr_thread_exit: a plain return ends the
+                         * thread the same, and unwinds its stack */
 }
 
 static apr_status_t tk_relay_stop(void *data)

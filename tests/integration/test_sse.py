@@ -165,6 +165,19 @@ def stats(env):
     return r.json()["data"]
 
 
+def settle(env, timeout=10):
+    """Wait until this host's ring holds every committed event (the relay
+    appends them a moment after their commit); return the newest id."""
+    deadline = time.time() + timeout
+    while True:
+        rows = env.psql("SELECT xid || '-' || id FROM stream_events "
+                        "ORDER BY xid DESC, id DESC LIMIT 1")
+        newest = stats(env)["newestEventId"]
+        if not rows or newest == rows[0][0] or time.time() > deadline:
+            return newest
+        time.sleep(0.05)
+
+
 def wait_streams_closed(env, baseline=0, timeout=10):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -357,6 +370,7 @@ def test_customer_sees_own_ticket_but_no_internal_note(env):
 def test_staff_see_internal_notes(env):
     agent = Api(env, AGENT)
     t = new_ticket(agent)
+    settle(env)
     with start(env, user=ADMIN, path=f"{STREAM}?ticket={t['id']}") as s:
         assert agent.post(f"/api/tickets/{t['id']}/messages",
                           {"body": "note", "internal": True}).status_code == 201
@@ -563,8 +577,7 @@ class TestSmallRing:
     def test_lifetime_ends_the_stream_at_the_current_id(self, env):
         with start(env, user=ADMIN, path=f"{STREAM}?types=ticket_deleted") as s:
             t = new_ticket(Api(env, AGENT))         # filtered out
-            time.sleep(0.5)
-            newest = stats(env)["newestEventId"]
+            newest = settle(env)
             t0 = time.time()
             blocks = []
             while not s.closed and time.time() - t0 < 6:
@@ -580,14 +593,14 @@ class TestSmallRing:
         log, in order, and the stream then goes on with live ones."""
         api = Api(env, AGENT)
         t = new_ticket(api)
-        time.sleep(0.5)
+        settle(env)
         st = stats(env)
         before, ring_before = st["newestEventId"], st["ring"]["newestId"]
         big = "x" * 4000
         bodies = [f"{i} {big}" for i in range(30)]
         for b in bodies:
             assert api.post(f"/api/tickets/{t['id']}/messages", {"body": b}).status_code == 201
-        time.sleep(0.5)
+        settle(env)
         st = stats(env)
         assert st["ring"]["oldestId"] > ring_before + 1, st["ring"]
         with start(env, user=ADMIN, headers={"Last-Event-ID": before}) as s:
@@ -758,3 +771,48 @@ def test_relay_purges_events_past_retention(env):
         assert env.psql(f"SELECT count(*) FROM stream_events WHERE ticket_id = '{t['id']}'") == [["1"]]
     finally:
         env.restart("")
+
+
+# ---- revoked credentials -------------------------------------------------------------
+
+def _ends_within(s, seconds):
+    deadline = time.time() + seconds
+    while not s.closed and time.time() < deadline:
+        s.next_block(timeout=0.5)
+    return s.closed
+
+
+def test_logout_ends_the_streams_of_that_session(env):
+    login = env.session().post(env.url("/api/auth/login"),
+                               json={"email": AGENT, "password": DEMO_PASSWORD}, timeout=30)
+    assert login.status_code == 200, login.text
+    cookie = "; ".join(f"{c.name}={c.value}" for c in login.cookies)
+    with start(env, user=None, headers={"Cookie": cookie}) as by_cookie, \
+            start(env, user=AGENT) as by_password:
+        r = env.session().post(env.url("/api/auth/logout"),
+                               headers={"Cookie": cookie}, timeout=30)
+        assert r.status_code == 204
+        assert _ends_within(by_cookie, 5), "the session's stream went on"
+        # the same user's stream by other credentials is not affected
+        t = new_ticket(Api(env, AGENT))
+        assert [e["json"]["id"] for e in by_password.collect(about(t["id"]))] == [t["id"]]
+        assert not by_password.closed
+    # and the cookie opens nothing any more
+    with Stream(env, user=None, headers={"Cookie": cookie}) as s:
+        assert s.status == 401
+
+
+def test_revoking_a_token_ends_its_streams(env):
+    r = env.session(ADMIN).post(env.url("/api/tokens"), json={"name": f"sse {uniq()}"},
+                                timeout=30)
+    assert r.status_code == 201, r.text
+    tok = r.json()["data"]
+    bearer = {"Authorization": f"Bearer {tok['token']}"}
+    with start(env, user=None, headers=bearer) as s:
+        t = new_ticket(Api(env, AGENT))
+        assert [e["json"]["id"] for e in s.collect(about(t["id"]))] == [t["id"]]
+        r = env.session(ADMIN).delete(env.url(f"/api/tokens/{tok['id']}"), timeout=30)
+        assert r.status_code == 204
+        assert _ends_within(s, 5), "the revoked token's stream went on"
+    with Stream(env, user=None, headers=bearer) as s:
+        assert s.status == 401
