@@ -28,6 +28,8 @@
  *                +------------------------------------------------+
  */
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <apr_shm.h>
 #include <apr_atomic.h>
 #include <apr_strings.h>
@@ -44,6 +46,9 @@
 _Static_assert(sizeof(sse_counters_t) <= SSE_SEG_HDR,
                "the counters fit the segment's header");
 
+/* The counters must fit in the header. */
+typedef char sse_counters_fit[sizeof(sse_counters_t) <= SSE_SEG_HDR ? 1 : -1];
+
 typedef struct {
     apr_pool_t *pool;       /* child of the process pool: never cleared */
     apr_shm_t *shm;
@@ -53,6 +58,7 @@ typedef struct {
 static sse_ring_t *sse_the_ring;
 static sse_counters_t *sse_the_counters;
 static apr_uint32_t sse_child_open;         /* this child's open streams */
+static apr_uint32_t sse_child_threads;      /* of which on the thread path */
 
 sse_ring_t *sse_ring(void)
 {
@@ -77,7 +83,6 @@ static void sse_child_init(apr_pool_t *pchild, server_rec *s)
 {
     int threads = 0;
 
-    (void)pchild;
     if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
         || threads <= 0) {
         threads = 1;
@@ -88,23 +93,68 @@ static void sse_child_init(apr_pool_t *pchild, server_rec *s)
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "TK10030: at most %d streams "
                  "per child on the thread path", sse_thread_cap);
+    if (sse_the_ring) {
+        sse_loop_child_init(pchild, s);
+    }
 }
 
-int sse_stream_enter(int max_streams)
+int sse_stream_enter(int max_streams, int on_thread)
 {
-    if (sse_thread_cap > 0 && max_streams > sse_thread_cap) {
-        max_streams = sse_thread_cap;
-    }
     if (apr_atomic_inc32(&sse_child_open) >= (apr_uint32_t)max_streams) {
+        apr_atomic_dec32(&sse_child_open);
+        return 0;
+    }
+    if (on_thread && sse_thread_cap > 0
+        && apr_atomic_inc32(&sse_child_threads) >= (apr_uint32_t)sse_thread_cap) {
+        apr_atomic_dec32(&sse_child_threads);
         apr_atomic_dec32(&sse_child_open);
         return 0;
     }
     return 1;
 }
 
-void sse_stream_leave(void)
+void sse_stream_leave(int on_thread)
 {
+    if (on_thread && sse_thread_cap > 0) {
+        apr_atomic_dec32(&sse_child_threads);
+    }
     apr_atomic_dec32(&sse_child_open);
+}
+
+/* Every stream on the loop keeps a socket open in its child: raise the
+ * soft limit on descriptors to the hard limit (children inherit it from
+ * the parent, which may raise the hard limit too when started as root). */
+static void sse_raise_nofile(server_rec *s)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)sse_srv_conf(s)->max_streams + 1024;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return;
+    }
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want && geteuid() == 0) {
+        struct rlimit up = { want, want };
+
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+            rl = up;
+        }
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        rlim_t before = rl.rlim_cur;
+
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "TK10040: open files "
+                         "limit raised from %lu to %lu", (unsigned long)before,
+                         (unsigned long)rl.rlim_cur);
+        }
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "TK10041: open files "
+                     "limit %lu is below TicketsSSEMaxStreams + 1024 (%lu): "
+                     "raise it (ulimit -n) before starting httpd",
+                     (unsigned long)rl.rlim_cur, (unsigned long)want);
+    }
 }
 
 /* ---------------------------------------------------------------------
@@ -244,6 +294,7 @@ static int sse_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         || ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
         return OK;
     }
+    sse_raise_nofile(s);
     if (!APR_RETRIEVE_OPTIONAL_FN(tickets_identify)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK10006: mod_tickets "
                      "is not loaded: event streams will answer 500");

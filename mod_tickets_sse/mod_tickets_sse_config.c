@@ -17,6 +17,7 @@ static const sse_srv_conf_t sse_srv_defaults = {
     15,             /* TicketsSSEKeepAlive, seconds */
     3600,           /* TicketsSSEMaxLifetime, seconds */
     1000,           /* TicketsSSEMaxStreams, per child */
+    1,              /* TicketsSSEEventLoop On */
 };
 
 #define SSE_MERGE(field) (add->field != -1 ? add->field : base->field)
@@ -30,6 +31,7 @@ void *sse_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->keepalive = -1;
     c->max_lifetime = -1;
     c->max_streams = -1;
+    c->event_loop = -1;
     return c;
 }
 
@@ -42,6 +44,7 @@ void *sse_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->keepalive = SSE_MERGE(keepalive);
     c->max_lifetime = SSE_MERGE(max_lifetime);
     c->max_streams = SSE_MERGE(max_streams);
+    c->event_loop = SSE_MERGE(event_loop);
     return c;
 }
 
@@ -59,6 +62,7 @@ void sse_srv_conf_finish(server_rec *s)
     if (c->keepalive < 0) c->keepalive = sse_srv_defaults.keepalive;
     if (c->max_lifetime < 0) c->max_lifetime = sse_srv_defaults.max_lifetime;
     if (c->max_streams < 0) c->max_streams = sse_srv_defaults.max_streams;
+    if (c->event_loop < 0) c->event_loop = sse_srv_defaults.event_loop;
 }
 
 /* ---- directive handlers --------------------------------------------- */
@@ -118,6 +122,13 @@ static const char *sse_cmd_int(cmd_parms *cmd, void *d, const char *arg)
     return sse_set_int(cmd, arg, 1, 1000000, &c->max_streams);
 }
 
+static const char *sse_cmd_event_loop(cmd_parms *cmd, void *d, int on)
+{
+    (void)d;
+    sse_cmd_srv(cmd)->event_loop = on ? 1 : 0;
+    return NULL;
+}
+
 const command_rec sse_cmds[] = {
     AP_INIT_TAKE1("TicketsSSERingSize", sse_cmd_ring_size, NULL, RSRC_CONF,
                   "Bytes of the shared event ring, main server only "
@@ -129,5 +140,9 @@ const command_rec sse_cmds[] = {
                   "reconnects (default 3600)"),
     AP_INIT_TAKE1("TicketsSSEMaxStreams", sse_cmd_int, NULL, RSRC_CONF,
                   "Open streams per child process (default 1000)"),
+    AP_INIT_FLAG("TicketsSSEEventLoop", sse_cmd_event_loop, NULL, RSRC_CONF,
+                 "On: plain HTTP/1.1 streams leave their worker thread for "
+                 "the child's event loop; Off: every stream holds a thread "
+                 "(default On)"),
     { NULL }
 };

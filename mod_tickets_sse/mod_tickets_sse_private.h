@@ -3,7 +3,9 @@
  *
  * The module is thin glue over the sse_* library: mod_tickets_sse.c holds
  * the module record, the hooks and the shared ring; mod_tickets_sse_config.c
- * the directives; mod_tickets_sse_stream.c the stream and stats handlers.
+ * the directives; mod_tickets_sse_stream.c the stream and stats handlers
+ * (and the thread path); mod_tickets_sse_loop.c the event loop that plain
+ * HTTP/1.1 streams are handed to once their headers are sent.
  */
 #ifndef MOD_TICKETS_SSE_PRIVATE_H
 #define MOD_TICKETS_SSE_PRIVATE_H
@@ -12,6 +14,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include "sse_ring.h"
+#include "sse_filter.h"
 
 APLOG_USE_MODULE(tickets_sse);
 extern module AP_MODULE_DECLARE_DATA tickets_sse_module;
@@ -29,6 +32,8 @@ typedef struct {
     int keepalive;                  /* seconds between pings */
     int max_lifetime;               /* seconds a stream may last */
     int max_streams;                /* streams per child */
+    int event_loop;                 /* 1: plain HTTP/1.1 streams go to the
+                                     * child's event loop; 0: all on threads */
 } sse_srv_conf_t;
 
 extern const command_rec sse_cmds[];
@@ -43,32 +48,67 @@ const sse_srv_conf_t *sse_srv_conf(const server_rec *s);
  * ------------------------------------------------------------------- */
 
 /* Counters kept in the shared segment next to the ring, for all children
- * of all generations. */
+ * of all generations (64 bytes at most: SSE_SEG_HDR). */
 typedef struct {
     apr_uint32_t streams_open;      /* streams now open */
-    apr_uint32_t pad;
+    apr_uint32_t streams_loop;      /* of which on an event loop */
     apr_uint64_t streams_total;     /* streams ever started */
     apr_uint64_t resumes;           /* streams resumed from the ring */
     apr_uint64_t resumes_log;       /* catch-ups from the database */
     apr_uint64_t resets;            /* streams told to reset (lapped) */
     apr_uint64_t refused;           /* streams refused over the limit */
+    apr_uint64_t writes_blocked;    /* loop: writes a full socket cut short */
+    apr_uint64_t slow_dropped;      /* loop: streams ended, client stuck */
 } sse_counters_t;
 
 /* This process's ring, or NULL when it could not be set up. */
 sse_ring_t *sse_ring(void);
 sse_counters_t *sse_counters(void);
 
-/* Streams open in this child (a stream holds its worker thread). */
+/* Streams open in this child, on both paths. */
 apr_uint32_t sse_child_streams(void);
-/* Count a stream in: 1 when under the child's limit, 0 (not counted) when
- * the limit is reached. */
-int sse_stream_enter(int max_streams);
-void sse_stream_leave(void);
+/* Count a stream in: 1 when under the child's limit (and, for a stream on
+ * the thread path, under the thread cap: threads less a quarter), 0 (not
+ * counted) when a limit is reached.  Leave with the same on_thread. */
+int sse_stream_enter(int max_streams, int on_thread);
+void sse_stream_leave(int on_thread);
 
 /* ---------------------------------------------------------------------
  * Handlers (mod_tickets_sse_stream.c)
  * ------------------------------------------------------------------- */
 
 int sse_handler(request_rec *r);
+
+/* ---------------------------------------------------------------------
+ * The event loop (mod_tickets_sse_loop.c)
+ * ------------------------------------------------------------------- */
+
+/* The client's reconnection delay sent first on every stream. */
+#define SSE_RETRY_MS        3000
+
+/* A stream leaving its worker thread: everything the loop needs, copied
+ * by sse_loop_adopt (strings included), so the request may end. */
+typedef struct {
+    request_rec *r;             /* for logging and the lifetime only */
+    int fd;                     /* the connection's socket (dup'd by adopt) */
+    sse_viewer_t viewer;
+    sse_filter_t filter;
+    apr_uint64_t cursor;        /* id of the last event read */
+    apr_uint64_t told;          /* last id the client was sent */
+    uint64_t hint;              /* sse_ring_read_hint's hint */
+    int keepalive;              /* seconds between pings */
+    int max_lifetime;           /* seconds; jittered by the loop */
+} sse_handoff_t;
+
+/* Start this child's loop (child_init), stopped by a cleanup of pchild. */
+void sse_loop_child_init(apr_pool_t *pchild, server_rec *s);
+/* 1 when this child's loop runs and takes streams. */
+int sse_loop_running(void);
+/* Take the stream over: APR_SUCCESS when the loop owns it (a dup of fd;
+ * the caller then lets httpd close its own descriptor without a shutdown,
+ * and counts nothing down: the loop does when the stream ends). */
+apr_status_t sse_loop_adopt(const sse_handoff_t *h);
+/* Streams on this child's loop. */
+apr_uint32_t sse_loop_streams(void);
 
 #endif

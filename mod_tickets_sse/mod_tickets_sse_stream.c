@@ -10,8 +10,9 @@
  * for its whole life, reading the ring after its cursor and sleeping on
  * the ring's futex word in between.  It works for every connection httpd
  * serves (plain HTTP/1.1, TLS, HTTP/2) because it writes only through the
- * output filters; a later epoll path will take plain HTTP/1.1 connections
- * off their threads, and keep this one for TLS and HTTP/2.
+ * output filters.  Plain HTTP/1.1 streams leave it once their headers are
+ * sent: they are handed to the child's event loop (mod_tickets_sse_loop.c,
+ * TicketsSSEEventLoop On), and this path keeps TLS and HTTP/2.
  *
  * A stream starts after the caller is identified (mod_tickets'
  * tickets_identify: cookie, token, Basic or SSO) and its query is valid;
@@ -34,6 +35,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_core.h>
+#include <http_ssl.h>
 #include <ap_mpm.h>
 #include <jansson.h>
 #include "mod_tickets_sse_private.h"
@@ -42,7 +44,6 @@
 #include "sse_filter.h"
 #include "sse_record.h"
 
-#define SSE_RETRY_MS        3000    /* the client's reconnection delay */
 #define SSE_WAKE_MS         1000    /* longest sleep between checks */
 #define SSE_WRITE_TIMEOUT   10      /* seconds a write may block */
 #define SSE_BUF_INITIAL     16384   /* first read buffer; grows as needed */
@@ -580,12 +581,44 @@ static sse_step_t sse_position(sse_stream_t *st, int has_cursor)
     return sse_catch_up(st, 1);
 }
 
+/* Plain HTTP/1.1, when this child's event loop takes streams. */
+static int sse_for_loop(sse_stream_t *st)
+{
+    return st->conf->event_loop && !st->c->master
+           && !ap_ssl_conn_is_ssl(st->c) && sse_loop_running();
+}
+
+/* Hand the stream to the event loop.  The connection is marked aborted
+ * first, so httpd writes nothing more and closes its descriptor without
+ * a shutdown() that would end the loop's copy too. */
+static int sse_hand_off(sse_stream_t *st)
+{
+    sse_handoff_t h;
+    apr_os_sock_t fd;
+
+    if (!st->sock || apr_os_sock_get(&fd, st->sock) != APR_SUCCESS) {
+        return 0;
+    }
+    memset(&h, 0, sizeof(h));
+    h.r = st->r;
+    h.fd = fd;
+    h.viewer = st->viewer;
+    h.filter = st->filter;
+    h.cursor = st->cursor;
+    h.told = st->told;
+    h.hint = st->hint;
+    h.keepalive = st->conf->keepalive;
+    h.max_lifetime = st->conf->max_lifetime;
+    st->c->aborted = 1;
+    return sse_loop_adopt(&h) == APR_SUCCESS;
+}
+
 static int sse_stream(request_rec *r, const tickets_identity_t *who)
 {
     sse_stream_t *st = apr_pcalloc(r->pool, sizeof(*st));
     apr_interval_time_t old_timeout = -1;
     const char *why = "reset";
-    int has_cursor, status;
+    int has_cursor, status, on_loop;
 
     st->r = r;
     st->c = r->connection;
@@ -602,7 +635,8 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
         return sse_refuse(r, HTTP_SERVICE_UNAVAILABLE, "INTERNAL",
                           "Live events are unavailable.");
     }
-    if (!sse_stream_enter(st->conf->max_streams)) {
+    on_loop = sse_for_loop(st);
+    if (!sse_stream_enter(st->conf->max_streams, !on_loop)) {
         sse_count(&sse_counters()->refused);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "TK10011: stream refused: "
                       "%d streams already open in this process",
@@ -632,7 +666,17 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
                                             (apr_uint64_t)st->pos[0],
                                             (apr_uint64_t)st->pos[1]) : "");
     if (sse_start(st) == SSE_GO && sse_position(st, has_cursor) == SSE_GO) {
-        why = sse_loop(st);
+        if (!on_loop) {
+            why = sse_loop(st);
+        }
+        else if (sse_hand_off(st)) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "TK10051: stream "
+                          "handed to the event loop");
+            return OK;      /* the loop counts it out when it ends */
+        }
+        else {
+            why = "the event loop did not take it";
+        }
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "TK10016: stream closed "
                   "(%s) after %" APR_UINT64_T_FMT " events", why, st->sent);
@@ -640,7 +684,7 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
         apr_socket_timeout_set(st->sock, old_timeout);
     }
     __atomic_fetch_sub(&sse_counters()->streams_open, 1, __ATOMIC_RELAXED);
-    sse_stream_leave();
+    sse_stream_leave(!on_loop);
     return OK;
 }
 
@@ -692,6 +736,21 @@ static int sse_stats(request_rec *r, const tickets_identity_t *who)
         "oldestId", (json_int_t)rs.oldest_seq,
         "newestId", (json_int_t)rs.newest_seq,
         "wraps", (json_int_t)rs.wraps);
+    if (doc) {
+        json_t *d = json_object_get(doc, "data");
+        apr_uint32_t open = __atomic_load_n(&k->streams_open, __ATOMIC_RELAXED);
+        apr_uint32_t loop = __atomic_load_n(&k->streams_loop, __ATOMIC_RELAXED);
+
+        json_object_set_new(d, "streamsOnLoop", json_integer(loop));
+        json_object_set_new(d, "streamsOnThreads",
+                            json_integer(open > loop ? open - loop : 0));
+        json_object_set_new(d, "streamsOnLoopHere",
+                            json_integer(sse_loop_streams()));
+        json_object_set_new(d, "writesBlocked", json_integer((json_int_t)
+            __atomic_load_n(&k->writes_blocked, __ATOMIC_RELAXED)));
+        json_object_set_new(d, "slowClientsDropped", json_integer((json_int_t)
+            __atomic_load_n(&k->slow_dropped, __ATOMIC_RELAXED)));
+    }
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) {

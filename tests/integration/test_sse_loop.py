@@ -1,0 +1,311 @@
+"""mod_tickets_sse: the event-loop path (issue 3, "Scale").
+
+A plain HTTP/1.1 stream leaves its worker thread for its child's event
+loop once its headers are sent; TLS and HTTP/2 streams stay on the thread
+path.  These tests check that streams really leave their threads (more
+streams than the server has threads, and the API still answers), that a
+client that reads nothing slows nobody else and ends reset or caught up
+with bounded memory, that vanished clients are cleaned up at once, that a
+graceful restart ends loop streams with a retry: line from which they
+resume missing nothing, and that TLS and HTTP/2 streams still work.
+"""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from test_sse import STREAM, Stream, _of, about, new_ticket, start, stats, wait_streams_closed
+from tickets_util import ADMIN, AGENT, Api
+from tkcheck import moddir
+from tkenv import DEMO_PASSWORD, _free_port
+
+
+def _children_rss_kb(env):
+    """Summed VmRSS of the instance's child processes (not the parent)."""
+    parent = env._httpd_pid()
+    total = 0
+    for d in glob.glob("/proc/[0-9]*"):
+        try:
+            with open(d + "/status") as f:
+                st = f.read()
+            with open(d + "/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if env.conf.encode() not in cmd or int(d.rsplit("/", 1)[1]) == parent:
+            continue
+        for line in st.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def test_http11_stream_goes_to_the_loop(env):
+    assert wait_streams_closed(env) == 0
+    with start(env, user=ADMIN) as s:
+        d = stats(env)
+        assert d["streamsOnLoop"] == 1 and d["streamsOnThreads"] == 0, d
+        t = new_ticket(Api(env, AGENT))
+        assert _of(s.collect(about(t["id"])), t["id"])
+    assert wait_streams_closed(env, timeout=5) == 0
+    assert stats(env)["streamsOnLoop"] == 0
+
+
+def test_loop_response_is_not_chunked(env):
+    """Connection: close before the headers: an HTTP/1.1 stream's body is
+    the event stream itself, delimited by the close."""
+    out = subprocess.run(
+        ["curl", "-sS", "--raw", "-i", "-N", "--max-time", "2", "-u", f"{ADMIN}:{DEMO_PASSWORD}",
+         env.url(STREAM)], capture_output=True, timeout=20)
+    head, _, body = out.stdout.decode("latin-1").partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 200"), out.stdout
+    assert "transfer-encoding" not in head.lower()
+    assert "connection: close" in head.lower()
+    assert body.startswith("retry: ")
+
+
+def test_more_streams_than_threads(env):
+    """150 streams on a server of at most 3 x 32 threads: none holds a
+    thread, the API answers at once, and one event reaches every stream."""
+    assert wait_streams_closed(env) == 0
+    streams = []
+    try:
+        for _ in range(150):
+            streams.append(start(env, user=ADMIN))
+        d = stats(env)
+        assert d["streamsOpen"] == 150 and d["streamsOnLoop"] == 150, d
+        t0 = time.time()
+        r = env.session(AGENT).get(env.url("/api/tickets?limit=1"), timeout=5)
+        assert r.status_code == 200 and time.time() - t0 < 2
+        status = env.get("/server-status?auto", timeout=5).text
+        busy = int([l for l in status.splitlines() if l.startswith("BusyWorkers:")][0].split()[1])
+        assert busy < 10, status
+        t = new_ticket(Api(env, AGENT))
+        for s in streams:
+            assert _of(s.collect(about(t["id"]), timeout=10), t["id"])
+    finally:
+        for s in streams:
+            s.close()
+    # vanished clients are noticed at once (EPOLLRDHUP), not at the next ping
+    assert wait_streams_closed(env, timeout=3) == 0
+    assert stats(env)["streamsOnLoop"] == 0
+
+
+# ---- a client that reads nothing ----------------------------------------------
+
+@pytest.fixture
+def small_ring_only(env):
+    env.restart("TicketsSSERingSize 64K\n")
+    try:
+        yield
+    finally:
+        env.restart("")
+
+
+def _slow_stream(env):
+    """A stream whose client has a tiny receive buffer and reads nothing
+    after the retry: line."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", env.port))
+    import base64
+    cred = base64.b64encode(f"{ADMIN}:{DEMO_PASSWORD}".encode()).decode()
+    sock.sendall((f"GET {STREAM} HTTP/1.0\r\nHost: x\r\nAuthorization: Basic {cred}\r\n"
+                  "\r\n").encode())
+    head = b""
+    while b"retry:" not in head:
+        chunk = sock.recv(1)
+        assert chunk, head
+        head += chunk
+    return sock
+
+
+def test_slow_client_slows_nobody(env, small_ring_only):
+    api = Api(env, AGENT)
+    t = new_ticket(api)
+    rss_before = _children_rss_kb(env)
+    slow = _slow_stream(env)
+    try:
+        with start(env, user=ADMIN, path=f"{STREAM}?ticket={t['id']}") as fast:
+            big = "y" * 4000
+            lag = []
+            got = []
+            # At least 220 events, and on until the slow client's socket
+            # is full (the kernel lets the send buffer grow first).
+            i = 0
+            while i < 220 or stats(env)["writesBlocked"] < 1:
+                assert i < 3000, "the slow client's socket never filled"
+                for _ in range(20):
+                    t0 = time.time()
+                    assert api.post(f"/api/tickets/{t['id']}/messages",
+                                    {"body": f"{i} {big}"}).status_code == 201
+                    # the fast stream has the event within a moment of the POST
+                    n = len(got)
+                    got += fast.collect(lambda out: len(out) >= 1, timeout=5)
+                    assert len(got) == n + 1, f"event {i} was late"
+                    lag.append(time.time() - t0)
+                    i += 1
+            assert [int(e["json"]["body"].split()[0]) for e in got] == list(range(i))
+            assert max(lag) < 2.0, max(lag)
+        d = stats(env)
+        assert d["writesBlocked"] >= 1, d
+        rss_after = _children_rss_kb(env)
+        assert rss_after - rss_before < 32 * 1024, (rss_before, rss_after)
+        # The slow client reads now: what its socket held, then either the
+        # rest (it caught up: the kernel buffered much of it) or, when the
+        # ring lapped it, event: reset and the end of the stream.
+        last = f'"body":"{i - 1} '.encode()
+        data = b""
+        deadline = time.time() + 20
+        while last not in data and b"event: reset" not in data:
+            assert time.time() < deadline, (len(data), data[-300:], stats(env))
+            slow.settimeout(max(0.1, deadline - time.time()))
+            try:
+                chunk = slow.recv(65536)
+            except socket.timeout:
+                continue
+            assert chunk, (len(data), data[-300:])
+            data += chunk
+        if b"event: reset" in data:
+            assert stats(env)["resets"] >= 1
+        else:
+            ids = [int(l[4:]) for l in data.decode().split("\n") if l.startswith("id: ")]
+            assert ids == list(range(ids[0], ids[0] + len(ids))), "a gap in the slow stream"
+    finally:
+        slow.close()
+    assert wait_streams_closed(env, timeout=5) == 0
+
+
+# ---- graceful restart -------------------------------------------------------------
+
+def test_graceful_restart_ends_loop_streams_with_retry(env):
+    api = Api(env, AGENT)
+    streams = [start(env, user=ADMIN, path=f"{STREAM}?types=ticket_deleted")
+               for _ in range(10)]
+    try:
+        before = [new_ticket(api)["id"] for _ in range(3)]      # filtered out
+        env.restart("", graceful=True)
+        ends = []
+        for s in streams:
+            blocks = []
+            deadline = time.time() + 10
+            while not s.closed and time.time() < deadline:
+                b = s.next_block(timeout=0.5)
+                if b is not None:
+                    blocks.append(b)
+            assert s.closed
+            retry = [int(b["retry"]) for b in blocks if "retry" in b]
+            assert len(retry) == 1 and 1000 <= retry[0] <= 5000, blocks
+            ids = [b["id"] for b in blocks if "id" in b]
+            assert ids, blocks          # the id-only block past the filtered events
+            ends.append((ids[-1], retry[0]))
+        assert len({r for _, r in ends}) > 1, "every stream got the same retry delay"
+    finally:
+        for s in streams:
+            s.close()
+    # the client resumes from the last id it got and misses nothing
+    last_id = ends[0][0]
+    missed = [new_ticket(api)["id"] for _ in range(3)]
+    with start(env, user=ADMIN, headers={"Last-Event-ID": last_id}) as s:
+        got = s.collect(about(missed[-1]))
+    assert [e["json"]["id"] for e in got] == missed
+    assert not set(before) & {e["json"]["id"] for e in got}
+
+
+# ---- TLS and HTTP/2 stay on the thread path ------------------------------------------
+
+@pytest.fixture
+def tls_and_h2(env):
+    mods = moddir(env)
+    if not (os.path.exists(f"{mods}/mod_ssl.so") and os.path.exists(f"{mods}/mod_http2.so")):
+        pytest.skip("mod_ssl or mod_http2 is not installed")
+    d = tempfile.mkdtemp(prefix="tickets-tls-")
+    os.chmod(d, 0o755)
+    crt, key = f"{d}/crt.pem", f"{d}/key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", crt],
+                   check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o644)
+    tls_port = _free_port()
+    # httpd's own start-up notes about this throwaway virtual host: its
+    # self-signed certificate, no session cache, and mod_dbd seeing the
+    # API's statements prepared again for the second server.
+    env.expect_log(r"AH01873|AH01906|AH01909|AH02653")
+    env.restart(f"""
+<IfModule !ssl_module>
+    LoadModule ssl_module {mods}/mod_ssl.so
+</IfModule>
+<IfModule !http2_module>
+    LoadModule http2_module {mods}/mod_http2.so
+</IfModule>
+Protocols h2c http/1.1
+Listen 127.0.0.1:{tls_port}
+<VirtualHost 127.0.0.1:{tls_port}>
+    SSLEngine on
+    SSLCertificateFile {crt}
+    SSLCertificateKeyFile {key}
+    Protocols h2 http/1.1
+</VirtualHost>
+""")
+    try:
+        yield tls_port
+    finally:
+        env.restart("")
+        shutil.rmtree(d, ignore_errors=True)
+
+
+class _Curl:
+    """curl reading a stream in the background; every line kept."""
+
+    def __init__(self, args, timeout=20):
+        self.p = subprocess.Popen(["curl", "-sS", "-N", "--max-time", str(timeout), *args],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.th = threading.Thread(target=self._read, daemon=True)
+        self.th.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if any(text in l for l in self.lines):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+        self.th.join(5)
+
+
+@pytest.mark.parametrize("how", ["tls-http1.1", "tls-h2", "h2c"])
+def test_tls_and_http2_streams_use_threads(env, tls_and_h2, how):
+    assert wait_streams_closed(env) == 0
+    auth = ["-u", f"{ADMIN}:{DEMO_PASSWORD}"]
+    if how == "h2c":
+        args = auth + ["--http2-prior-knowledge", env.url(STREAM)]
+    else:
+        args = auth + ["-k", "--http1.1" if how == "tls-http1.1" else "--http2",
+                       f"https://127.0.0.1:{tls_and_h2}{STREAM}"]
+    c = _Curl(args)
+    try:
+        assert c.wait_for("retry:"), (c.lines, c.p.stderr)
+        d = stats(env)
+        assert d["streamsOnThreads"] == 1 and d["streamsOnLoop"] == 0, d
+        t = new_ticket(Api(env, AGENT))
+        assert c.wait_for(t["id"]), c.lines
+    finally:
+        c.close()
+    assert wait_streams_closed(env, timeout=10) == 0
