@@ -108,6 +108,7 @@ int tk_handle_tokens_revoke(tk_ctx_t *c)
     if (tk_stream_revoked(c, name) || tk_sql_commit(c)) {
         return TK_FAIL;
     }
+    tk_auth_revoked();
     c->r->status = HTTP_NO_CONTENT;
     return TK_DONE;
 }

@@ -50,6 +50,9 @@ static int tk_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  "TK00001: %lu statements registered with mod_dbd",
                  (unsigned long)(sizeof(tk_queries) / sizeof(tk_queries[0])));
+    if (tk_auth_post_config(pconf, s) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return tk_relay_post_config(pconf, s);
 }
 

@@ -192,6 +192,11 @@ int tk_idem_store(tk_ctx_t *c, int status, json_t *response);
 int tk_check_authn(request_rec *r);
 /* child_init: make this child's verified-credential cache. */
 void tk_auth_child_init(apr_pool_t *pchild, server_rec *s);
+/* post_config: the host's revocation count in shared memory. */
+int tk_auth_post_config(apr_pool_t *pconf, server_rec *s);
+/* A credential was revoked (here or on another host): every child stops
+ * trusting what its credential cache holds. */
+void tk_auth_revoked(void);
 /* Resolve who is calling: our authn result, or r->user set by another
  * module matched by email.  TK_FAIL only when the database fails. */
 int tk_resolve_identity(tk_ctx_t *c);

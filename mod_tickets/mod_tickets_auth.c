@@ -10,11 +10,15 @@
  * Verified Basic passwords, API tokens and external emails are remembered
  * per child for TicketsCredentialCacheTTL seconds, under the SHA-256 of the
  * credential and the virtual host, so Basic does not cost a bcrypt per
- * request.  Session cookies
- * are looked up every time, so logging out takes effect at once.
+ * request.  Session cookies are looked up every time, so logging out takes
+ * effect at once.  The cache key also holds the host's revocation count
+ * (a word of shared memory, bumped when a token is revoked here or when
+ * the relay sees a revocation made on another host), so a revoked token
+ * stops working at once on every child of every host.
  */
 #include <apr_strings.h>
 #include <apr_md5.h>
+#include <apr_shm.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_core.h>
@@ -34,6 +38,34 @@ static const char tk_decoy_hash[] =
     "$2y$10$swGfty94ukYrScwEarwNauUunPdkYkPxgAayA0idXBgO7yDUCai8u";
 
 static tk_cache_t *tk_credentials;     /* this child's, or NULL */
+static apr_uint64_t *tk_revocations;   /* shared by the host's children */
+
+int tk_auth_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_shm_t *shm;
+    apr_status_t rv;
+
+    tk_revocations = NULL;
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    rv = apr_shm_create(&shm, sizeof(apr_uint64_t), NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK00004: shared memory "
+                     "for revocations could not be created");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    tk_revocations = apr_shm_baseaddr_get(shm);
+    *tk_revocations = 0;
+    return OK;
+}
+
+void tk_auth_revoked(void)
+{
+    if (tk_revocations) {
+        __atomic_fetch_add(tk_revocations, 1, __ATOMIC_RELAXED);
+    }
+}
 
 void tk_auth_child_init(apr_pool_t *pchild, server_rec *s)
 {
@@ -71,8 +103,12 @@ static void tk_identity_fill(tk_identity_t *id, const tk_rows_t *rows, int via)
 static const char *tk_cache_key(tk_ctx_t *c, const char *kind, const char *a,
                                 const char *b)
 {
+    apr_uint64_t gen = tk_revocations
+                       ? __atomic_load_n(tk_revocations, __ATOMIC_RELAXED) : 0;
+
     return tk_sha256_strs(c->r->pool, kind, "\n",
-                          apr_psprintf(c->r->pool, "%pp", c->r->server), "\n",
+                          apr_psprintf(c->r->pool, "%pp %" APR_UINT64_T_FMT,
+                                       c->r->server, gen), "\n",
                           a, "\n", b ? b : "", NULL);
 }
 

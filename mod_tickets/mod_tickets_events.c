@@ -146,6 +146,8 @@ int tk_stream_rows(apr_pool_t *p, const tk_rows_t *rows,
                             && strcmp(tk_rows_get(rows, i, 9), "t") == 0;
         e->rec.data = data;
         e->rec.data_len = data ? strlen(data) : 0;
+        e->written = tk_rows_get(rows, i, 11)
+                     ? (apr_time_t)apr_atoi64(tk_rows_get(rows, i, 11)) : 0;
     }
     return 0;
 }

@@ -36,6 +36,7 @@
 #include <libpq-fe.h>
 #include "mod_tickets.h"
 #include "mod_tickets_sse.h"
+#include "sse_filter.h"
 #include "tk_queries.h"
 
 #define TK_RELAY_MUTEX      "tickets-relay"
@@ -168,7 +169,10 @@ static int tk_relay_batch(tk_db_t *db, apr_pool_t *p)
         if (!e->ready) {
             return 1;
         }
-        rv = tk_relay.publish(&e->rec, e->pos);
+        if (strcmp(e->rec.type, SSE_REVOKED_TYPE) == 0) {
+            tk_auth_revoked();      /* perhaps made on another host */
+        }
+        rv = tk_relay.publish(&e->rec, e->pos, e->written);
         if (rv != APR_SUCCESS && rv != APR_EEXIST) {
             ap_log_error(APLOG_MARK, APLOG_ERR, rv, tk_relay.s, "TK00052: "
                          "event %" APR_UINT64_T_FMT "-%" APR_UINT64_T_FMT

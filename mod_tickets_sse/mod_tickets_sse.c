@@ -21,8 +21,11 @@
  *
  *   0            +------------------------------------------------+
  *                | sse_counters_t: streams open, streams started, |
- *                | resumes, resets, refusals (atomics)             |
+ *                | resumes, resets, refusals, relay lag (atomics)  |
  *   SSE_SEG_HDR  +------------------------------------------------+
+ *                | streams per user: SSE_USERS_SLOTS slots, laid   |
+ *                | out as drawn at the top of sse_users.c          |
+ *   + users size +------------------------------------------------+
  *                | the ring: TicketsSSERingSize bytes, laid out as |
  *                | drawn at the top of sse_ring.c                  |
  *                +------------------------------------------------+
@@ -39,15 +42,17 @@
 #include "mod_tickets_sse_private.h"
 #include "mod_tickets_sse.h"
 #include "mod_tickets_nofile.h"
+#include <mod_status.h>
 #include "sse_record.h"
 
 #define SSE_RETAINED_KEY "mod_tickets_sse_ring"
-#define SSE_SEG_HDR 64      /* sse_counters_t, padded; keeps the ring 8-aligned */
+#define SSE_SEG_HDR 256     /* sse_counters_t, padded; keeps what follows
+                             * 8-aligned */
+#define SSE_USERS_SLOTS 4096 /* users with streams at once, per host */
 _Static_assert(sizeof(sse_counters_t) <= SSE_SEG_HDR,
                "the counters fit the segment's header");
 
-/* The counters must fit in the header. */
-typedef char sse_counters_fit[sizeof(sse_counters_t) <= SSE_SEG_HDR ? 1 : -1];
+#define SSE_USERS_SIZE sse_users_size(SSE_USERS_SLOTS)
 
 typedef struct {
     apr_pool_t *pool;       /* child of the process pool: never cleared */
@@ -57,12 +62,18 @@ typedef struct {
 
 static sse_ring_t *sse_the_ring;
 static sse_counters_t *sse_the_counters;
+static sse_users_t *sse_the_users;
 static apr_uint32_t sse_child_open;         /* this child's open streams */
 static apr_uint32_t sse_child_threads;      /* of which on the thread path */
 
 sse_ring_t *sse_ring(void)
 {
     return sse_the_ring;
+}
+
+sse_users_t *sse_users(void)
+{
+    return sse_the_users;
 }
 
 sse_counters_t *sse_counters(void)
@@ -98,23 +109,33 @@ static void sse_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
-int sse_stream_enter(int max_streams, int on_thread)
+sse_enter_t sse_stream_enter(const sse_srv_conf_t *conf, int on_thread,
+                             const char *user)
 {
-    if (apr_atomic_inc32(&sse_child_open) >= (apr_uint32_t)max_streams) {
+    if (apr_atomic_inc32(&sse_child_open) >= (apr_uint32_t)conf->max_streams) {
         apr_atomic_dec32(&sse_child_open);
-        return 0;
+        return SSE_ENTER_FULL;
     }
     if (on_thread && sse_thread_cap > 0
         && apr_atomic_inc32(&sse_child_threads) >= (apr_uint32_t)sse_thread_cap) {
         apr_atomic_dec32(&sse_child_threads);
         apr_atomic_dec32(&sse_child_open);
-        return 0;
+        return SSE_ENTER_FULL;
     }
-    return 1;
+    if (sse_the_users
+        && sse_users_enter(sse_the_users, user,
+                           (unsigned)conf->max_per_user) == SSE_USERS_LIMIT) {
+        sse_stream_leave(on_thread, NULL);
+        return SSE_ENTER_USER;
+    }
+    return SSE_ENTER_OK;
 }
 
-void sse_stream_leave(int on_thread)
+void sse_stream_leave(int on_thread, const char *user)
 {
+    if (user && sse_the_users) {
+        sse_users_leave(sse_the_users, user);
+    }
     if (on_thread && sse_thread_cap > 0) {
         apr_atomic_dec32(&sse_child_threads);
     }
@@ -172,7 +193,8 @@ static apr_status_t sse_segment_create(sse_retained_t *kept, apr_size_t size,
         apr_shm_destroy(kept->shm);     /* old children keep their mapping */
         kept->shm = NULL;
     }
-    rv = apr_shm_create(&kept->shm, SSE_SEG_HDR + size, NULL, kept->pool);
+    rv = apr_shm_create(&kept->shm, SSE_SEG_HDR + SSE_USERS_SIZE + size, NULL,
+                        kept->pool);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK10004: the event ring "
                      "(%" APR_SIZE_T_FMT " bytes of shared memory) could not "
@@ -181,13 +203,20 @@ static apr_status_t sse_segment_create(sse_retained_t *kept, apr_size_t size,
     }
     base = apr_shm_baseaddr_get(kept->shm);
     memset(base, 0, SSE_SEG_HDR);
-    rc = sse_ring_init(&sse_the_ring, (char *)base + SSE_SEG_HDR, size);
+    rc = sse_ring_init(&sse_the_ring,
+                       (char *)base + SSE_SEG_HDR + SSE_USERS_SIZE, size);
+    if (rc == SSE_RING_OK
+        && sse_users_init(&sse_the_users, (char *)base + SSE_SEG_HDR,
+                          SSE_USERS_SIZE) != SSE_USERS_OK) {
+        rc = SSE_RING_ELOCK;
+    }
     if (rc != SSE_RING_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "TK10005: the event ring "
                      "could not be initialized: %s", sse_ring_strerror(rc));
         apr_shm_destroy(kept->shm);
         kept->shm = NULL;
         sse_the_ring = NULL;
+        sse_the_users = NULL;
         return APR_EGENERAL;
     }
     kept->ring_size = size;
@@ -214,8 +243,13 @@ static int sse_segment_attach(sse_retained_t *kept, apr_size_t size,
         return 0;
     }
     base = apr_shm_baseaddr_get(kept->shm);
-    if (sse_ring_attach(&sse_the_ring, (char *)base + SSE_SEG_HDR, size)
-        != SSE_RING_OK) {
+    if (sse_ring_attach(&sse_the_ring,
+                        (char *)base + SSE_SEG_HDR + SSE_USERS_SIZE, size)
+        != SSE_RING_OK
+        || sse_users_attach(&sse_the_users, (char *)base + SSE_SEG_HDR,
+                            SSE_USERS_SIZE) != SSE_USERS_OK) {
+        sse_the_ring = NULL;
+        sse_the_users = NULL;
         return 0;
     }
     sse_the_counters = base;
@@ -230,8 +264,34 @@ static int sse_segment_attach(sse_retained_t *kept, apr_size_t size,
  * Publishing (the optional function)
  * ------------------------------------------------------------------- */
 
+/* The relay's figures: events appended, and how old the last one was
+ * (from its transaction's start) when it was. */
+static void sse_relay_note(apr_time_t written)
+{
+    sse_counters_t *k = sse_the_counters;
+    apr_uint64_t lag, max;
+
+    if (!k) {
+        return;
+    }
+    __atomic_fetch_add(&k->relayed, 1, __ATOMIC_RELAXED);
+    if (written <= 0) {
+        return;
+    }
+    lag = (apr_uint64_t)(apr_time_now() > written ? apr_time_now() - written
+                                                  : 0);
+    __atomic_store_n(&k->relay_lag_us, lag, __ATOMIC_RELAXED);
+    max = __atomic_load_n(&k->relay_lag_max_us, __ATOMIC_RELAXED);
+    while (lag > max
+           && !__atomic_compare_exchange_n(&k->relay_lag_max_us, &max, lag, 0,
+                                           __ATOMIC_RELAXED,
+                                           __ATOMIC_RELAXED)) {
+    }
+}
+
 apr_status_t tickets_sse_publish(const sse_record_t *rec,
-                                 const apr_uint64_t pos[2])
+                                 const apr_uint64_t pos[2],
+                                 apr_time_t written)
 {
     apr_ssize_t n = sse_record_encode(NULL, 0, rec);
     const uint64_t tag[2] = { pos[0], pos[1] };
@@ -256,7 +316,7 @@ apr_status_t tickets_sse_publish(const sse_record_t *rec,
                                 (size_t)n, NULL);
     free(buf);
     switch (rc) {
-    case SSE_RING_OK:       return APR_SUCCESS;
+    case SSE_RING_OK:       sse_relay_note(written); return APR_SUCCESS;
     case SSE_RING_STALE:    return APR_EEXIST;
     case SSE_RING_TOOBIG:   return APR_ENOSPC;
     default:                return APR_EGENERAL;
@@ -337,6 +397,8 @@ static void sse_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(sse_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(sse_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(sse_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, sse_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(tickets_sse_publish);
     APR_REGISTER_OPTIONAL_FN(tickets_sse_position);
 }

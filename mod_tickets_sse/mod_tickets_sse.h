@@ -44,13 +44,16 @@ typedef struct {
                                  * it ends the caller's streams. */
 } tickets_identity_t;
 
-/* Encode rec and append it to the ring at position pos.  APR_SUCCESS;
+/* Encode rec and append it to the ring at position pos; written is when
+ * its transaction wrote it (for the relay-lag figures; 0: unknown).
+ * APR_SUCCESS;
  * APR_EEXIST when the ring already holds pos or a later position (another
  * feeder appended it: nothing to do); APR_EINVAL when rec is not a valid
  * record (sse_record_encode refused it), APR_ENOSPC when it can never fit
  * the ring, APR_EGENERAL when the ring is not available. */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, tickets_sse_publish,
-                        (const sse_record_t *rec, const apr_uint64_t pos[2]));
+                        (const sse_record_t *rec, const apr_uint64_t pos[2],
+                         apr_time_t written));
 
 /* The position of the last event appended to the ring ({0, 0} when none
  * ever was).  APR_EGENERAL when the ring is not available. */
@@ -60,6 +63,7 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, tickets_sse_position,
 /* One event of the log, as tickets_events_read returns it. */
 typedef struct {
     apr_uint64_t pos[2];        /* its position, the event id */
+    apr_time_t written;         /* when its transaction wrote it */
     int ready;                  /* 0: an earlier event may still commit;
                                  * this one and every later one must be
                                  * read again later */
@@ -91,7 +95,8 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, tickets_events_read,
  * APR_REGISTER_OPTIONAL_FN; every other caller goes through
  * APR_RETRIEVE_OPTIONAL_FN and must cope with NULL. */
 apr_status_t tickets_sse_publish(const sse_record_t *rec,
-                                 const apr_uint64_t pos[2]);
+                                 const apr_uint64_t pos[2],
+                                 apr_time_t written);
 apr_status_t tickets_sse_position(apr_uint64_t pos[2]);
 int tickets_identify(request_rec *r, tickets_identity_t *out);
 apr_status_t tickets_events_read(request_rec *r, const apr_uint64_t pos[2],

@@ -17,6 +17,7 @@ static const sse_srv_conf_t sse_srv_defaults = {
     15,             /* TicketsSSEKeepAlive, seconds */
     3600,           /* TicketsSSEMaxLifetime, seconds */
     1000,           /* TicketsSSEMaxStreams, per child */
+    100,            /* TicketsSSEMaxStreamsPerUser, per host; 0: no limit */
     1,              /* TicketsSSEEventLoop On */
 };
 
@@ -31,6 +32,7 @@ void *sse_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->keepalive = -1;
     c->max_lifetime = -1;
     c->max_streams = -1;
+    c->max_per_user = -1;
     c->event_loop = -1;
     return c;
 }
@@ -44,6 +46,7 @@ void *sse_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->keepalive = SSE_MERGE(keepalive);
     c->max_lifetime = SSE_MERGE(max_lifetime);
     c->max_streams = SSE_MERGE(max_streams);
+    c->max_per_user = SSE_MERGE(max_per_user);
     c->event_loop = SSE_MERGE(event_loop);
     return c;
 }
@@ -62,6 +65,7 @@ void sse_srv_conf_finish(server_rec *s)
     if (c->keepalive < 0) c->keepalive = sse_srv_defaults.keepalive;
     if (c->max_lifetime < 0) c->max_lifetime = sse_srv_defaults.max_lifetime;
     if (c->max_streams < 0) c->max_streams = sse_srv_defaults.max_streams;
+    if (c->max_per_user < 0) c->max_per_user = sse_srv_defaults.max_per_user;
     if (c->event_loop < 0) c->event_loop = sse_srv_defaults.event_loop;
 }
 
@@ -119,6 +123,8 @@ static const char *sse_cmd_int(cmd_parms *cmd, void *d, const char *arg)
         return sse_set_int(cmd, arg, 1, 3600, &c->keepalive);
     if (!strcasecmp(name, "TicketsSSEMaxLifetime"))
         return sse_set_int(cmd, arg, 1, 604800, &c->max_lifetime);
+    if (!strcasecmp(name, "TicketsSSEMaxStreamsPerUser"))
+        return sse_set_int(cmd, arg, 0, 1000000, &c->max_per_user);
     return sse_set_int(cmd, arg, 1, 1000000, &c->max_streams);
 }
 
@@ -140,6 +146,9 @@ const command_rec sse_cmds[] = {
                   "reconnects (default 3600)"),
     AP_INIT_TAKE1("TicketsSSEMaxStreams", sse_cmd_int, NULL, RSRC_CONF,
                   "Open streams per child process (default 1000)"),
+    AP_INIT_TAKE1("TicketsSSEMaxStreamsPerUser", sse_cmd_int, NULL, RSRC_CONF,
+                  "Open streams one user may hold on this host, all "
+                  "children together; 0: no limit (default 100)"),
     AP_INIT_FLAG("TicketsSSEEventLoop", sse_cmd_event_loop, NULL, RSRC_CONF,
                  "On: plain HTTP/1.1 streams leave their worker thread for "
                  "the child's event loop; Off: every stream holds a thread "

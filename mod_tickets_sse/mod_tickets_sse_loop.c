@@ -79,9 +79,11 @@ struct sse_lstream_t {
     sse_lstream_t *prev, *next;     /* the loop's list (next: the queue) */
     int fd;                         /* our dup of the connection's socket */
     sse_viewer_t viewer;
+    const char *credential;         /* what opened it, for revocation */
     sse_filter_t filter;
-    apr_uint64_t cursor;            /* id of the last event read */
-    apr_uint64_t told;              /* last id the client was sent */
+    apr_uint64_t cursor;            /* ring sequence of the last record read */
+    uint64_t pos[2];                /* position of the last event passed */
+    uint64_t told[2];               /* last position the client was sent */
     uint64_t hint;
     apr_time_t keepalive;
     apr_time_t deadline;
@@ -123,17 +125,16 @@ static char sse_lp_queue_tag, sse_lp_ring_tag;
  * ------------------------------------------------------------------- */
 
 /* The text sent for a record: its event block when ev is given, else the
- * id-only block that moves the client's cursor to it.  The one place the
- * loop decides what id a record has on the wire (its ring sequence
- * number, as on the thread path). */
-static const char *sse_lp_text(apr_pool_t *p, apr_uint64_t seq,
+ * id-only block that moves the client's cursor to it.  The id on the wire
+ * is the event's position (the ring record's tag). */
+static const char *sse_lp_text(apr_pool_t *p, const uint64_t id[2],
                                const sse_record_t *ev, apr_size_t *len)
 {
     if (ev) {
-        return sse_event_pencode(p, seq, ev->type, ev->data, ev->data_len,
+        return sse_event_pencode(p, id, ev->type, ev->data, ev->data_len,
                                  len);
     }
-    return sse_event_pid(p, seq, len);
+    return sse_event_pid(p, id, len);
 }
 
 /* A well-mixed number from x (splitmix64), for jitter. */
@@ -143,13 +144,6 @@ static apr_uint64_t sse_lp_mix(apr_uint64_t x)
     x = (x ^ (x >> 30)) * APR_UINT64_C(0xbf58476d1ce4e5b9);
     x = (x ^ (x >> 27)) * APR_UINT64_C(0x94d049bb133111eb);
     return x ^ (x >> 31);
-}
-
-static void sse_lp_count(apr_uint64_t *counter)
-{
-    if (sse_counters()) {
-        __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
-    }
 }
 
 static void sse_lp_poke(int fd)
@@ -198,14 +192,14 @@ static void sse_lp_close(sse_lstream_t *st, const char *why)
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, sse_lp.s, "TK10045: stream of "
                  "user %s closed on the event loop (%s) after %"
                  APR_UINT64_T_FMT " events", st->viewer.user, why, st->sent);
-    free(st->pending);
-    free(st);
     if (sse_counters()) {
         __atomic_fetch_sub(&sse_counters()->streams_open, 1, __ATOMIC_RELAXED);
         __atomic_fetch_sub(&sse_counters()->streams_loop, 1, __ATOMIC_RELAXED);
     }
     apr_atomic_dec32(&sse_lp.count);
-    sse_stream_leave(0);
+    sse_stream_leave(0, st->viewer.user);
+    free(st->pending);
+    free(st);
 }
 
 static void sse_lp_want_out(sse_lstream_t *st, int on)
@@ -264,7 +258,7 @@ static int sse_lp_send(sse_lstream_t *st, const char *text, apr_size_t len,
         memcpy(st->pending, text + n, st->pending_len);
         st->stalled = now;
         sse_lp_want_out(st, 1);
-        sse_lp_count(&sse_counters()->writes_blocked);
+        sse_count(&sse_counters()->writes_blocked);
     }
     return 0;
 }
@@ -284,33 +278,35 @@ static void sse_lp_finish(sse_lstream_t *st, const char *text, apr_size_t len,
  * sent ("" otherwise). */
 static const char *sse_lp_tell(sse_lstream_t *st, apr_pool_t *p)
 {
-    if (st->told == st->cursor) {
+    if (sse_pos_cmp(st->told, st->pos) == 0) {
         return "";
     }
-    st->told = st->cursor;
-    return sse_lp_text(p, st->cursor, NULL, NULL);
+    sse_pos_set(st->told, st->pos);
+    return sse_lp_text(p, st->pos, NULL, NULL);
 }
 
 /* The ring lapped the stream: event: reset with the newest id, then end. */
 static void sse_lp_reset(sse_lstream_t *st, apr_time_t now)
 {
-    sse_ring_stats_t rs;
+    uint64_t newest[2] = { 0, 0 };
     json_t *doc = json_pack("{s:s}", "reason", "lapped");
     char *data = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     const char *text = NULL;
     apr_size_t len = 0;
 
-    sse_ring_stats(sse_lp.ring, &rs);
+    sse_ring_last_tag(sse_lp.ring, newest);
     if (data) {
-        text = sse_event_pencode(sse_lp.scratch, rs.newest_seq, "reset", data,
-                                 strlen(data), &len);
+        text = sse_event_pencode(sse_lp.scratch,
+                                 newest[0] || newest[1] ? newest : NULL,
+                                 "reset", data, strlen(data), &len);
     }
     free(data);
     json_decref(doc);
-    sse_lp_count(&sse_counters()->resets);
+    sse_count(&sse_counters()->resets);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, sse_lp.s, "TK10046: stream of "
-                 "user %s reset (lapped) at id %" APR_UINT64_T_FMT
-                 " on the event loop", st->viewer.user, st->cursor);
+                 "user %s reset (lapped) at id %" APR_UINT64_T_FMT "-%"
+                 APR_UINT64_T_FMT " on the event loop", st->viewer.user,
+                 (apr_uint64_t)st->pos[0], (apr_uint64_t)st->pos[1]);
     sse_lp_finish(st, text, text ? len : 0, now, "reset");
     apr_pool_clear(sse_lp.scratch);
 }
@@ -359,6 +355,31 @@ static int sse_lp_decode(const sse_ring_rec_t *rec, sse_record_t *ev)
     return 1;
 }
 
+/* What a record means to a stream, whose position moves past it: 1 send
+ * it, 0 nothing to send (filtered, or already sent from the log), -1 it
+ * revokes the credential that opened the stream. */
+static int sse_lp_judge(sse_lstream_t *st, const sse_ring_rec_t *rec,
+                        int event, const sse_record_t *ev)
+{
+    if (sse_pos_cmp(rec->tag, st->pos) <= 0) {
+        return 0;
+    }
+    sse_pos_set(st->pos, rec->tag);
+    if (!event) {
+        return 0;
+    }
+    if (sse_revokes(&st->viewer, st->credential, ev)) {
+        return -1;
+    }
+    return sse_visible(&st->viewer, ev) && sse_wanted(&st->filter, ev);
+}
+
+static void sse_lp_revoked(sse_lstream_t *st)
+{
+    sse_count(&sse_counters()->revoked);
+    sse_lp_close(st, "credential revoked");
+}
+
 /* One stream reads the ring from its own cursor up to where the shared
  * read stands (a resumed stream, or one that could write again). */
 static void sse_lp_catch_up(sse_lstream_t *st, apr_time_t now)
@@ -366,6 +387,7 @@ static void sse_lp_catch_up(sse_lstream_t *st, apr_time_t now)
     sse_ring_rec_t rec;
     sse_record_t ev;
     sse_ring_rc_t rc;
+    int verdict;
 
     while (!st->pending && st->cursor < sse_lp.cursor) {
         rc = sse_lp_read(st->cursor, st->hint, &rec);
@@ -385,10 +407,14 @@ static void sse_lp_catch_up(sse_lstream_t *st, apr_time_t now)
         }
         st->cursor = rec.seq;
         st->hint = rec.next;
-        if (sse_lp_decode(&rec, &ev) && sse_visible(&st->viewer, &ev)
-            && sse_wanted(&st->filter, &ev)) {
+        verdict = sse_lp_judge(st, &rec, sse_lp_decode(&rec, &ev), &ev);
+        if (verdict < 0) {
+            sse_lp_revoked(st);
+            return;
+        }
+        if (verdict > 0) {
             apr_size_t len;
-            const char *text = sse_lp_text(sse_lp.scratch, rec.seq, &ev, &len);
+            const char *text = sse_lp_text(sse_lp.scratch, rec.tag, &ev, &len);
             int rv = text ? sse_lp_send(st, text, len, now) : 0;
 
             apr_pool_clear(sse_lp.scratch);
@@ -397,7 +423,7 @@ static void sse_lp_catch_up(sse_lstream_t *st, apr_time_t now)
                 return;
             }
             if (text) {
-                st->told = rec.seq;
+                sse_pos_set(st->told, rec.tag);
                 ++st->sent;
             }
         }
@@ -411,7 +437,7 @@ static void sse_lp_fan_out(const sse_ring_rec_t *rec, apr_time_t now)
     sse_lstream_t *st, *next;
     const char *text = NULL;
     apr_size_t len = 0;
-    int event = sse_lp_decode(rec, &ev);
+    int event = sse_lp_decode(rec, &ev), verdict;
 
     for (st = sse_lp.head; st; st = next) {
         next = st->next;
@@ -420,18 +446,22 @@ static void sse_lp_fan_out(const sse_ring_rec_t *rec, apr_time_t now)
         }
         st->cursor = rec->seq;
         st->hint = rec->next;
-        if (!event || !sse_visible(&st->viewer, &ev)
-            || !sse_wanted(&st->filter, &ev)) {
+        verdict = sse_lp_judge(st, rec, event, &ev);
+        if (verdict < 0) {
+            sse_lp_revoked(st);
+            continue;
+        }
+        if (verdict == 0) {
             continue;
         }
         if (!text) {
-            text = sse_lp_text(sse_lp.scratch, rec->seq, &ev, &len);
+            text = sse_lp_text(sse_lp.scratch, rec->tag, &ev, &len);
             if (!text) {
                 event = 0;
                 continue;
             }
         }
-        st->told = rec->seq;
+        sse_pos_set(st->told, rec->tag);
         ++st->sent;
         if (sse_lp_send(st, text, len, now) != 0) {
             sse_lp_close(st, "client gone");
@@ -561,7 +591,7 @@ static void sse_lp_sweep(apr_time_t now)
         next = st->next;
         if (st->pending) {
             if (now - st->stalled >= apr_time_from_sec(SSE_LOOP_STALL_SEC)) {
-                sse_lp_count(&sse_counters()->slow_dropped);
+                sse_count(&sse_counters()->slow_dropped);
                 sse_lp_close(st, "client takes nothing");
             }
             continue;
@@ -824,7 +854,9 @@ apr_status_t sse_loop_adopt(const sse_handoff_t *h)
     const char *org = h->viewer.org ? h->viewer.org : "";
     const char *user = h->viewer.user ? h->viewer.user : "";
     const char *role = h->viewer.role ? h->viewer.role : "";
-    apr_size_t size = strlen(org) + strlen(user) + strlen(role) + 3
+    const char *cred = h->credential ? h->credential : "";
+    apr_size_t size = strlen(org) + strlen(user) + strlen(role)
+        + strlen(cred) + 4
         + (h->filter.ticket ? strlen(h->filter.ticket) + 1 : 0)
         + (h->filter.conversation ? strlen(h->filter.conversation) + 1 : 0);
     sse_lstream_t *st;
@@ -851,6 +883,7 @@ apr_status_t sse_loop_adopt(const sse_handoff_t *h)
     st->viewer.org = sse_lp_keep(&at, org);
     st->viewer.user = sse_lp_keep(&at, user);
     st->viewer.role = sse_lp_keep(&at, role);
+    st->credential = sse_lp_keep(&at, cred);
     st->filter = h->filter;
     if (h->filter.ticket) {
         st->filter.ticket = sse_lp_keep(&at, h->filter.ticket);
@@ -859,7 +892,8 @@ apr_status_t sse_loop_adopt(const sse_handoff_t *h)
         st->filter.conversation = sse_lp_keep(&at, h->filter.conversation);
     }
     st->cursor = h->cursor;
-    st->told = h->told;
+    sse_pos_set(st->pos, h->pos);
+    sse_pos_set(st->told, h->told);
     st->hint = h->hint;
     st->keepalive = apr_time_from_sec(h->keepalive);
     st->last_write = now;

@@ -5,7 +5,9 @@
  * the module record, the hooks and the shared ring; mod_tickets_sse_config.c
  * the directives; mod_tickets_sse_stream.c the stream and stats handlers
  * (and the thread path); mod_tickets_sse_loop.c the event loop that plain
- * HTTP/1.1 streams are handed to once their headers are sent.
+ * HTTP/1.1 streams are handed to once their headers are sent;
+ * mod_tickets_sse_status.c the figures shown by the stats endpoint and
+ * mod_status.
  */
 #ifndef MOD_TICKETS_SSE_PRIVATE_H
 #define MOD_TICKETS_SSE_PRIVATE_H
@@ -15,6 +17,8 @@
 #include <http_log.h>
 #include "sse_ring.h"
 #include "sse_filter.h"
+#include "sse_users.h"
+#include <jansson.h>
 
 APLOG_USE_MODULE(tickets_sse);
 extern module AP_MODULE_DECLARE_DATA tickets_sse_module;
@@ -32,6 +36,7 @@ typedef struct {
     int keepalive;                  /* seconds between pings */
     int max_lifetime;               /* seconds a stream may last */
     int max_streams;                /* streams per child */
+    int max_per_user;               /* streams per user and host; 0: any */
     int event_loop;                 /* 1: plain HTTP/1.1 streams go to the
                                      * child's event loop; 0: all on threads */
 } sse_srv_conf_t;
@@ -48,7 +53,7 @@ const sse_srv_conf_t *sse_srv_conf(const server_rec *s);
  * ------------------------------------------------------------------- */
 
 /* Counters kept in the shared segment next to the ring, for all children
- * of all generations (64 bytes at most: SSE_SEG_HDR). */
+ * of all generations (SSE_SEG_HDR bytes at most). */
 typedef struct {
     apr_uint32_t streams_open;      /* streams now open */
     apr_uint32_t streams_loop;      /* of which on an event loop */
@@ -59,25 +64,76 @@ typedef struct {
     apr_uint64_t refused;           /* streams refused over the limit */
     apr_uint64_t writes_blocked;    /* loop: writes a full socket cut short */
     apr_uint64_t slow_dropped;      /* loop: streams ended, client stuck */
+    apr_uint64_t refused_user;      /* of refused: over the per-user limit */
+    apr_uint64_t revoked;           /* streams ended: credential revoked */
+    apr_uint64_t relayed;           /* events the relay appended */
+    apr_uint64_t relay_lag_us;      /* the last one's age when appended */
+    apr_uint64_t relay_lag_max_us;  /* the largest such age */
 } sse_counters_t;
+
+/* Event positions (the ids on the wire, see docs/events.md): compare
+ * (<0, 0, >0) and copy. */
+static inline int sse_pos_cmp(const uint64_t a[2], const uint64_t b[2])
+{
+    if (a[0] != b[0]) {
+        return a[0] < b[0] ? -1 : 1;
+    }
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static inline void sse_pos_set(uint64_t to[2], const uint64_t from[2])
+{
+    to[0] = from[0];
+    to[1] = from[1];
+}
 
 /* This process's ring, or NULL when it could not be set up. */
 sse_ring_t *sse_ring(void);
 sse_counters_t *sse_counters(void);
+/* Add one to a shared counter (no-op without the segment: the counter
+ * pointer is then computed from NULL and never dereferenced). */
+static inline void sse_count(apr_uint64_t *counter)
+{
+    if (sse_counters()) {
+        __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* This host's streams-per-user counts, or NULL. */
+sse_users_t *sse_users(void);
 
 /* Streams open in this child, on both paths. */
 apr_uint32_t sse_child_streams(void);
-/* Count a stream in: 1 when under the child's limit (and, for a stream on
- * the thread path, under the thread cap: threads less a quarter), 0 (not
- * counted) when a limit is reached.  Leave with the same on_thread. */
-int sse_stream_enter(int max_streams, int on_thread);
-void sse_stream_leave(int on_thread);
+/* Count a stream in: OK when under the child's limit (and, for a stream on
+ * the thread path, under the thread cap: threads less a quarter) and the
+ * user's limit on this host (TicketsSSEMaxStreamsPerUser); nothing is
+ * counted otherwise.  Leave with the same on_thread and user. */
+typedef enum {
+    SSE_ENTER_OK = 0,
+    SSE_ENTER_FULL,         /* the child's limit (or thread cap) */
+    SSE_ENTER_USER          /* the user's limit on this host */
+} sse_enter_t;
+sse_enter_t sse_stream_enter(const sse_srv_conf_t *conf, int on_thread,
+                             const char *user);
+/* user: as given to sse_stream_enter (NULL: not counted per user). */
+void sse_stream_leave(int on_thread, const char *user);
 
 /* ---------------------------------------------------------------------
  * Handlers (mod_tickets_sse_stream.c)
  * ------------------------------------------------------------------- */
 
 int sse_handler(request_rec *r);
+
+/* ---------------------------------------------------------------------
+ * Figures (mod_tickets_sse_status.c): GET /api/events/stats and the
+ * mod_status section
+ * ------------------------------------------------------------------- */
+
+/* The module's figures as a JSON object (the caller owns it), or NULL
+ * when the shared segment is not there; p for text values. */
+json_t *sse_figures(apr_pool_t *p);
+/* The mod_status section (status_hook). */
+int sse_status_hook(request_rec *r, int flags);
 
 /* ---------------------------------------------------------------------
  * The event loop (mod_tickets_sse_loop.c)
@@ -92,9 +148,11 @@ typedef struct {
     request_rec *r;             /* for logging and the lifetime only */
     int fd;                     /* the connection's socket (dup'd by adopt) */
     sse_viewer_t viewer;
+    const char *credential;     /* what opened it, for revocation */
     sse_filter_t filter;
-    apr_uint64_t cursor;        /* id of the last event read */
-    apr_uint64_t told;          /* last id the client was sent */
+    apr_uint64_t cursor;        /* ring sequence of the last record read */
+    uint64_t pos[2];            /* position of the last event passed */
+    uint64_t told[2];           /* last position the client was sent */
     uint64_t hint;              /* sse_ring_read_hint's hint */
     int keepalive;              /* seconds between pings */
     int max_lifetime;           /* seconds; jittered by the loop */

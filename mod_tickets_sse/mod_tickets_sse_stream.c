@@ -54,6 +54,7 @@ typedef enum {
     SSE_GO = 0,         /* keep streaming */
     SSE_GONE,           /* the client is gone or a write failed */
     SSE_RESET,          /* reset sent: the stream ends */
+    SSE_REVOKED,        /* the credential that opened it was revoked */
 } sse_step_t;
 
 typedef struct {
@@ -62,6 +63,7 @@ typedef struct {
     const sse_srv_conf_t *conf;
     sse_ring_t *ring;
     sse_viewer_t viewer;
+    const char *credential;     /* what opened it, for revocation */
     sse_filter_t filter;
     apr_uint64_t cursor;        /* ring sequence of the last record read */
     uint64_t pos[2];            /* position (event id) of the last event
@@ -212,20 +214,6 @@ static sse_step_t sse_write(sse_stream_t *st, const char *text, apr_size_t len)
 
 /* An id-only block when the cursor moved past events the client was not
  * sent ("" otherwise), so its Last-Event-ID moves past them too. */
-static int sse_pos_cmp(const uint64_t a[2], const uint64_t b[2])
-{
-    if (a[0] != b[0]) {
-        return a[0] < b[0] ? -1 : 1;
-    }
-    return a[1] < b[1] ? -1 : a[1] > b[1];
-}
-
-static void sse_pos_set(uint64_t to[2], const uint64_t from[2])
-{
-    to[0] = from[0];
-    to[1] = from[1];
-}
-
 static const char *sse_tell(sse_stream_t *st)
 {
     if (sse_pos_cmp(st->told, st->pos) == 0) {
@@ -273,9 +261,7 @@ static sse_step_t sse_reset(sse_stream_t *st, const char *reason)
     }
     free(data);
     json_decref(doc);
-    if (sse_counters()) {
-        __atomic_fetch_add(&sse_counters()->resets, 1, __ATOMIC_RELAXED);
-    }
+    sse_count(&sse_counters()->resets);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, st->r, "TK10013: stream reset "
                   "(%s) at id %" APR_UINT64_T_FMT "-%" APR_UINT64_T_FMT,
                   reason, (apr_uint64_t)st->pos[0], (apr_uint64_t)st->pos[1]);
@@ -298,6 +284,10 @@ static sse_step_t sse_send_event(sse_stream_t *st, const uint64_t pos[2],
     apr_size_t len;
 
     sse_pos_set(st->pos, pos);
+    if (ev->data && sse_revokes(&st->viewer, st->credential, ev)) {
+        sse_count(&sse_counters()->revoked);
+        return SSE_REVOKED;
+    }
     if (!ev->data || !sse_visible(&st->viewer, ev)
         || !sse_wanted(&st->filter, ev)) {
         return SSE_GO;
@@ -382,9 +372,7 @@ static sse_step_t sse_catch_up(sse_stream_t *st, int check)
     sse_step_t step;
     int more, round;
 
-    if (sse_counters()) {
-        __atomic_fetch_add(&sse_counters()->resumes_log, 1, __ATOMIC_RELAXED);
-    }
+    sse_count(&sse_counters()->resumes_log);
     for (round = 0; round < SSE_REPLAY_ROUNDS; ++round) {
         if ((step = sse_replay_batch(st, check, &more)) != SSE_GO) {
             return step;
@@ -491,6 +479,9 @@ static const char *sse_loop(sse_stream_t *st)
         if (step == SSE_RESET) {
             return "reset";
         }
+        if (step == SSE_REVOKED) {
+            return "credential revoked";
+        }
         if (step == SSE_GONE) {
             return "client gone";
         }
@@ -540,13 +531,6 @@ static sse_step_t sse_start(sse_stream_t *st)
     }
     retry = sse_event_pretry(st->scratch, SSE_RETRY_MS, &len);
     return sse_write(st, retry, len);
-}
-
-static void sse_count(apr_uint64_t *counter)
-{
-    if (sse_counters()) {
-        __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
-    }
 }
 
 /* Where the stream starts reading.  Without an id: after the newest
@@ -603,14 +587,46 @@ static int sse_hand_off(sse_stream_t *st)
     h.r = st->r;
     h.fd = fd;
     h.viewer = st->viewer;
+    h.credential = st->credential;
     h.filter = st->filter;
     h.cursor = st->cursor;
-    h.told = st->told;
+    sse_pos_set(h.pos, st->pos);
+    sse_pos_set(h.told, st->told);
     h.hint = st->hint;
     h.keepalive = st->conf->keepalive;
     h.max_lifetime = st->conf->max_lifetime;
     st->c->aborted = 1;
     return sse_loop_adopt(&h) == APR_SUCCESS;
+}
+
+/* Count the stream in, or refuse it: 503 with Retry-After over the
+ * child's limit, 429 over the user's. */
+static int sse_admit(sse_stream_t *st, int on_thread)
+{
+    request_rec *r = st->r;
+
+    switch (sse_stream_enter(st->conf, on_thread, st->viewer.user)) {
+    case SSE_ENTER_OK:
+        return 0;
+    case SSE_ENTER_USER:
+        sse_count(&sse_counters()->refused);
+        sse_count(&sse_counters()->refused_user);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "TK10018: stream refused: "
+                      "user %s holds %d streams already", st->viewer.user,
+                      st->conf->max_per_user);
+        apr_table_setn(r->err_headers_out, "Retry-After", "30");
+        return sse_refuse(r, HTTP_TOO_MANY_REQUESTS, "RATE_LIMITED",
+                          "You have too many open event streams; close one "
+                          "or retry later.");
+    default:
+        sse_count(&sse_counters()->refused);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "TK10011: stream refused: "
+                      "%d streams already open in this process",
+                      st->conf->max_streams);
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return sse_refuse(r, HTTP_SERVICE_UNAVAILABLE, "RATE_LIMITED",
+                          "Too many open event streams; retry later.");
+    }
 }
 
 static int sse_stream(request_rec *r, const tickets_identity_t *who)
@@ -627,6 +643,7 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
     st->viewer.org = who->org;
     st->viewer.user = who->user;
     st->viewer.role = who->role;
+    st->credential = who->credential;
     if ((status = sse_read_query(st, &has_cursor)) != 0) {
         return status;
     }
@@ -636,14 +653,8 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
                           "Live events are unavailable.");
     }
     on_loop = sse_for_loop(st);
-    if (!sse_stream_enter(st->conf->max_streams, !on_loop)) {
-        sse_count(&sse_counters()->refused);
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "TK10011: stream refused: "
-                      "%d streams already open in this process",
-                      st->conf->max_streams);
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
-        return sse_refuse(r, HTTP_SERVICE_UNAVAILABLE, "RATE_LIMITED",
-                          "Too many open event streams; retry later.");
+    if ((status = sse_admit(st, !on_loop)) != 0) {
+        return status;
     }
     __atomic_fetch_add(&sse_counters()->streams_open, 1, __ATOMIC_RELAXED);
     sse_count(&sse_counters()->streams_total);
@@ -684,7 +695,7 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
         apr_socket_timeout_set(st->sock, old_timeout);
     }
     __atomic_fetch_sub(&sse_counters()->streams_open, 1, __ATOMIC_RELAXED);
-    sse_stream_leave(!on_loop);
+    sse_stream_leave(!on_loop, st->viewer.user);
     return OK;
 }
 
@@ -694,10 +705,7 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
 
 static int sse_stats(request_rec *r, const tickets_identity_t *who)
 {
-    sse_counters_t *k = sse_counters();
-    sse_ring_stats_t rs;
-    uint64_t newest[2] = { 0, 0 };
-    json_t *doc;
+    json_t *figures, *doc;
     char *text;
 
     if (strcmp(who->role, "admin") != 0) {
@@ -708,49 +716,12 @@ static int sse_stats(request_rec *r, const tickets_identity_t *who)
         return sse_refuse(r, HTTP_BAD_REQUEST, "INVALID_QUERY",
                           "This endpoint takes no query parameters.");
     }
-    if (!sse_ring() || !k) {
+    if (!(figures = sse_figures(r->pool))) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return sse_refuse(r, HTTP_SERVICE_UNAVAILABLE, "INTERNAL",
                           "Live events are unavailable.");
     }
-    sse_ring_stats(sse_ring(), &rs);
-    sse_ring_last_tag(sse_ring(), newest);
-    doc = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I}}}",
-        "data",
-        "streamsOpen", (json_int_t)__atomic_load_n(&k->streams_open, __ATOMIC_RELAXED),
-        "streamsOpenHere", (json_int_t)sse_child_streams(),
-        "streamsStarted", (json_int_t)__atomic_load_n(&k->streams_total, __ATOMIC_RELAXED),
-        "resumes", (json_int_t)__atomic_load_n(&k->resumes, __ATOMIC_RELAXED),
-        "resumesFromDatabase", (json_int_t)__atomic_load_n(&k->resumes_log, __ATOMIC_RELAXED),
-        "resets", (json_int_t)__atomic_load_n(&k->resets, __ATOMIC_RELAXED),
-        "refused", (json_int_t)__atomic_load_n(&k->refused, __ATOMIC_RELAXED),
-        "appended", (json_int_t)rs.appended,
-        "newestEventId", apr_psprintf(r->pool, "%" APR_UINT64_T_FMT "-%"
-                                      APR_UINT64_T_FMT,
-                                      (apr_uint64_t)newest[0],
-                                      (apr_uint64_t)newest[1]),
-        "ring",
-        "size", (json_int_t)rs.size,
-        "dataSize", (json_int_t)rs.data_size,
-        "used", (json_int_t)rs.used,
-        "oldestId", (json_int_t)rs.oldest_seq,
-        "newestId", (json_int_t)rs.newest_seq,
-        "wraps", (json_int_t)rs.wraps);
-    if (doc) {
-        json_t *d = json_object_get(doc, "data");
-        apr_uint32_t open = __atomic_load_n(&k->streams_open, __ATOMIC_RELAXED);
-        apr_uint32_t loop = __atomic_load_n(&k->streams_loop, __ATOMIC_RELAXED);
-
-        json_object_set_new(d, "streamsOnLoop", json_integer(loop));
-        json_object_set_new(d, "streamsOnThreads",
-                            json_integer(open > loop ? open - loop : 0));
-        json_object_set_new(d, "streamsOnLoopHere",
-                            json_integer(sse_loop_streams()));
-        json_object_set_new(d, "writesBlocked", json_integer((json_int_t)
-            __atomic_load_n(&k->writes_blocked, __ATOMIC_RELAXED)));
-        json_object_set_new(d, "slowClientsDropped", json_integer((json_int_t)
-            __atomic_load_n(&k->slow_dropped, __ATOMIC_RELAXED)));
-    }
+    doc = json_pack("{s:o}", "data", figures);
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) {

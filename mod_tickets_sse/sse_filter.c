@@ -166,7 +166,8 @@ int sse_visible(const sse_viewer_t *viewer, const sse_record_t *rec)
 {
     int i;
 
-    if (!viewer || !rec || !sse_same_id(viewer->org, rec->org)) {
+    if (!viewer || !rec || !sse_same_id(viewer->org, rec->org)
+        || strcmp(rec->type, SSE_REVOKED_TYPE) == 0) {
         return 0;
     }
     if (sse_is_staff(viewer->role)) {
@@ -206,4 +207,22 @@ int sse_wanted(const sse_filter_t *f, const sse_record_t *rec)
         return 0;
     }
     return 1;
+}
+
+int sse_revokes(const sse_viewer_t *viewer, const char *credential,
+                const sse_record_t *rec)
+{
+    static const char head[] = "{\"credential\":\"";
+    apr_size_t hlen = sizeof(head) - 1, clen;
+
+    if (!credential || !*credential || !viewer->org
+        || strcmp(rec->type, SSE_REVOKED_TYPE) != 0
+        || strcmp(rec->org, viewer->org) != 0) {
+        return 0;
+    }
+    clen = strlen(credential);
+    return rec->data_len == hlen + clen + 2
+           && memcmp(rec->data, head, hlen) == 0
+           && memcmp(rec->data + hlen, credential, clen) == 0
+           && memcmp(rec->data + hlen + clen, "\"}", 2) == 0;
 }

@@ -53,10 +53,20 @@ int sse_filter_parse(apr_pool_t *p, const char *types, const char *ticket,
                      const char *conversation, sse_filter_t *out,
                      const char **error);
 
-/* 1 when viewer may see rec. */
+/* 1 when viewer may see rec (never a revocation, SSE_REVOKED_TYPE). */
 int sse_visible(const sse_viewer_t *viewer, const sse_record_t *rec);
 
 /* 1 when the stream filtered by f asked for rec. */
 int sse_wanted(const sse_filter_t *f, const sse_record_t *rec);
+
+/* The event type that revokes a credential: never sent to any client;
+ * its data is exactly {"credential":"<name>"} (compact JSON). */
+#define SSE_REVOKED_TYPE "credential_revoked"
+
+/* 1 when rec revokes the credential (a session's or token's name, see
+ * tickets_identity_t) that opened a stream of viewer: the stream ends.
+ * 0 for an empty credential (Basic, SSO: nothing to revoke). */
+int sse_revokes(const sse_viewer_t *viewer, const char *credential,
+                const sse_record_t *rec);
 
 #endif

@@ -365,7 +365,8 @@ VALUES (%s::uuid, 'credential_revoked', true, %s)
 -- positions of other organizations' events without their contents.
 SELECT e.xid::text, e.id, e.xid < s.xmin, e.org_id, e.type, e.ticket_id,
        e.conversation_id, e.audience0, e.audience1, e.staff_only,
-       CASE WHEN p.org_id IS NULL OR e.org_id = p.org_id THEN e.data END
+       CASE WHEN p.org_id IS NULL OR e.org_id = p.org_id THEN e.data END,
+       (extract(epoch FROM e.created_at) * 1000000)::bigint
   FROM (SELECT %s::xid8 AS xid, %s::bigint AS id, %s::uuid AS org_id,
                %s::int AS n) p,
        LATERAL (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s,

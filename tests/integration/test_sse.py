@@ -816,3 +816,58 @@ def test_revoking_a_token_ends_its_streams(env):
         assert _ends_within(s, 5), "the revoked token's stream went on"
     with Stream(env, user=None, headers=bearer) as s:
         assert s.status == 401
+
+
+# ---- per-user limit, mod_status -----------------------------------------------------
+
+@pytest.fixture
+def two_per_user(env):
+    env.restart("TicketsSSEMaxStreamsPerUser 2\n")
+    try:
+        yield
+    finally:
+        env.restart("")
+
+
+@pytest.mark.usefixtures("two_per_user")
+def test_streams_per_user_limit_is_429(env):
+    before = stats(env)
+    first = [start(env, user=AGENT) for _ in range(2)]
+    try:
+        with Stream(env, user=AGENT) as third:
+            assert third.status == 429
+            assert third.headers.get("retry-after", "").isdigit()
+            assert third.json()["error"]["code"] == "RATE_LIMITED"
+        # another user is not affected
+        with start(env, user=ADMIN) as other:
+            assert other.status == 200
+        d = stats(env)
+        assert d["refusedPerUser"] == before["refusedPerUser"] + 1
+        assert d["usersStreaming"] >= 1
+        # one closes: the user may open one again (counted across children)
+        first.pop().close()
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            s = Stream(env, user=AGENT)
+            if s.status == 200:
+                first.append(s)
+                break
+            s.close()
+            time.sleep(0.2)
+        assert len(first) == 2, "the closed stream was not counted out"
+    finally:
+        for s in first:
+            s.close()
+
+
+def test_mod_status_shows_the_streams(env):
+    with start(env, user=ADMIN):
+        auto = env.get("/server-status?auto", timeout=10).text
+        html = env.get("/server-status", timeout=10).text
+    lines = dict(l.split(": ", 1) for l in auto.splitlines() if l.startswith("TicketsSSE") and ": " in l)
+    for key in ("TicketsSSEStreamsOpen", "TicketsSSEResumesFromDatabase",
+                "TicketsSSEResets", "TicketsSSEAppended", "TicketsSSERelayLagMs",
+                "TicketsSSERingUsed", "TicketsSSERingOldestId", "TicketsSSENewestEventId"):
+        assert key in lines, auto
+    assert int(lines["TicketsSSEStreamsOpen"]) >= 1
+    assert "mod_tickets_sse" in html and "TicketsSSERingSize" in html

@@ -371,6 +371,46 @@ START_TEST(wanted_ids)
 }
 END_TEST
 
+/* ---- revoked credentials ------------------------------------------------------ */
+
+START_TEST(revokes_only_its_credential)
+{
+    sse_viewer_t v = tf_viewer("agent", STAFF);
+    sse_record_t r = tf_rec(SSE_REVOKED_TYPE);
+    const char *data = "{\"credential\":\"s:0123456789abcdef\"}";
+
+    r.ticket = "";
+    r.audience[0] = "";
+    r.staff_only = 1;
+    r.data = data;
+    r.data_len = strlen(data);
+    ck_assert_int_eq(sse_revokes(&v, "s:0123456789abcdef", &r), 1);
+    /* another credential, a prefix of it, or none at all */
+    ck_assert_int_eq(sse_revokes(&v, "s:0123456789abcdee", &r), 0);
+    ck_assert_int_eq(sse_revokes(&v, "s:0123456789abcde", &r), 0);
+    ck_assert_int_eq(sse_revokes(&v, "t:0123456789abcdef", &r), 0);
+    ck_assert_int_eq(sse_revokes(&v, "", &r), 0);
+    ck_assert_int_eq(sse_revokes(&v, NULL, &r), 0);
+    /* another organization's revocation */
+    r.org = ORG2;
+    ck_assert_int_eq(sse_revokes(&v, "s:0123456789abcdef", &r), 0);
+    r.org = ORG;
+    /* another type with the same data */
+    r.type = "ticket_updated";
+    ck_assert_int_eq(sse_revokes(&v, "s:0123456789abcdef", &r), 0);
+    /* data that only contains the name */
+    r.type = SSE_REVOKED_TYPE;
+    data = "{\"credential\":\"s:0123456789abcdef\",\"x\":1}";
+    r.data = data;
+    r.data_len = strlen(data);
+    ck_assert_int_eq(sse_revokes(&v, "s:0123456789abcdef", &r), 0);
+    /* visible to nobody, and a type no stream can ask for */
+    ck_assert_int_eq(sse_visible(&(sse_viewer_t){ ORG, CUST, "customer" }, &r), 0);
+    ck_assert_int_eq(sse_visible(&v, &r), 0);
+    ck_assert_int_eq(sse_filter_type_index(SSE_REVOKED_TYPE), -1);
+}
+END_TEST
+
 Suite *tk_suite_sse_filter(void)
 {
     Suite *s = suite_create("sse_filter");
@@ -394,6 +434,7 @@ Suite *tk_suite_sse_filter(void)
     tcase_add_test(tw, wanted_types);
     tcase_add_test(tw, wanted_tickets_only);
     tcase_add_test(tw, wanted_ids);
+    tcase_add_test(tw, revokes_only_its_credential);
     suite_add_tcase(s, tw);
     return s;
 }
