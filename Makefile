@@ -8,6 +8,7 @@
 #   make install    apxs install + conf snippets in mods-available/
 #   make fuzz       run the libFuzzer targets (needs clang)
 #   make bench      bench/run.sh
+#   make bench-sse  bench/sse.sh: 1,000 to 10,000 event streams (builds sse_load)
 #   make clean      remove build/ and build-asan/ (var/ keeps its data)
 #
 # Objects are compiled with the same compiler and flags apxs uses (through
@@ -30,7 +31,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 # Targets that only orchestrate (they call $(MAKE) after scripts/deps.sh has
 # made sure configure can succeed) or need no configuration at all.
-NOCONFIG_GOALS := clean distclean deps run test asan bench integration help
+NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse integration help
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
   ifeq ($(wildcard $(CONFIG)),)
     $(info $(CONFIG) is missing: running ./configure $(CONFIGURE_FLAGS))
@@ -79,7 +80,7 @@ APXS_LINK = -ljansson -lcurl -lcrypto -lpq $(if $(SAN_CFLAGS),-lasan -lubsan)
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
 # ---- build -----------------------------------------------------------------
-.PHONY: all modules unit unit-build fuzz fuzz-replay run test integration asan install bench clean distclean deps help
+.PHONY: all modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse sse-load clean distclean deps help
 
 all: modules
 
@@ -229,6 +230,18 @@ bench:
 	@if [ -x bench/run.sh ]; then bench/run.sh; \
 	else echo "bench: bench/run.sh does not exist yet"; fi
 
+# The stream load generator: libc only, never linked with the modules.
+sse-load: $(BUILD)/sse_load
+
+$(BUILD)/sse_load: bench/sse_load.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) -O2 -g $(WARN_CFLAGS) -pthread -o $@ $<
+
+bench-sse: deps
+	$(MAKE) --no-print-directory all sse-load
+	bench/sse.sh
+
 clean:
 	rm -rf build build-asan
 
@@ -238,4 +251,4 @@ distclean: clean
 	rm -rf var
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'

@@ -160,7 +160,8 @@ def test_slow_client_slows_nobody(env, small_ring_only):
         d = stats(env)
         assert d["writesBlocked"] >= 1, d
         rss_after = _children_rss_kb(env)
-        assert rss_after - rss_before < 32 * 1024, (rss_before, rss_after)
+        if not env.sanitize:        # ASan keeps freed memory in quarantine
+            assert rss_after - rss_before < 32 * 1024, (rss_before, rss_after)
         # The slow client reads now: what its socket held, then either the
         # rest (it caught up: the kernel buffered much of it) or, when the
         # ring lapped it, event: reset and the end of the stream.
