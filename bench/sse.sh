@@ -5,7 +5,8 @@
 #
 # One run, loopback only, everything throwaway under var/bench-sse-<pid>:
 #   1. a private PostgreSQL cluster and httpd instance, as bench/run.sh
-#      makes them (demo data only), with TicketsSSEMaxStreams 10000 and an
+#      makes them (demo data only), with TicketsSSEMaxStreams 10000, no
+#      per-user limit (one user holds every stream), and an
 #      API token for admin@acme.test; the open-files limit is raised
 #      (ulimit -n) before httpd and the load generator start;
 #   2. for N in SSE_STREAMS (1000 5000 10000): bench/sse_load holds N
@@ -140,8 +141,10 @@ psql_ -c "INSERT INTO api_tokens (org_id, user_id, name, token_hash, prefix)
 
 log "httpd on 127.0.0.1:$HTTP_PORT"
 scripts/httpd-conf.sh "$INST" "$HTTP_PORT" "$PGHOST" "$PG_PORT" "$BUILD"
+# One user holds every stream: no per-user limit here.
 cat >"$INST/extra.conf" <<EOF
 TicketsSSEMaxStreams 10000
+TicketsSSEMaxStreamsPerUser 0
 LogLevel tickets_sse:notice
 EOF
 "$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || { "$HTTPD" -t -f "$CONF" || true; die "httpd config test failed"; }
@@ -295,7 +298,7 @@ mpm=$(sed -n '/<IfModule mpm_event_module>/,/<\/IfModule>/p' "$CONF" |
     echo "machine:  $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(nproc) cores," \
         "$(free -g | awk '/^Mem:/ {print $2}') GB RAM, kernel $(uname -r)"
     echo "software: $("$HTTPD" -v | sed -n 's/^Server version: //p'), PostgreSQL $pgver"
-    echo "httpd:    MPM event: $mpm; TicketsSSEMaxStreams 10000; open files $(ulimit -n)"
+    echo "httpd:    MPM event: $mpm; TicketsSSEMaxStreams 10000; TicketsSSEMaxStreamsPerUser 0; open files $(ulimit -n)"
     echo "load:     bench/sse_load on the same machine; $RATE tickets/s for ${SECS}s through POST /api/tickets"
     echo
     printf '%7s %6s %9s %9s %8s %8s %8s %6s %9s %8s\n' streams held expected received \
