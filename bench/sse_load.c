@@ -162,7 +162,7 @@ static void ld_connect(ld_conn_t *c)
 static void ld_send_request(ld_conn_t *c, double now)
 {
     char req[1024];
-    char last[64] = "";
+    char last[96] = "";
     struct epoll_event ev;
     int n;
 
