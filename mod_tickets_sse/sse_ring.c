@@ -73,7 +73,6 @@
  * the mutex consistent.  The steps above are ordered so that any prefix
  * of them leaves a ring that walk can repair.
  */
-#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -86,6 +85,7 @@
 #include <unistd.h>
 #endif
 #include "sse_ring.h"
+#include "sse_mutex.h"
 
 #define SSE_RING_MAGIC   0x52455353u    /* "SSER" read little-endian */
 #define SSE_RING_VERSION 2u
@@ -261,25 +261,6 @@ static sse_ring_rc_t sse_ring_check_region(void *mem, size_t size)
     return SSE_RING_OK;
 }
 
-static sse_ring_rc_t sse_ring_init_mutex(sse_ring_t *r)
-{
-    pthread_mutexattr_t a;
-    int rv;
-
-    if (pthread_mutexattr_init(&a) != 0) {
-        return SSE_RING_ELOCK;
-    }
-    rv = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    if (rv == 0) {
-        rv = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    }
-    if (rv == 0) {
-        rv = pthread_mutex_init(&r->lock, &a);
-    }
-    pthread_mutexattr_destroy(&a);
-    return rv == 0 ? SSE_RING_OK : SSE_RING_ELOCK;
-}
-
 sse_ring_rc_t sse_ring_init(sse_ring_t **ring, void *mem, size_t size)
 {
     sse_ring_t *r = mem;
@@ -298,9 +279,8 @@ sse_ring_rc_t sse_ring_init(sse_ring_t **ring, void *mem, size_t size)
     if (r->max_payload > UINT32_MAX) {
         r->max_payload = UINT32_MAX & ~(uint64_t)7;
     }
-    rc = sse_ring_init_mutex(r);
-    if (rc != SSE_RING_OK) {
-        return rc;
+    if (sse_mutex_init(&r->lock) != 0) {
+        return SSE_RING_ELOCK;
     }
     atomic_init(&r->next_seq, 1);
     atomic_init(&r->oldest_seq, 1);
@@ -398,18 +378,16 @@ static void sse_ring_repair(sse_ring_t *r)
 
 static sse_ring_rc_t sse_ring_lock(sse_ring_t *r)
 {
-    int rv = pthread_mutex_lock(&r->lock);
+    int recovered;
 
-    if (rv == EOWNERDEAD) {
+    if (sse_mutex_lock(&r->lock, &recovered) != 0) {
+        return SSE_RING_ELOCK;
+    }
+    if (recovered) {
         sse_ring_repair(r);
         atomic_fetch_add_explicit(&r->recoveries, 1, memory_order_relaxed);
-        if (pthread_mutex_consistent(&r->lock) != 0) {
-            pthread_mutex_unlock(&r->lock);
-            return SSE_RING_ELOCK;
-        }
-        return SSE_RING_OK;
     }
-    return rv == 0 ? SSE_RING_OK : SSE_RING_ELOCK;
+    return SSE_RING_OK;
 }
 
 static void sse_ring_stage(int stage)

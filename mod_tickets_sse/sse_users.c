@@ -16,11 +16,11 @@
  * Everything happens under the mutex; the table is touched only when a
  * stream opens or closes.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include "sse_users.h"
+#include "sse_mutex.h"
 
 #define SSE_USERS_MAGIC   0x55455353u   /* "SSEU" read little-endian */
 #define SSE_USERS_VERSION 1u
@@ -61,9 +61,7 @@ static unsigned sse_users_slots_for(size_t size)
 sse_users_rc_t sse_users_init(sse_users_t **users, void *mem, size_t size)
 {
     sse_users_t *u = mem;
-    pthread_mutexattr_t a;
     unsigned slots = sse_users_slots_for(size);
-    int rv;
 
     if (!users || !mem || (uintptr_t)mem % 8 || slots == 0) {
         return SSE_USERS_EINVAL;
@@ -72,18 +70,7 @@ sse_users_rc_t sse_users_init(sse_users_t **users, void *mem, size_t size)
     u->version = SSE_USERS_VERSION;
     u->slots = slots;
     u->size = size;
-    if (pthread_mutexattr_init(&a) != 0) {
-        return SSE_USERS_ELOCK;
-    }
-    rv = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    if (rv == 0) {
-        rv = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    }
-    if (rv == 0) {
-        rv = pthread_mutex_init(&u->lock, &a);
-    }
-    pthread_mutexattr_destroy(&a);
-    if (rv != 0) {
+    if (sse_mutex_init(&u->lock) != 0) {
         return SSE_USERS_ELOCK;
     }
     __atomic_store_n(&u->magic, SSE_USERS_MAGIC, __ATOMIC_RELEASE);
@@ -108,20 +95,14 @@ sse_users_rc_t sse_users_attach(sse_users_t **users, void *mem, size_t size)
     return SSE_USERS_OK;
 }
 
+/* Every change is one store of a count, or a key copied before its count
+ * is set: a holder that died leaves nothing to repair. */
 static sse_users_rc_t sse_users_lock(sse_users_t *u)
 {
-    int rv = pthread_mutex_lock(&u->lock);
+    int recovered;
 
-    if (rv == EOWNERDEAD) {
-        /* every change is one store of a count or a key copy before its
-         * count: nothing to repair beyond marking the mutex usable */
-        if (pthread_mutex_consistent(&u->lock) != 0) {
-            pthread_mutex_unlock(&u->lock);
-            return SSE_USERS_ELOCK;
-        }
-        return SSE_USERS_OK;
-    }
-    return rv == 0 ? SSE_USERS_OK : SSE_USERS_ELOCK;
+    return sse_mutex_lock(&u->lock, &recovered) == 0 ? SSE_USERS_OK
+                                                     : SSE_USERS_ELOCK;
 }
 
 static uint32_t sse_users_hash(const char *key)
