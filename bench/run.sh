@@ -293,14 +293,22 @@ q ticket_get "'$ORG'" NULL NULL :n "'true'" >"$WORK/ticket_get.sql.body"
 q ticket_list "'$ORG'" NULL "'open'" NULL NULL NULL NULL NULL NULL NULL NULL \
     NULL NULL NULL "'-createdAt'" "'20'" "'0'" >"$WORK/ticket_list.sql"
 # tk_handle_tickets_create (no Idempotency-Key: BEGIN, ticket_create,
-# COMMIT): org_id, creator_id, title, description, priority (default
-# medium), category, product_area, source (api for a Bearer token), tags
-# (default []), assignee_id, customer_id, author_type.
+# stream_event_ticket, COMMIT): org_id, creator_id, title, description,
+# priority (default medium), category, product_area, source (api for a
+# Bearer token), tags (default []), assignee_id, customer_id, author_type;
+# then the live event of the new ticket (here: the newest ticket of the
+# org, with a ticket document of the usual size; the insert, its audience
+# look-ups and its NOTIFY are what cost).
+# (no colon before a letter or digit: pgbench would read it as a variable)
+EVENT_DOC='{"id": "00000000-0000-4000-8000-000000000000", "key": "TKT-1", "tags": [], "title": "Benchmark ticket", "number": 1, "source": "api", "status": "open", "category": null, "closedAt": null, "priority": "medium", "assignee": null, "createdAt": "2026-01-01T00.00.00.000Z", "creatorId": "00000000-0000-4000-8000-00000000a001", "updatedAt": "2026-01-01T00.00.00.000Z", "customerId": null, "assigneeId": null, "description": "Created by bench/run.sh under load.", "productArea": null}'
 {
     echo "BEGIN;"
     q ticket_create "'$ORG'" "'$ADMIN'" "'Benchmark ticket'" \
         "'Created by bench/run.sh under load.'" "'medium'" NULL NULL "'api'" \
         "'[]'" NULL NULL "'agent'"
+    q stream_event_ticket \
+        "(SELECT t.id FROM tickets t WHERE t.org_id = '$ORG' ORDER BY t.number DESC LIMIT 1)" \
+        "'ticket_created'" "'false'" "'$EVENT_DOC'"
     echo "COMMIT;"
 } >"$WORK/ticket_create.sql"
 
