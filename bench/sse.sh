@@ -111,10 +111,15 @@ watchdog_pid=$!
 [ -x "$LOAD" ] || die "$LOAD is missing: run make sse-load"
 max_n=0
 for n in $STREAMS; do [ "$n" -gt "$max_n" ] && max_n=$n; done
-# Streams, the load generator's and httpd's descriptors, with room.
-want_files=$((2 * max_n + 4096))
-if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want_files" ]; then
-    ulimit -Hn "$want_files" 2>/dev/null || die "cannot raise the open-files limit to $want_files"
+# Each process (the load generator, an httpd child) needs a descriptor per
+# stream it holds, with room.
+want_files=$((max_n + 4096))
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$want_files" ]; then
+    if ! ulimit -Hn "$want_files" 2>/dev/null; then
+        [ "$hard" -ge $((max_n + 256)) ] || die "the open-files hard limit ($hard) is too low for $max_n streams"
+        want_files=$hard
+    fi
 fi
 ulimit -n "$want_files"
 mkdir -p "$DIR" "$OUT"
@@ -142,6 +147,9 @@ log "httpd on 127.0.0.1:$HTTP_PORT"
 scripts/httpd-conf.sh "$INST" "$HTTP_PORT" "$PGHOST" "$PG_PORT" "$BUILD"
 cat >"$INST/extra.conf" <<EOF
 TicketsSSEMaxStreams 10000
+# One listening socket per child (SO_REUSEPORT): the kernel spreads new
+# connections evenly, so streams are shared by both children' loops.
+ListenCoresBucketsRatio 1
 LogLevel tickets_sse:notice
 EOF
 "$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || { "$HTTPD" -t -f "$CONF" || true; die "httpd config test failed"; }
