@@ -20,8 +20,9 @@
  * Segment layout:
  *
  *   0            +------------------------------------------------+
- *                | sse_counters_t: streams open, streams started, |
- *                | resumes, resets, refusals (atomics)             |
+ *                | sse_counters_t: streams open (and on a loop),  |
+ *                | started, resumes, resets, refusals, blocked     |
+ *                | writes, slow clients dropped (atomics)          |
  *   SSE_SEG_HDR  +------------------------------------------------+
  *                | the ring: TicketsSSERingSize bytes, laid out as |
  *                | drawn at the top of sse_ring.c                  |
