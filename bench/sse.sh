@@ -28,6 +28,9 @@
 #   SSE_STREAMS ["1000 5000 10000"]  stream counts
 #   SSE_RATE [10] SSE_SECS [20]      tickets per second, seconds of posting
 #   SSE_IDLE [10]                    seconds of idle CPU measurement
+#   SSE_PIN [0]                      1: httpd on CPU 0 and the load generator
+#                                    on CPU 1 (taskset), so neither takes the
+#                                    other's core, as when clients are remote
 #   TICKETS_BUILD_DIR [build], HTTPD [/usr/sbin/apache2], PG_BINDIR
 set -euo pipefail
 
@@ -38,6 +41,11 @@ STREAMS=${SSE_STREAMS:-"1000 5000 10000"}
 RATE=${SSE_RATE:-10}
 SECS=${SSE_SECS:-20}
 IDLE=${SSE_IDLE:-10}
+PIN=${SSE_PIN:-0}
+ON_SERVER=() ON_CLIENT=()
+if [ "$PIN" = 1 ]; then
+    ON_SERVER=(taskset -c 0) ON_CLIENT=(taskset -c 1)
+fi
 BUILD=${TICKETS_BUILD_DIR:-build}
 HTTPD=${HTTPD:-/usr/sbin/apache2}
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -112,10 +120,15 @@ watchdog_pid=$!
 [ -x "$LOAD" ] || die "$LOAD is missing: run make sse-load"
 max_n=0
 for n in $STREAMS; do [ "$n" -gt "$max_n" ] && max_n=$n; done
-# Streams, the load generator's and httpd's descriptors, with room.
-want_files=$((2 * max_n + 4096))
-if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want_files" ]; then
-    ulimit -Hn "$want_files" 2>/dev/null || die "cannot raise the open-files limit to $want_files"
+# Each process (the load generator, an httpd child) needs a descriptor per
+# stream it holds, with room.
+want_files=$((max_n + 4096))
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$want_files" ]; then
+    if ! ulimit -Hn "$want_files" 2>/dev/null; then
+        [ "$hard" -ge $((max_n + 256)) ] || die "the open-files hard limit ($hard) is too low for $max_n streams"
+        want_files=$hard
+    fi
 fi
 ulimit -n "$want_files"
 mkdir -p "$DIR" "$OUT"
@@ -148,7 +161,7 @@ TicketsSSEMaxStreamsPerUser 0
 LogLevel tickets_sse:notice
 EOF
 "$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || { "$HTTPD" -t -f "$CONF" || true; die "httpd config test failed"; }
-"$HTTPD" -f "$CONF" -k start
+"${ON_SERVER[@]}" "$HTTPD" -f "$CONF" -k start
 httpd_started=1
 URL=http://127.0.0.1:$HTTP_PORT
 AUTH="Authorization: Bearer $TOKEN"
@@ -191,7 +204,7 @@ wait_streams_closed() {
 
 # The load generator as a coprocess: commands in, result lines out.
 start_load() { # N
-    coproc LOADP { exec "$LOAD" -p "$HTTP_PORT" -n "$1" -H "$AUTH" -c 512 2>>"$OUT/sse_load.err"; }
+    coproc LOADP { exec "${ON_CLIENT[@]}" "$LOAD" -p "$HTTP_PORT" -n "$1" -H "$AUTH" -c 512 2>>"$OUT/sse_load.err"; }
     load_pid=$LOADP_PID
 }
 send() { echo "$*" >&"${LOADP[1]}"; }
@@ -299,7 +312,8 @@ mpm=$(sed -n '/<IfModule mpm_event_module>/,/<\/IfModule>/p' "$CONF" |
         "$(free -g | awk '/^Mem:/ {print $2}') GB RAM, kernel $(uname -r)"
     echo "software: $("$HTTPD" -v | sed -n 's/^Server version: //p'), PostgreSQL $pgver"
     echo "httpd:    MPM event: $mpm; TicketsSSEMaxStreams 10000; TicketsSSEMaxStreamsPerUser 0; open files $(ulimit -n)"
-    echo "load:     bench/sse_load on the same machine; $RATE tickets/s for ${SECS}s through POST /api/tickets"
+    echo "load:     bench/sse_load on the same machine$([ "$PIN" = 1 ] && echo " (httpd pinned to CPU 0, sse_load to CPU 1)");" \
+        "$RATE tickets/s for ${SECS}s through POST /api/tickets"
     echo
     printf '%7s %6s %9s %9s %8s %8s %8s %6s %9s %8s\n' streams held expected received \
         missing "p50 ms" "p99 ms" gaps "KB/strm" "idle CPU"

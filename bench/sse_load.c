@@ -78,6 +78,7 @@ static const char *ld_auth = "", *ld_path = "/api/events/stream";
 static ld_conn_t *ld_conns;
 static int ld_epfd;
 static int ld_open, ld_inflight;
+static int ld_waiting;                      /* streams idle or waiting to reconnect */
 static unsigned long ld_reconnects, ld_failures, ld_gaps, ld_resets;
 
 /* The post round. */
@@ -124,6 +125,9 @@ static void ld_close(ld_conn_t *c, double now, int failed)
     if (failed) {
         ++ld_failures;
     }
+    if (c->state != LD_WAIT && c->state != LD_IDLE) {
+        ++ld_waiting;
+    }
     c->state = LD_WAIT;
     c->len = 0;
     c->reconnect_at = now + (failed ? 1.0 : (double)c->retry_ms / 1000.0);
@@ -138,6 +142,7 @@ static void ld_connect(ld_conn_t *c)
     if (c->fd < 0) {
         ld_die("socket");
     }
+    --ld_waiting;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)ld_port);
@@ -149,6 +154,7 @@ static void ld_connect(ld_conn_t *c)
         c->state = LD_WAIT;
         c->reconnect_at = ld_now() + 1.0;
         ++ld_failures;
+        ++ld_waiting;
         return;
     }
     c->state = LD_CONNECTING;
@@ -261,16 +267,20 @@ static void ld_readable(ld_conn_t *c, double now)
             return;
         }
         if (c->state == LD_HEADERS) {
-            /* The headers arrive in one piece in practice; keep them in
-             * carry until the blank line. */
+            /* Headers are kept in carry until the blank line; what
+             * follows them in this read is the start of the stream. */
+            size_t before = c->len, take = (size_t)n, hdr;
             char *end;
-            size_t take = (size_t)n;
 
-            if (c->len + take > LD_CARRY) take = LD_CARRY - c->len;
-            memcpy(c->carry + c->len, buf, take);
+            if (before + take > LD_CARRY) take = LD_CARRY - before;
+            memcpy(c->carry + before, buf, take);
             c->len += take;
             end = memmem(c->carry, c->len, "\r\n\r\n", 4);
             if (!end) {
+                if (c->len == LD_CARRY) {
+                    ld_close(c, now, 1);
+                    return;
+                }
                 continue;
             }
             if (c->len < 12 || memcmp(c->carry + 9, "200", 3) != 0) {
@@ -280,13 +290,10 @@ static void ld_readable(ld_conn_t *c, double now)
             c->state = LD_STREAM;
             --ld_inflight;
             ++ld_open;
-            {
-                size_t rest = c->len - (size_t)(end + 4 - c->carry);
-
-                memcpy(buf, end + 4, rest);
-                n = (ssize_t)rest;
-                c->len = 0;
-            }
+            hdr = (size_t)(end + 4 - c->carry) - before;   /* of this read */
+            memmove(buf, buf + hdr, (size_t)n - hdr);
+            n -= (ssize_t)hdr;
+            c->len = 0;
         }
         for (i = 0; i < (size_t)n; ++i) {
             if (buf[i] != '\n') {
@@ -311,6 +318,9 @@ static void ld_readable(ld_conn_t *c, double now)
             if (c->len + add > LD_CARRY) add = LD_CARRY - c->len;
             memcpy(c->carry + c->len, buf + start, add);
             c->len += add;
+        }
+        if ((size_t)n < sizeof(buf) && c->state == LD_STREAM) {
+            return;     /* level-triggered: epoll says when there is more */
         }
     }
 }
@@ -568,6 +578,7 @@ int main(int argc, char **argv)
     for (i = 0; i < ld_n; ++i) {
         ld_conns[i].fd = -1;
         ld_conns[i].state = LD_IDLE;
+        ++ld_waiting;
         ld_conns[i].retry_ms = 1000;
         ld_conns[i].last_seq = -1;
         ld_conns[i].seen = calloc(LD_MAX_POSTS / 8, 1);
@@ -586,8 +597,9 @@ int main(int argc, char **argv)
         double now = ld_now();
         int n;
 
-        /* Open what is due, a few at a time. */
-        for (i = 0; i < ld_n && ld_inflight < ld_inflight_max; ++i) {
+        /* Open what is due, a few at a time (a scan only while some
+         * stream waits). */
+        for (i = 0; ld_waiting > 0 && i < ld_n && ld_inflight < ld_inflight_max; ++i) {
             ld_conn_t *c = &ld_conns[(next + i) % ld_n];
 
             if (c->state == LD_IDLE || (c->state == LD_WAIT && c->reconnect_at <= now)) {

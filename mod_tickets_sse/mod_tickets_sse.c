@@ -20,8 +20,10 @@
  * Segment layout:
  *
  *   0            +------------------------------------------------+
- *                | sse_counters_t: streams open, streams started, |
- *                | resumes, resets, refusals, relay lag (atomics)  |
+ *                | sse_counters_t: streams open (and on a loop),  |
+ *                | started, resumes, resets, refusals, blocked     |
+ *                | writes, slow clients dropped, relay lag         |
+ *                | (atomics)                                       |
  *   SSE_SEG_HDR  +------------------------------------------------+
  *                | streams per user: SSE_USERS_SLOTS slots, laid   |
  *                | out as drawn at the top of sse_users.c          |

@@ -495,8 +495,8 @@ static void sse_lp_ring_moved(apr_time_t now)
         }
         else {
             if (rc != SSE_RING_EMPTY) {
-                ap_log_error(APLOG_MARK, APLOG_ERR, 0, sse_lp.s, "TK10048: "
-                             "reading the event ring failed: %s",
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, sse_lp.s, "TK10053: "
+                             "the event loop could not read the ring: %s",
                              sse_ring_strerror(rc));
             }
             break;
@@ -819,8 +819,9 @@ void sse_loop_child_init(apr_pool_t *pchild, server_rec *s)
         apr_atomic_set32(&sse_lp.stop, 1);
         sse_lp_poke(sse_lp.queue_fd);
         pthread_join(sse_lp.loop_thread, NULL);
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "TK10043: the event loop "
-                     "thread could not start: every stream holds a thread");
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "TK10052: the event loop's "
+                     "ring watcher could not start: every stream holds a "
+                     "thread");
         return;
     }
     sse_lp.started = 1;
