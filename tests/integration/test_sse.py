@@ -325,6 +325,7 @@ def test_every_change_emits_one_event(env):
 def test_a_refused_change_emits_nothing(env):
     api = Api(env, AGENT)
     t = new_ticket(api)
+    settle(env)
     with start(env, user=ADMIN, path=f"{STREAM}?ticket={t['id']}") as s:
         # closed -> waiting is not a move of the lifecycle: 409, nothing emitted
         assert api.patch(f"/api/tickets/{t['id']}/status",

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from test_sse import (STREAM, Stream, _of, about, eid, new_ticket, start, stats,
+from test_sse import (STREAM, Stream, _of, about, eid, new_ticket, settle, start, stats,
                       wait_streams_closed)
 from tickets_util import ADMIN, AGENT, VIEWER, Api
 from tkcheck import moddir
@@ -133,6 +133,7 @@ def _slow_stream(env):
 def test_slow_client_slows_nobody(env, small_ring_only):
     api = Api(env, AGENT)
     t = new_ticket(api)
+    settle(env)                 # its ticket_created is not for the streams below
     rss_before = _children_rss_kb(env)
     slow = _slow_stream(env)
     try:
