@@ -92,6 +92,8 @@ typedef struct tk_ctx_t {
     const char *idem_key;           /* Idempotency-Key of this request */
     int db_failed;                  /* a statement failed */
     int commit_failed;              /* a COMMIT failed: outcome unknown */
+    int stream_written;             /* the open transaction wrote live
+                                     * events: wake the relays at commit */
 } tk_ctx_t;
 
 /* Handler results: the response is written, or c->err says what failed

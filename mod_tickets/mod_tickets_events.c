@@ -79,8 +79,12 @@ int tk_stream_ticket(tk_ctx_t *c, const char *type, const char *ticket_id,
                       "ticket %s could not be serialized", type, ticket_id);
         return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
     }
-    return TK_SQL_EXEC(c, TKQ_stream_event_ticket, NULL, ticket_id, type,
-                       staff_only ? "true" : "false", text);
+    if (TK_SQL_EXEC(c, TKQ_stream_event_ticket, NULL, ticket_id, type,
+                    staff_only ? "true" : "false", text)) {
+        return TK_FAIL;
+    }
+    c->stream_written = 1;
+    return TK_DONE;
 }
 
 int tk_stream_revoked(tk_ctx_t *c, const char *credential)
@@ -92,8 +96,12 @@ int tk_stream_revoked(tk_ctx_t *c, const char *credential)
     if (!text) {
         return tk_fail(c, TK_E_INTERNAL, NULL, "An internal error occurred.");
     }
-    return TK_SQL_EXEC(c, TKQ_stream_event_revoked, NULL, c->who->org_id,
-                       text);
+    if (TK_SQL_EXEC(c, TKQ_stream_event_revoked, NULL, c->who->org_id,
+                    text)) {
+        return TK_FAIL;
+    }
+    c->stream_written = 1;
+    return TK_DONE;
 }
 
 /* ---------------------------------------------------------------------

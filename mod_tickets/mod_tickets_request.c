@@ -490,11 +490,28 @@ int tk_sql_begin(tk_ctx_t *c)
     return TK_DONE;
 }
 
+/* The transaction wrote live events: wake the relays now rather than at
+ * their next read.  A failure only delays the events (logged). */
+static void tk_stream_wake(tk_ctx_t *c)
+{
+    tk_rows_t *rows;
+
+    c->stream_written = 0;
+    if (tk_db_select(c->db, TKQ_stream_wake, 0, NULL, &rows) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "TK00044: the "
+                      "relays could not be woken (%s); the events follow "
+                      "within a second", c->db->error ? c->db->error : "?");
+    }
+}
+
 int tk_sql_commit(tk_ctx_t *c)
 {
     if (tk_db_commit(c->db) != 0) {
         c->commit_failed = 1;       /* it may have committed: never rerun */
         return tk_sql_failed(c, "transaction", "commit");
+    }
+    if (c->stream_written) {
+        tk_stream_wake(c);
     }
     return TK_DONE;
 }

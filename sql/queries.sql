@@ -350,6 +350,15 @@ SELECT t.org_id, p.type, t.id,
                %s::text AS data) p
   JOIN tickets t ON t.id = p.id
 
+-- name: stream_wake
+-- After a commit that wrote live events: wake every host's relay.  A
+-- transaction of its own, committed without waiting for its WAL flush
+-- (set_config(..., true) lasts until the end of this one-statement
+-- transaction, commit included): it changes no data, and a lost
+-- notification only delays an event until the relay's next read (1 s).
+SELECT set_config('synchronous_commit', 'off', true),
+       pg_notify('tickets_stream', '')
+
 -- name: stream_event_revoked
 -- A credential (session or API token) was revoked: the streams it opened
 -- end.  Staff-only, and never sent to any client.

@@ -42,16 +42,9 @@ CREATE TABLE stream_events (
 );
 CREATE INDEX stream_events_created ON stream_events (created_at);
 
--- Wake every host's relay when rows commit (NOTIFY is delivered at
--- commit, and a transaction's identical notifications merge into one).
-CREATE FUNCTION tk_stream_notify() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('tickets_stream', '');
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER stream_events_notify
-    AFTER INSERT ON stream_events
-    FOR EACH STATEMENT EXECUTE FUNCTION tk_stream_notify();
+-- Every host's relay LISTENs on "tickets_stream".  The notification is
+-- sent after the change commits, in a transaction of its own
+-- (stream_wake in sql/queries.sql), not by a trigger: a transaction that
+-- notifies holds a global lock from its pre-commit to the end of its
+-- commit, WAL flush included, so notifying from the change itself would
+-- queue every change's commit behind every other's.
