@@ -112,8 +112,11 @@ static void sse_child_init(apr_pool_t *pchild, server_rec *s)
 }
 
 sse_enter_t sse_stream_enter(const sse_srv_conf_t *conf, int on_thread,
-                             const char *user)
+                             const char *user, int *user_counted)
 {
+    sse_users_rc_t rc;
+
+    *user_counted = 0;
     if (apr_atomic_inc32(&sse_child_open) >= (apr_uint32_t)conf->max_streams) {
         apr_atomic_dec32(&sse_child_open);
         return SSE_ENTER_FULL;
@@ -124,12 +127,16 @@ sse_enter_t sse_stream_enter(const sse_srv_conf_t *conf, int on_thread,
         apr_atomic_dec32(&sse_child_open);
         return SSE_ENTER_FULL;
     }
-    if (sse_the_users
-        && sse_users_enter(sse_the_users, user,
-                           (unsigned)conf->max_per_user) == SSE_USERS_LIMIT) {
+    rc = sse_the_users ? sse_users_enter(sse_the_users, user,
+                                         (unsigned)conf->max_per_user)
+                       : SSE_USERS_FULL;
+    if (rc == SSE_USERS_LIMIT) {
         sse_stream_leave(on_thread, NULL);
         return SSE_ENTER_USER;
     }
+    /* A full table (thousands of users at once) does not refuse anyone:
+     * that user's stream is just not counted. */
+    *user_counted = rc == SSE_USERS_OK;
     return SSE_ENTER_OK;
 }
 

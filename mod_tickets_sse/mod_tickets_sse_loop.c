@@ -80,6 +80,7 @@ struct sse_lstream_t {
     int fd;                         /* our dup of the connection's socket */
     sse_viewer_t viewer;
     const char *credential;         /* what opened it, for revocation */
+    int user_counted;               /* counted in the per-user table */
     sse_filter_t filter;
     apr_uint64_t cursor;            /* ring sequence of the last record read */
     uint64_t pos[2];                /* position of the last event passed */
@@ -197,7 +198,7 @@ static void sse_lp_close(sse_lstream_t *st, const char *why)
         __atomic_fetch_sub(&sse_counters()->streams_loop, 1, __ATOMIC_RELAXED);
     }
     apr_atomic_dec32(&sse_lp.count);
-    sse_stream_leave(0, st->viewer.user);
+    sse_stream_leave(0, st->user_counted ? st->viewer.user : NULL);
     free(st->pending);
     free(st);
 }
@@ -885,6 +886,7 @@ apr_status_t sse_loop_adopt(const sse_handoff_t *h)
     st->viewer.user = sse_lp_keep(&at, user);
     st->viewer.role = sse_lp_keep(&at, role);
     st->credential = sse_lp_keep(&at, cred);
+    st->user_counted = h->user_counted;
     st->filter = h->filter;
     if (h->filter.ticket) {
         st->filter.ticket = sse_lp_keep(&at, h->filter.ticket);

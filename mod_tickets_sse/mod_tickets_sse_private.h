@@ -114,8 +114,9 @@ typedef enum {
     SSE_ENTER_USER          /* the user's limit on this host */
 } sse_enter_t;
 sse_enter_t sse_stream_enter(const sse_srv_conf_t *conf, int on_thread,
-                             const char *user);
-/* user: as given to sse_stream_enter (NULL: not counted per user). */
+                             const char *user, int *user_counted);
+/* user: as given to sse_stream_enter when it set *user_counted, else
+ * NULL. */
 void sse_stream_leave(int on_thread, const char *user);
 
 /* ---------------------------------------------------------------------
@@ -149,6 +150,7 @@ typedef struct {
     int fd;                     /* the connection's socket (dup'd by adopt) */
     sse_viewer_t viewer;
     const char *credential;     /* what opened it, for revocation */
+    int user_counted;           /* counted in the per-user table */
     sse_filter_t filter;
     apr_uint64_t cursor;        /* ring sequence of the last record read */
     uint64_t pos[2];            /* position of the last event passed */

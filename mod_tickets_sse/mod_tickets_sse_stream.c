@@ -64,6 +64,7 @@ typedef struct {
     sse_ring_t *ring;
     sse_viewer_t viewer;
     const char *credential;     /* what opened it, for revocation */
+    int user_counted;           /* counted in the per-user table */
     sse_filter_t filter;
     apr_uint64_t cursor;        /* ring sequence of the last record read */
     uint64_t pos[2];            /* position (event id) of the last event
@@ -588,6 +589,7 @@ static int sse_hand_off(sse_stream_t *st)
     h.fd = fd;
     h.viewer = st->viewer;
     h.credential = st->credential;
+    h.user_counted = st->user_counted;
     h.filter = st->filter;
     h.cursor = st->cursor;
     sse_pos_set(h.pos, st->pos);
@@ -605,7 +607,8 @@ static int sse_admit(sse_stream_t *st, int on_thread)
 {
     request_rec *r = st->r;
 
-    switch (sse_stream_enter(st->conf, on_thread, st->viewer.user)) {
+    switch (sse_stream_enter(st->conf, on_thread, st->viewer.user,
+                             &st->user_counted)) {
     case SSE_ENTER_OK:
         return 0;
     case SSE_ENTER_USER:
@@ -695,7 +698,7 @@ static int sse_stream(request_rec *r, const tickets_identity_t *who)
         apr_socket_timeout_set(st->sock, old_timeout);
     }
     __atomic_fetch_sub(&sse_counters()->streams_open, 1, __ATOMIC_RELAXED);
-    sse_stream_leave(!on_loop, st->viewer.user);
+    sse_stream_leave(!on_loop, st->user_counted ? st->viewer.user : NULL);
     return OK;
 }
 
