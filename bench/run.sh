@@ -71,55 +71,25 @@ die() {
 }
 
 # ---- cleanup -----------------------------------------------------------------
-watchdog_pid=
-httpd_started=
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 # shellcheck disable=SC2317 # invoked through the EXIT trap
 cleanup() {
-    local rc=$? pid p
+    local rc=$?
     trap - EXIT INT TERM
-    if [ -n "$watchdog_pid" ]; then
-        kill "$watchdog_pid" 2>/dev/null || true
-        wait "$watchdog_pid" 2>/dev/null || true
-    fi
     if [ "${BENCH_KEEP:-0}" = 1 ] && [ "$rc" -eq 0 ]; then
+        [ -n "$watchdog_pid" ] && { kill "$watchdog_pid" 2>/dev/null || true; wait "$watchdog_pid" 2>/dev/null || true; }
         log "BENCH_KEEP=1: left running; stop with:"
         log "  $HTTPD -f $CONF -k stop; scripts/pg.sh destroy $DIR; rm -rf $DIR"
         return
     fi
-    if [ -n "$httpd_started" ] && [ -f "$INST/run/httpd.pid" ]; then
-        pid=$(cat "$INST/run/httpd.pid" 2>/dev/null || true)
-        "$HTTPD" -f "$CONF" -k stop >/dev/null 2>&1 || true
-        for _ in $(seq 1 100); do
-            [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
-            grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
-            sleep 0.1
-        done
-    fi
-    # Whatever still runs with this instance's config (httpd children).
-    for p in /proc/[0-9]*; do
-        pid=${p#/proc/}
-        if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$CONF"; then
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    scripts/pg.sh destroy "$DIR" >/dev/null 2>&1 || true
-    rm -rf "$DIR"
+    bench_teardown
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# (Its sleep is killed with it, so nothing outlives the run.)
-(
-    sleep "$MAX_SECONDS" </dev/null >/dev/null 2>&1 &
-    sleep_pid=$!
-    trap 'kill "$sleep_pid" 2>/dev/null; exit 0' TERM
-    wait "$sleep_pid"
-    echo "bench: watchdog: still running after ${MAX_SECONDS}s, stopping" >&2
-    kill -TERM $$ 2>/dev/null
-) </dev/null &
-watchdog_pid=$!
+bench_watchdog bench "$MAX_SECONDS"
 
 # ---- prerequisites -------------------------------------------------------
 if ! command -v wrk >/dev/null 2>&1; then

@@ -71,47 +71,21 @@ die() {
 }
 
 # ---- cleanup -----------------------------------------------------------------
-watchdog_pid=
-httpd_started=
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 load_pid=
 # shellcheck disable=SC2317 # invoked through the EXIT trap
 cleanup() {
-    local rc=$? pid p
+    local rc=$?
     trap - EXIT INT TERM
-    [ -n "$watchdog_pid" ] && { kill "$watchdog_pid" 2>/dev/null || true; wait "$watchdog_pid" 2>/dev/null || true; }
     [ -n "$load_pid" ] && { kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; }
-    if [ -n "$httpd_started" ] && [ -f "$INST/run/httpd.pid" ]; then
-        pid=$(cat "$INST/run/httpd.pid" 2>/dev/null || true)
-        "$HTTPD" -f "$CONF" -k stop >/dev/null 2>&1 || true
-        for _ in $(seq 1 100); do
-            [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
-            grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
-            sleep 0.1
-        done
-    fi
-    for p in /proc/[0-9]*; do
-        pid=${p#/proc/}
-        if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$CONF"; then
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    scripts/pg.sh destroy "$DIR" >/dev/null 2>&1 || true
-    rm -rf "$DIR"
+    bench_teardown
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-(
-    sleep "$MAX_SECONDS" </dev/null >/dev/null 2>&1 &
-    sleep_pid=$!
-    trap 'kill "$sleep_pid" 2>/dev/null; exit 0' TERM
-    wait "$sleep_pid"
-    echo "bench-sse: watchdog: still running after ${MAX_SECONDS}s, stopping" >&2
-    kill -TERM $$ 2>/dev/null
-) </dev/null &
-watchdog_pid=$!
+bench_watchdog bench-sse "$MAX_SECONDS"
 
 # ---- prerequisites -------------------------------------------------------
 [ -x "$HTTPD" ] || die "no httpd at $HTTPD"
