@@ -207,17 +207,27 @@ static void tk_relay_purge(tk_db_t *db, apr_pool_t *p)
     }
 }
 
-/* Drain notifications; -1 when the connection broke. */
-static int tk_relay_notified(PGconn *pg)
+/* Forget the notifications libpq holds; 1 when there were any. */
+static int tk_relay_drain(PGconn *pg)
 {
     PGnotify *n;
+    int any = 0;
 
+    while ((n = PQnotifies(pg)) != NULL) {
+        PQfreemem(n);
+        any = 1;
+    }
+    return any;
+}
+
+/* Read what the socket has and drain notifications; -1 when the
+ * connection broke. */
+static int tk_relay_notified(PGconn *pg)
+{
     if (!PQconsumeInput(pg)) {
         return -1;
     }
-    while ((n = PQnotifies(pg)) != NULL) {
-        PQfreemem(n);
-    }
+    tk_relay_drain(pg);
     return 0;
 }
 
@@ -271,7 +281,10 @@ static int tk_relay_session(apr_pool_t *p)
             break;
         }
         tk_relay_purge(&db, iter);
-        if (rv == 2) {
+        /* A notification that arrived while a query ran was read with
+         * its result and waits in libpq, not on the socket: read again
+         * now rather than sleep on a socket that has nothing more. */
+        if (rv == 2 || tk_relay_drain(pg)) {
             continue;
         }
         wait = rv == 1 ? TK_RELAY_PENDING_MS : TK_RELAY_IDLE_MS;
