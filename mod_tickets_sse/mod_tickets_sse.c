@@ -1,11 +1,12 @@
 /* mod_tickets_sse.c: the module record, its hooks, and the shared ring.
  *
  * mod_tickets_sse serves live event streams (text/event-stream) under
- * `SetHandler tickets-sse`.  Every event any child publishes (through the
- * optional function tickets_sse_publish, called by mod_tickets after a
- * commit) is appended to one broadcast ring (sse_ring.c) in an anonymous
- * shared memory segment; every stream of every child reads the ring from
- * its own cursor and waits on the ring's futex word for more.
+ * `SetHandler tickets-sse`.  Every committed event, from this host or
+ * another, is appended to one broadcast ring (sse_ring.c) in an anonymous
+ * shared memory segment by mod_tickets' relay, through the optional
+ * function tickets_sse_publish, tagged with its position in the event log
+ * (docs/events.md); every stream of every child reads the ring from its
+ * own cursor and waits on the ring's futex word for more.
  *
  * The segment belongs to no generation of children.  It is created in
  * post_config (the pre-config pass and `httpd -t` are skipped, as

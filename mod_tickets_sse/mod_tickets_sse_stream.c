@@ -19,14 +19,16 @@
  * errors before that are returned as statuses with r->notes
  * "tickets-error-code"/"tickets-error-message", which the /api
  * ErrorDocument of mod_tickets renders as JSON.  Then: headers, a retry:
- * line, and a loop.  Each event the caller may see and asked for is sent
- * as id:/event:/data: and flushed at once; other events are not sent, but
- * an idle stream's ping carries the current id (an id-only block) so the
- * client's Last-Event-ID moves past them.  The stream ends when the
- * client goes away (a failed write, or the socket hung up), when its
- * lifetime passes, when the child is stopping (graceful restart or stop),
- * or after an `event: reset` when the events it missed are no longer in
- * the ring.
+ * line, the resume point (the ring, or a replay from the event log in
+ * PostgreSQL through mod_tickets' tickets_events_read), and a loop.  Each
+ * event the caller may see and asked for is sent as id:/event:/data: and
+ * flushed at once; other events are not sent, but an idle stream's ping
+ * carries the current id (an id-only block) so the client's Last-Event-ID
+ * moves past them.  The stream ends when the client goes away (a failed
+ * write, or the socket hung up), when its lifetime passes, when the child
+ * is stopping (graceful restart or stop), when the credential that opened
+ * it is revoked, or after an `event: reset` when the events it missed are
+ * gone from the log too.
  */
 #include <poll.h>
 #include <apr_atomic.h>
