@@ -18,6 +18,10 @@ static void tk_db_note_error(tk_db_t *db, int rv)
 {
     const char *e = apr_dbd_error(db->driver, db->handle, rv);
 
+    if (db->trans) {
+        db->trans_failed = 1;
+    }
+
     db->error = apr_pstrdup(db->pool, e ? e : "unknown database error");
     tk_db_classify_error(db);
 }
@@ -141,14 +145,23 @@ int tk_db_exec(tk_db_t *db, const char *label, int nargs,
     return 0;
 }
 
-int tk_db_begin(tk_db_t *db)
+/* A transaction-control command; 0 or the driver's error. */
+static int tk_db_command(tk_db_t *db, const char *command)
 {
-    int rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle,
-                                       &db->trans);
+    int n = 0, rv = apr_dbd_query(db->driver, db->handle, &n, command);
+
     if (rv != 0) {
         tk_db_note_error(db, rv);
-        db->trans = NULL;
     }
+    return rv;
+}
+
+int tk_db_begin(tk_db_t *db)
+{
+    int rv = tk_db_command(db, "BEGIN");
+
+    db->trans = rv == 0;
+    db->trans_failed = 0;
     return rv;
 }
 
@@ -159,29 +172,25 @@ int tk_db_commit(tk_db_t *db)
     if (!db->trans) {
         return 0;
     }
-    /* The driver rolls back instead when a statement failed inside. */
-    if (apr_dbd_transaction_mode_get(db->driver, db->trans)
-        & APR_DBD_TRANSACTION_ROLLBACK) {
-        apr_dbd_transaction_end(db->driver, db->pool, db->trans);
-        db->trans = NULL;
+    if (db->trans_failed) {
+        tk_db_rollback(db);
         db->error = "transaction was marked for rollback";
         return -1;
     }
-    rv = apr_dbd_transaction_end(db->driver, db->pool, db->trans);
-    db->trans = NULL;
-    if (rv != 0) {
-        tk_db_note_error(db, rv);
-    }
+    rv = tk_db_command(db, "COMMIT");
+    db->trans = 0;
     return rv;
 }
 
 void tk_db_rollback(tk_db_t *db)
 {
     if (db->trans) {
-        apr_dbd_transaction_mode_set(db->driver, db->trans,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
-        apr_dbd_transaction_end(db->driver, db->pool, db->trans);
-        db->trans = NULL;
+        const char *error = db->error;
+
+        tk_db_command(db, "ROLLBACK");
+        db->error = error;          /* the failure that led here counts */
+        db->trans = 0;
+        db->trans_failed = 0;
     }
 }
 

@@ -24,7 +24,9 @@ typedef struct {
     apr_dbd_t *handle;
     apr_hash_t *prepared;           /* label -> apr_dbd_prepared_t* */
     apr_pool_t *pool;
-    apr_dbd_transaction_t *trans;   /* open transaction or NULL */
+    int trans;                      /* a transaction is open */
+    int trans_failed;               /* a statement in it failed: it can
+                                     * only be rolled back */
     const char *error;              /* last driver error text */
     int stale;                      /* the server lost our prepared statements */
     int lost;                       /* the connection broke mid-statement */
@@ -44,7 +46,13 @@ int tk_db_select(tk_db_t *db, const char *label, int nargs,
 int tk_db_exec(tk_db_t *db, const char *label, int nargs,
                const char *const *args, int *affected);
 
+/* One transaction at a time, kept here rather than by the driver:
+ * apr_dbd_pgsql's transaction_start dereferences a NULL pointer when its
+ * BEGIN fails (a pooled connection whose server went away), so BEGIN,
+ * COMMIT and ROLLBACK go as plain commands (they cannot be prepared) and
+ * a statement that fails inside marks the transaction for rollback. */
 int tk_db_begin(tk_db_t *db);
+/* Commit; when a statement failed inside, roll back instead and fail. */
 int tk_db_commit(tk_db_t *db);
 /* Roll back the open transaction, if any; always safe to call. */
 void tk_db_rollback(tk_db_t *db);

@@ -135,3 +135,29 @@ def test_every_outage_answer_has_retry_after(env, outage):
         # An outage is no authentication failure: no challenge to sign in.
         assert "WWW-Authenticate" not in r.headers, what
     assert not missing, f"503 without Retry-After: {missing}"
+
+
+@pytest.mark.allow_log(*OUTAGE_LOG)
+def test_writes_with_cached_credentials_survive_a_restart(env):
+    """A Basic password remembered by the credential cache sends a write
+    straight to BEGIN on a pooled connection whose server went away.  The
+    pgsql driver's own transaction start crashes on a failed BEGIN, so the
+    module sends BEGIN itself: every request answers (503 while the pool
+    heals, then 201), and no child dies (the error-log check fails on any
+    AH00052)."""
+    s = env.session(AGENT)
+    for _ in range(24):             # every child caches the credential
+        assert s.get(env.url("/api/tickets?limit=1"), timeout=30).status_code == 200
+    _warm_pools(env)
+    env.pg_stop()
+    env.pg_start()
+    try:
+        codes = []
+        for i in range(40):
+            r = env.session(AGENT).post(env.url("/api/tickets"), timeout=30,
+                                        json={"title": f"restart {i}", "description": "x"})
+            codes.append(r.status_code)
+        assert set(codes) <= {201, 503}, codes
+        assert codes[-1] == 201, codes
+    finally:
+        env.restart("")

@@ -46,6 +46,9 @@ BAD_LEVELS = ("emerg", "alert", "crit", "error", "warn")
 # server on purpose (streams holding threads, concurrent writers) can cause
 # on a small machine; they say nothing about the module.
 CAPACITY_NOTICES = (re.compile(r"AH10159"), re.compile(r"AH00484"))
+# A child that died of a signal (core's AH00052 is only a notice): always a
+# failure, whatever the test allows.
+CRASH_RE = re.compile(r"AH00052|exit signal")
 
 
 class EnvError(Exception):
@@ -317,6 +320,9 @@ class Env:
         bad = []
         for line in lines:
             m = LOG_LINE_RE.match(line)
+            if CRASH_RE.search(line):
+                bad.append(line.rstrip("\n"))
+                continue
             if not m or m.group("level") not in BAD_LEVELS:
                 continue
             if any(p.search(line) for p in allowed) or \
