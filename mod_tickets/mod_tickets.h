@@ -223,6 +223,9 @@ void tk_credential_name(char *out, apr_size_t size, char kind,
  * -1 when a position is malformed. */
 int tk_stream_rows(apr_pool_t *p, const tk_rows_t *rows,
                    apr_array_header_t **events);
+/* A decimal column (a position's xid or id) as a 64-bit number; -1 when
+ * it is not one. */
+int tk_parse_u64(const char *s, apr_uint64_t *out);
 /* v in decimal, from p. */
 const char *tk_u64_text(apr_pool_t *p, apr_uint64_t v);
 /* The relay: a thread per child, one of which (per host) carries

@@ -113,8 +113,7 @@ static const char *tk_or_empty(const char *s)
     return s ? s : "";
 }
 
-/* A decimal column as a 64-bit number; -1 when it is not one. */
-static int tk_u64(const char *s, apr_uint64_t *out)
+int tk_parse_u64(const char *s, apr_uint64_t *out)
 {
     char *end;
 
@@ -138,8 +137,8 @@ int tk_stream_rows(apr_pool_t *p, const tk_rows_t *rows,
         const char *data = tk_rows_get(rows, i, 10);
 
         memset(e, 0, sizeof(*e));
-        if (tk_u64(tk_rows_get(rows, i, 0), &e->pos[0])
-            || tk_u64(tk_rows_get(rows, i, 1), &e->pos[1])) {
+        if (tk_parse_u64(tk_rows_get(rows, i, 0), &e->pos[0])
+            || tk_parse_u64(tk_rows_get(rows, i, 1), &e->pos[1])) {
             return -1;
         }
         e->ready = tk_rows_get(rows, i, 2)

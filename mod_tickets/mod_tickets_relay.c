@@ -134,11 +134,12 @@ static int tk_relay_start(tk_db_t *db)
     if (TK_SELECT(db, TKQ_stream_event_newest, &rows) != 0) {
         return -1;
     }
-    tk_relay.started = 1;
-    if (rows->nrows == 1) {
-        tk_relay.pos[0] = (apr_uint64_t)apr_atoi64(tk_rows_get(rows, 0, 0));
-        tk_relay.pos[1] = (apr_uint64_t)apr_atoi64(tk_rows_get(rows, 0, 1));
+    if (rows->nrows == 1
+        && (tk_parse_u64(tk_rows_get(rows, 0, 0), &tk_relay.pos[0])
+            || tk_parse_u64(tk_rows_get(rows, 0, 1), &tk_relay.pos[1]))) {
+        return -1;
     }
+    tk_relay.started = 1;
     return 0;
 }
 

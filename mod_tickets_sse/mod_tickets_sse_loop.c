@@ -59,7 +59,6 @@
 #include <apr_atomic.h>
 #include <apr_strings.h>
 #include <ap_mpm.h>
-#include <jansson.h>
 #include "mod_tickets_sse_private.h"
 #include "sse_event.h"
 #include "sse_record.h"
@@ -279,7 +278,7 @@ static void sse_lp_finish(sse_lstream_t *st, const char *text, apr_size_t len,
  * sent ("" otherwise). */
 static const char *sse_lp_tell(sse_lstream_t *st, apr_pool_t *p)
 {
-    if (sse_pos_cmp(st->told, st->pos) == 0) {
+    if (sse_ring_tag_cmp(st->told, st->pos) == 0) {
         return "";
     }
     sse_pos_set(st->told, st->pos);
@@ -289,21 +288,10 @@ static const char *sse_lp_tell(sse_lstream_t *st, apr_pool_t *p)
 /* The ring lapped the stream: event: reset with the newest id, then end. */
 static void sse_lp_reset(sse_lstream_t *st, apr_time_t now)
 {
-    uint64_t newest[2] = { 0, 0 };
-    json_t *doc = json_pack("{s:s}", "reason", "lapped");
-    char *data = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    const char *text = NULL;
-    apr_size_t len = 0;
+    apr_size_t len;
+    const char *text = sse_reset_text(sse_lp.scratch, sse_lp.ring, "lapped",
+                                      &len);
 
-    sse_ring_last_tag(sse_lp.ring, newest);
-    if (data) {
-        text = sse_event_pencode(sse_lp.scratch,
-                                 newest[0] || newest[1] ? newest : NULL,
-                                 "reset", data, strlen(data), &len);
-    }
-    free(data);
-    json_decref(doc);
-    sse_count(&sse_counters()->resets);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, sse_lp.s, "TK10046: stream of "
                  "user %s reset (lapped) at id %" APR_UINT64_T_FMT "-%"
                  APR_UINT64_T_FMT " on the event loop", st->viewer.user,
@@ -362,7 +350,7 @@ static int sse_lp_decode(const sse_ring_rec_t *rec, sse_record_t *ev)
 static int sse_lp_judge(sse_lstream_t *st, const sse_ring_rec_t *rec,
                         int event, const sse_record_t *ev)
 {
-    if (sse_pos_cmp(rec->tag, st->pos) <= 0) {
+    if (sse_ring_tag_cmp(rec->tag, st->pos) <= 0) {
         return 0;
     }
     sse_pos_set(st->pos, rec->tag);

@@ -71,16 +71,8 @@ typedef struct {
     apr_uint64_t relay_lag_max_us;  /* the largest such age */
 } sse_counters_t;
 
-/* Event positions (the ids on the wire, see docs/events.md): compare
- * (<0, 0, >0) and copy. */
-static inline int sse_pos_cmp(const uint64_t a[2], const uint64_t b[2])
-{
-    if (a[0] != b[0]) {
-        return a[0] < b[0] ? -1 : 1;
-    }
-    return a[1] < b[1] ? -1 : a[1] > b[1];
-}
-
+/* Event positions (the ids on the wire, see docs/events.md) are the ring
+ * records' tags: compare them with sse_ring_tag_cmp; copy with this. */
 static inline void sse_pos_set(uint64_t to[2], const uint64_t from[2])
 {
     to[0] = from[0];
@@ -124,6 +116,11 @@ void sse_stream_leave(int on_thread, const char *user);
  * ------------------------------------------------------------------- */
 
 int sse_handler(request_rec *r);
+/* The `event: reset` block (data {"reason": reason}, id the newest
+ * position, none before the first event) from p, NULL on failure; counts
+ * the reset.  Both paths end a stream with it. */
+const char *sse_reset_text(apr_pool_t *p, sse_ring_t *ring,
+                           const char *reason, apr_size_t *len);
 
 /* ---------------------------------------------------------------------
  * Figures (mod_tickets_sse_status.c): GET /api/events/stats and the

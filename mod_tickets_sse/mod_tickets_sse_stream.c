@@ -219,7 +219,7 @@ static sse_step_t sse_write(sse_stream_t *st, const char *text, apr_size_t len)
  * sent ("" otherwise), so its Last-Event-ID moves past them too. */
 static const char *sse_tell(sse_stream_t *st)
 {
-    if (sse_pos_cmp(st->told, st->pos) == 0) {
+    if (sse_ring_tag_cmp(st->told, st->pos) == 0) {
         return "";
     }
     sse_pos_set(st->told, st->pos);
@@ -248,23 +248,31 @@ static const char *sse_end(sse_stream_t *st, const char *why)
 /* The events this client missed are gone (from the ring and the log), or
  * its id is not one this server gave: tell it to reload, with the newest
  * id so its next connection starts from there. */
-static sse_step_t sse_reset(sse_stream_t *st, const char *reason)
+const char *sse_reset_text(apr_pool_t *p, sse_ring_t *ring,
+                           const char *reason, apr_size_t *len)
 {
     uint64_t newest[2] = { 0, 0 };
     json_t *doc = json_pack("{s:s}", "reason", reason);
     char *data = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     const char *text = NULL;
-    apr_size_t len = 0;
 
-    sse_ring_last_tag(st->ring, newest);
+    *len = 0;
+    sse_ring_last_tag(ring, newest);
     if (data) {
-        text = sse_event_pencode(st->scratch,
-                                 newest[0] || newest[1] ? newest : NULL,
-                                 "reset", data, strlen(data), &len);
+        text = sse_event_pencode(p, newest[0] || newest[1] ? newest : NULL,
+                                 "reset", data, strlen(data), len);
     }
     free(data);
     json_decref(doc);
     sse_count(&sse_counters()->resets);
+    return text;
+}
+
+static sse_step_t sse_reset(sse_stream_t *st, const char *reason)
+{
+    apr_size_t len;
+    const char *text = sse_reset_text(st->scratch, st->ring, reason, &len);
+
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, st->r, "TK10013: stream reset "
                   "(%s) at id %" APR_UINT64_T_FMT "-%" APR_UINT64_T_FMT,
                   reason, (apr_uint64_t)st->pos[0], (apr_uint64_t)st->pos[1]);
@@ -311,7 +319,7 @@ static sse_step_t sse_deliver(sse_stream_t *st, const sse_ring_rec_t *rec)
     sse_record_t ev;
 
     if (rec->type != SSE_RECORD_RING_TYPE
-        || sse_pos_cmp(rec->tag, st->pos) <= 0) {
+        || sse_ring_tag_cmp(rec->tag, st->pos) <= 0) {
         return SSE_GO;      /* already sent from the log */
     }
     if (sse_record_decode(st->buf, rec->len, &ev) != 0) {

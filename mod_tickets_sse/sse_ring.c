@@ -174,13 +174,20 @@ static uint64_t sse_rec_size(uint64_t len)
     return SSE_RING_REC_HDR + ((len + 7) & ~(uint64_t)7);
 }
 
-/* Compare the tag (a0, a1) with b: <0, 0 or >0. */
+int sse_ring_tag_cmp(const uint64_t a[2], const uint64_t b[2])
+{
+    if (a[0] != b[0]) {
+        return a[0] < b[0] ? -1 : 1;
+    }
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/* The same for a tag read as two words. */
 static int sse_tag_cmp(uint64_t a0, uint64_t a1, const uint64_t b[2])
 {
-    if (a0 != b[0]) {
-        return a0 < b[0] ? -1 : 1;
-    }
-    return a1 < b[1] ? -1 : a1 > b[1];
+    const uint64_t a[2] = { a0, a1 };
+
+    return sse_ring_tag_cmp(a, b);
 }
 
 /* The word at logical position pos (a multiple of 8). */

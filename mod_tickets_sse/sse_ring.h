@@ -114,6 +114,9 @@ sse_ring_rc_t sse_ring_append_tagged(sse_ring_t *ring, uint16_t type,
                                      const void *payload, size_t len,
                                      uint64_t *seq);
 
+/* Compare two tags: <0, 0 or >0. */
+int sse_ring_tag_cmp(const uint64_t a[2], const uint64_t b[2]);
+
 /* The largest tag appended so far ({0, 0} before the first). */
 sse_ring_rc_t sse_ring_last_tag(sse_ring_t *ring, uint64_t tag[2]);
 

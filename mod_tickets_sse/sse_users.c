@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <apr_strings.h>
 #include "sse_users.h"
 #include "sse_mutex.h"
 
@@ -166,8 +167,7 @@ sse_users_rc_t sse_users_enter(sse_users_t *u, const char *user,
     if (!s && free_slot) {
         s = free_slot;
         s->count = 0;
-        memset(s->key, 0, sizeof(s->key));
-        strcpy(s->key, user);
+        apr_cpystrn(s->key, user, sizeof(s->key));
     }
     if (!s) {
         rc = SSE_USERS_FULL;
