@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh: make sure the Debian packages mod_tickets builds, runs and tests
-# with are installed.
+# with are installed, and the libraries they run on are as new as the
+# packages were built against.
 #
 # Missing packages are installed with apt-get when we are root; otherwise the
 # apt-get line is printed and we exit 1.  Installing apache2 on Debian starts
@@ -12,11 +13,33 @@ PACKAGES="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-pgsql
 libjansson-dev libcurl4-openssl-dev libssl-dev libpq-dev postgresql postgresql-contrib
 check pkg-config python3-pytest python3-requests wrk build-essential"
 
+# The shared libraries those packages run on.  A package's Depends line only
+# asks for a minimum (apache2-bin wants libssl3 >= 3.0.0), so apt leaves an
+# older library in place while installing a module built against a newer one:
+# mod_ssl then warns AH01882 at every start.  Each of these that is installed
+# below the version apt would install now is upgraded with the rest.
+LIBRARIES="libssl3 libapr1 libaprutil1 libaprutil1-dbd-pgsql libcurl4 libjansson4
+libpq5 libnghttp2-14 libbrotli1 libpcre2-8-0"
+
+# Prints the libraries of $LIBRARIES installed below apt's candidate.
+stale_libraries() {
+    for p in $LIBRARIES; do
+        installed=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)
+        [ -n "$installed" ] || continue
+        candidate=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+        case $candidate in ''|'(none)') continue ;; esac
+        if dpkg --compare-versions "$installed" lt "$candidate"; then
+            printf ' %s' "$p"
+        fi
+    done
+}
+
 missing=
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$status" = installed ] || missing="$missing $p"
 done
+missing="$missing$(stale_libraries)"
 
 if [ -z "$missing" ]; then
     exit 0
@@ -50,6 +73,12 @@ fi
 apt-get update
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 apt-get install -y --no-install-recommends $missing
+# The update may have brought newer candidates than the lists knew before.
+stale=$(stale_libraries)
+if [ -n "$stale" ]; then
+    # shellcheck disable=SC2086
+    apt-get install -y --no-install-recommends $stale
+fi
 
 if [ "$own_policy" = yes ]; then
     rm -f "$policy"
