@@ -45,32 +45,41 @@ ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 endif
 
 # ---- sources ------------------------------------------------------------
-MOD_SRCS  := $(sort $(wildcard mod_tickets/*.c))
-LIB_SRCS  := $(sort $(wildcard mod_tickets/tk_*.c))
-SSE_SRCS  := $(sort $(wildcard mod_tickets_sse/*.c))
-SSE_LIB_SRCS := $(sort $(wildcard mod_tickets_sse/sse_*.c))
+# Each module is a library (lib/, no httpd.h) under glue (every other
+# folder); docs/layout.md draws the rooms.  build/tk_queries.c is the
+# statement catalogue generated from sql/queries.sql.
+MOD_SRCS  := $(sort $(shell find mod_tickets -name '*.c'))
+LIB_SRCS  := $(sort $(shell find mod_tickets/lib -name '*.c'))
+SSE_SRCS  := $(sort $(shell find mod_tickets_sse -name '*.c'))
+SSE_LIB_SRCS := $(sort $(shell find mod_tickets_sse/lib -name '*.c'))
 # mod_tickets_sse.so is a module only once its httpd glue exists; until
-# then its library layer (sse_*.c) is built into the unit tests alone.
+# then its library layer (lib/) is built into the unit tests alone.
 SSE_GLUE  := $(wildcard mod_tickets_sse/mod_tickets_sse.c)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+QUERIES_C := $(BUILD)/tk_queries.c
 
-MOD_LOS  := $(MOD_SRCS:%.c=$(BUILD)/obj/%.lo)
+MOD_LOS  := $(MOD_SRCS:%.c=$(BUILD)/obj/%.lo) $(BUILD)/obj/tk_queries.lo
 SSE_LOS  := $(SSE_SRCS:%.c=$(BUILD)/obj/%.lo)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/unit-obj/%.o) $(LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o) \
-	$(SSE_LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o)
+	$(SSE_LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o) $(BUILD)/unit-obj/tk_queries.o
 
 MODULES := $(if $(MOD_SRCS),$(BUILD)/mod_tickets.so) $(if $(SSE_GLUE),$(BUILD)/mod_tickets_sse.so)
+TEST_MODULE := $(BUILD)/mod_tickets_testjobs.so
 
 # ---- flags ---------------------------------------------------------------
 LIB_CFLAGS = $(APR_CFLAGS) $(APU_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(PQ_CFLAGS)
-LIB_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) $(APU_LIBS) $(APR_LIBS)
+LIB_LIBS = $(JANSSON_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) $(PQ_LIBS) $(APU_LIBS) $(APR_LIBS)
+# Each module sees its own folders and the one public header (include/),
+# never the other module's: no other header crosses between them.
+TK_INCLUDES = -Iinclude -Imod_tickets -Imod_tickets/lib -I$(BUILD)
+SSE_INCLUDES = -Iinclude -Imod_tickets_sse -Imod_tickets_sse/lib
 # Modules: apxs's flags plus httpd's headers.
-MOD_CFLAGS = $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) $(LIB_CFLAGS) -Imod_tickets -Imod_tickets_sse \
-	-I$(BUILD) $(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
-# Unit tests: the library layer never includes httpd.h, so httpd's include
+MOD_CFLAGS = $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) $(LIB_CFLAGS) \
+	$(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
+# Unit tests: the library layers never include httpd.h, so httpd's include
 # directory is deliberately not on this path.
-UNIT_CFLAGS = $(APXS_CFLAGS) $(LIB_CFLAGS) $(CHECK_CFLAGS) -Imod_tickets -Imod_tickets_sse \
-	-I$(BUILD) -Itests/unit \
+UNIT_CFLAGS = $(APXS_CFLAGS) $(LIB_CFLAGS) $(CHECK_CFLAGS) -Iinclude \
+	-Imod_tickets/lib -Imod_tickets_sse/lib -I$(BUILD) -Itests/unit \
 	$(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
 # Libraries handed to apxs/libtool for the module link.  libtool mangles
 # -fsanitize= on a link line, so a sanitizer build names the runtimes
@@ -80,7 +89,7 @@ APXS_LINK = -ljansson -lcurl -lcrypto -lpq $(if $(SAN_CFLAGS),-lasan -lubsan)
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
 # ---- build -----------------------------------------------------------------
-.PHONY: all modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse sse-load clean distclean deps help
+.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse sse-load clean distclean deps help
 
 all: modules
 
@@ -91,18 +100,38 @@ $(shell mkdir -p $(BUILD); \
   || echo '$(MOD_SRCS) | $(SSE_SRCS) | $(UNIT_SRCS) | $(SAN_CFLAGS)' > $(BUILD)/.sources)
 endif
 
-modules: $(MODULES)
+modules: $(MODULES) $(if $(wildcard tests/modules/mod_tickets_testjobs.c),$(TEST_MODULE))
 	@if [ -z "$(MOD_SRCS)" ]; then echo "make: no sources in mod_tickets/ yet"; fi
 
 $(BUILD)/tk_queries.h: sql/queries.sql scripts/gen-queries.sh
 	@mkdir -p $(@D)
-	scripts/gen-queries.sh sql/queries.sql > $@.tmp
+	scripts/gen-queries.sh sql/queries.sql header > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
-$(BUILD)/obj/%.lo: %.c $(CONFIG) | $(BUILD)/tk_queries.h
+$(QUERIES_C): sql/queries.sql scripts/gen-queries.sh
+	@mkdir -p $(@D)
+	scripts/gen-queries.sh sql/queries.sql source > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(BUILD)/obj/mod_tickets/%.lo: mod_tickets/%.c $(CONFIG) | $(BUILD)/tk_queries.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	@$(LIBTOOL_COMPILE) $(MOD_CFLAGS) -MMD -MP -MF $(@:.lo=.d) -MT $@ -c -o $@ $<
+	@$(LIBTOOL_COMPILE) $(MOD_CFLAGS) $(TK_INCLUDES) -MMD -MP -MF $(@:.lo=.d) -MT $@ -c -o $@ $<
+
+$(BUILD)/obj/tk_queries.lo: $(QUERIES_C) $(BUILD)/tk_queries.h $(CONFIG)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(LIBTOOL_COMPILE) $(MOD_CFLAGS) $(TK_INCLUDES) -c -o $@ $<
+
+$(BUILD)/obj/mod_tickets_sse/%.lo: mod_tickets_sse/%.c $(CONFIG)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(LIBTOOL_COMPILE) $(MOD_CFLAGS) $(SSE_INCLUDES) -MMD -MP -MF $(@:.lo=.d) -MT $@ -c -o $@ $<
+
+$(BUILD)/obj/tests/%.lo: tests/%.c $(CONFIG)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(LIBTOOL_COMPILE) $(MOD_CFLAGS) -Iinclude -MMD -MP -MF $(@:.lo=.d) -MT $@ -c -o $@ $<
 
 # apxs links the libtool objects; the .so is copied out of .libs and
 # renamed into place so a running httpd never sees a half-written file.
@@ -118,11 +147,23 @@ $(BUILD)/mod_tickets_sse.so: $(SSE_LOS) $(BUILD)/.sources
 		|| { echo "$$out"; exit 1; }
 	@cp $(BUILD)/.libs/mod_tickets_sse.so $@.tmp && mv -f $@.tmp $@
 
+# A module for the tests only (never installed): job kinds that record,
+# sleep and fail, registered through tickets_job_register.
+$(TEST_MODULE): $(BUILD)/obj/tests/modules/mod_tickets_testjobs.lo
+	@echo "  APXS    $@"
+	@out=$$($(APXS) -c -o $(BUILD)/mod_tickets_testjobs.la $< $(if $(SAN_CFLAGS),-lasan -lubsan) 2>&1) \
+		|| { echo "$$out"; exit 1; }
+	@cp $(BUILD)/.libs/mod_tickets_testjobs.so $@.tmp && mv -f $@.tmp $@
+
 # ---- unit tests ----------------------------------------------------------
 $(BUILD)/unit-obj/%.o: %.c $(CONFIG) | $(BUILD)/tk_queries.h
 	@mkdir -p $(@D)
 	@echo "  CC      $< (unit)"
 	@$(APXS_CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit-obj/tk_queries.o: $(QUERIES_C) $(BUILD)/tk_queries.h $(CONFIG)
+	@mkdir -p $(@D)
+	@$(APXS_CC) $(UNIT_CFLAGS) -c -o $@ $<
 
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/.sources
 	@echo "  LD      $@"
@@ -147,7 +188,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_LIB_SRCS = $(LIB_SRCS) $(SSE_LIB_SRCS)
 
-$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_LIB_SRCS) $(wildcard mod_tickets/*.h mod_tickets_sse/*.h) \
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_LIB_SRCS) \
+		$(shell find mod_tickets/lib mod_tickets_sse/lib include -name '*.h') \
 		$(CONFIG) | $(BUILD)/tk_queries.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
@@ -163,13 +205,19 @@ fuzz: $(CONFIG) $(BUILD)/tk_queries.h
 	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)"; exit 1; }
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined -pthread $(LIB_CFLAGS) -Imod_tickets \
-			-Imod_tickets_sse -I$(BUILD) \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -pthread $(LIB_CFLAGS) -Iinclude \
+			-Imod_tickets/lib -Imod_tickets_sse/lib -I$(BUILD) \
 			-o $(BUILD)/fuzz/fuzz_$$t fuzz/fuzz_$$t.c $(FUZZ_LIB_SRCS) $(LIB_LIBS) || exit 1; \
 		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus/$$t || exit 1; \
 	done
 
 -include $(MOD_LOS:.lo=.d) $(SSE_LOS:.lo=.d) $(UNIT_OBJS:.o=.d)
+
+# The layout's rules, checked: the libraries include no httpd header, each
+# glue area includes only areas below it, and no header of one module is
+# included by the other (scripts/check-layout.sh).
+check-layout:
+	@scripts/check-layout.sh
 
 # ---- run and test ----------------------------------------------------------
 deps:
@@ -180,7 +228,7 @@ run: deps
 	PORT=$(PORT) scripts/run.sh
 
 test: deps
-	$(MAKE) --no-print-directory all unit
+	$(MAKE) --no-print-directory all check-layout unit
 	$(MAKE) --no-print-directory integration
 
 integration:

@@ -7,11 +7,16 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
-#include "tk_crypto.h"
-#include "tk_etag.h"
-#include "tk_id.h"
-#include "tk_route.h"
-#include "tk_valid.h"
+#include "crypto/tk_crypto.h"
+#include "core/tk_header.h"
+#include "core/tk_etag.h"
+#include "core/tk_id.h"
+#include "core/tk_route.h"
+#include "valid/tk_valid.h"
+#include "valid/tk_query.h"
+#include "valid/tk_valid_tickets.h"
+#include "valid/tk_valid_auth.h"
+#include "core/tk_utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,11 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
-#include "tk_valid.h"
+#include "valid/tk_valid.h"
+#include "valid/tk_query.h"
+#include "valid/tk_valid_tickets.h"
+#include "valid/tk_valid_auth.h"
+#include "core/tk_utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,416 +1,48 @@
-/* mod_tickets_sse.c: the module record, its hooks, and the shared ring.
+/* mod_tickets_sse.c: the module record, and the list of areas that hook in.
  *
  * mod_tickets_sse serves live event streams (text/event-stream) under
- * `SetHandler tickets-sse`.  Every committed event, from this host or
- * another, is appended to one broadcast ring (sse_ring.c) in an anonymous
- * shared memory segment by mod_tickets' relay, through the optional
- * function tickets_sse_publish, tagged with its position in the event log
- * (docs/events.md); every stream of every child reads the ring from its
- * own cursor and waits on the ring's futex word for more.
+ * `SetHandler tickets-sse` (docs/realtime.md; the areas are drawn in
+ * docs/layout.md).  Each area registers its own hooks:
  *
- * The segment belongs to no generation of children.  It is created in
- * post_config (the pre-config pass and `httpd -t` are skipped, as
- * mod_example_ipc does) from a pool that is never cleared, and remembered
- * with ap_retained_data_create: a graceful restart finds it again and
- * attaches, so the events and the sequence (the event ids) carry on while
- * old and new children run side by side.  Children inherit the mapping
- * from the parent, so child_init has nothing to attach.  A restart that
- * changes TicketsSSERingSize makes a new, empty ring (old children keep
- * their mapping of the old one until they exit).
+ *   config    defaults applied in post_config
+ *   shm       the shared segment (counters, streams per user, the ring),
+ *             tickets_sse_publish and tickets_sse_position
+ *   stream    the stream limits, and each child's event loop
+ *   status    the mod_status section
+ *   handlers  /api/events/stream, /api/sse/tickets, /api/events/stats
  *
- * Segment layout:
- *
- *   0            +------------------------------------------------+
- *                | sse_counters_t: streams open (and on a loop),  |
- *                | started, resumes, resets, refusals, blocked     |
- *                | writes, slow clients dropped, relay lag         |
- *                | (atomics)                                       |
- *   SSE_SEG_HDR  +------------------------------------------------+
- *                | streams per user: SSE_USERS_SLOTS slots, laid   |
- *                | out as drawn at the top of sse_users.c          |
- *   + users size +------------------------------------------------+
- *                | the ring: TicketsSSERingSize bytes, laid out as |
- *                | drawn at the top of sse_ring.c                  |
- *                +------------------------------------------------+
+ * The requests of its <Location>s name no file: mod_tickets claims them
+ * (handlers/tk_router.c), so core does not walk the document root.
  */
-#include <stdlib.h>
-#include <sys/resource.h>
-#include <unistd.h>
-#include <apr_shm.h>
-#include <apr_atomic.h>
-#include <apr_strings.h>
 #include <http_core.h>
-#include <http_request.h>
-#include <ap_mpm.h>
-#include "mod_tickets_sse_private.h"
-#include "mod_tickets_sse.h"
-#include "mod_tickets_nofile.h"
-#include <mod_status.h>
-#include "sse_record.h"
+#include "sse_glue.h"
+#include "config/sse_config.h"
+#include "shm/sse_segment.h"
+#include "stream/sse_stream.h"
+#include "status/sse_status.h"
+#include "handlers/sse_handlers.h"
 
-#define SSE_RETAINED_KEY "mod_tickets_sse_ring"
-#define SSE_SEG_HDR 256     /* sse_counters_t, padded; keeps what follows
-                             * 8-aligned */
-#define SSE_USERS_SLOTS 4096 /* users with streams at once, per host */
-_Static_assert(sizeof(sse_counters_t) <= SSE_SEG_HDR,
-               "the counters fit the segment's header");
-
-#define SSE_USERS_SIZE sse_users_size(SSE_USERS_SLOTS)
-
-typedef struct {
-    apr_pool_t *pool;       /* child of the process pool: never cleared */
-    apr_shm_t *shm;
-    apr_size_t ring_size;
-} sse_retained_t;
-
-static sse_ring_t *sse_the_ring;
-static sse_counters_t *sse_the_counters;
-static sse_users_t *sse_the_users;
-static apr_uint32_t sse_child_open;         /* this child's open streams */
-static apr_uint32_t sse_child_threads;      /* of which on the thread path */
-
-sse_ring_t *sse_ring(void)
+static int sse_check_tickets(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
 {
-    return sse_the_ring;
-}
-
-sse_users_t *sse_users(void)
-{
-    return sse_the_users;
-}
-
-sse_counters_t *sse_counters(void)
-{
-    return sse_the_counters;
-}
-
-apr_uint32_t sse_child_streams(void)
-{
-    return apr_atomic_read32(&sse_child_open);
-}
-
-/* Streams hold worker threads on this path: never let them take the last
- * quarter of a child's threads (at least two), or the API would hang. */
-static int sse_thread_cap = -1;
-
-static void sse_child_init(apr_pool_t *pchild, server_rec *s)
-{
-    int threads = 0;
-
-    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
-        || threads <= 0) {
-        threads = 1;
-    }
-    sse_thread_cap = threads - (threads / 4 > 2 ? threads / 4 : 2);
-    if (sse_thread_cap < 1) {
-        sse_thread_cap = 1;
-    }
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "TK10030: at most %d streams "
-                 "per child on the thread path", sse_thread_cap);
-    if (sse_the_ring) {
-        sse_loop_child_init(pchild, s);
-    }
-}
-
-sse_enter_t sse_stream_enter(const sse_srv_conf_t *conf, int on_thread,
-                             const char *user, int *user_counted)
-{
-    sse_users_rc_t rc;
-
-    *user_counted = 0;
-    if (apr_atomic_inc32(&sse_child_open) >= (apr_uint32_t)conf->max_streams) {
-        apr_atomic_dec32(&sse_child_open);
-        return SSE_ENTER_FULL;
-    }
-    if (on_thread && sse_thread_cap > 0
-        && apr_atomic_inc32(&sse_child_threads) >= (apr_uint32_t)sse_thread_cap) {
-        apr_atomic_dec32(&sse_child_threads);
-        apr_atomic_dec32(&sse_child_open);
-        return SSE_ENTER_FULL;
-    }
-    rc = sse_the_users ? sse_users_enter(sse_the_users, user,
-                                         (unsigned)conf->max_per_user)
-                       : SSE_USERS_FULL;
-    if (rc == SSE_USERS_LIMIT) {
-        sse_stream_leave(on_thread, NULL);
-        return SSE_ENTER_USER;
-    }
-    /* A full table (thousands of users at once) does not refuse anyone:
-     * that user's stream is just not counted. */
-    *user_counted = rc == SSE_USERS_OK;
-    return SSE_ENTER_OK;
-}
-
-void sse_stream_leave(int on_thread, const char *user)
-{
-    if (user && sse_the_users) {
-        sse_users_leave(sse_the_users, user);
-    }
-    if (on_thread && sse_thread_cap > 0) {
-        apr_atomic_dec32(&sse_child_threads);
-    }
-    apr_atomic_dec32(&sse_child_open);
-}
-
-/* Every stream on the loop keeps a socket open in its child: raise the
- * soft limit on descriptors to the hard limit (children inherit it from
- * the parent, which may raise the hard limit too when started as root). */
-static void sse_raise_nofile(server_rec *s)
-{
-    struct rlimit rl;
-    rlim_t want = (rlim_t)sse_srv_conf(s)->max_streams + 1024;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        return;
-    }
-    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want && geteuid() == 0) {
-        struct rlimit up = { want, want };
-
-        if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
-            rl = up;
-        }
-    }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
-        rlim_t before = rl.rlim_cur;
-
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "TK10040: open files "
-                         "limit raised from %lu to %lu", (unsigned long)before,
-                         (unsigned long)rl.rlim_cur);
-        }
-    }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "TK10041: open files "
-                     "limit %lu is below TicketsSSEMaxStreams + 1024 (%lu): "
-                     "raise it (ulimit -n) before starting httpd",
-                     (unsigned long)rl.rlim_cur, (unsigned long)want);
-    }
-}
-
-/* ---------------------------------------------------------------------
- * The segment
- * ------------------------------------------------------------------- */
-
-static apr_status_t sse_segment_create(sse_retained_t *kept, apr_size_t size,
-                                       server_rec *s)
-{
-    apr_status_t rv;
-    sse_ring_rc_t rc;
-    void *base;
-
-    if (kept->shm) {
-        apr_shm_destroy(kept->shm);     /* old children keep their mapping */
-        kept->shm = NULL;
-    }
-    rv = apr_shm_create(&kept->shm, SSE_SEG_HDR + SSE_USERS_SIZE + size, NULL,
-                        kept->pool);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK10004: the event ring "
-                     "(%" APR_SIZE_T_FMT " bytes of shared memory) could not "
-                     "be created", size);
-        return rv;
-    }
-    base = apr_shm_baseaddr_get(kept->shm);
-    memset(base, 0, SSE_SEG_HDR);
-    rc = sse_ring_init(&sse_the_ring,
-                       (char *)base + SSE_SEG_HDR + SSE_USERS_SIZE, size);
-    if (rc == SSE_RING_OK
-        && sse_users_init(&sse_the_users, (char *)base + SSE_SEG_HDR,
-                          SSE_USERS_SIZE) != SSE_USERS_OK) {
-        rc = SSE_RING_ELOCK;
-    }
-    if (rc != SSE_RING_OK) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "TK10005: the event ring "
-                     "could not be initialized: %s", sse_ring_strerror(rc));
-        apr_shm_destroy(kept->shm);
-        kept->shm = NULL;
-        sse_the_ring = NULL;
-        sse_the_users = NULL;
-        return APR_EGENERAL;
-    }
-    kept->ring_size = size;
-    sse_the_counters = base;
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "TK10001: event ring of "
-                 "%" APR_SIZE_T_FMT " bytes created", size);
-    return APR_SUCCESS;
-}
-
-/* The segment a previous generation made, when it still fits. */
-static int sse_segment_attach(sse_retained_t *kept, apr_size_t size,
-                              server_rec *s)
-{
-    void *base;
-    sse_ring_stats_t st;
-
-    if (!kept->shm || kept->ring_size != size) {
-        if (kept->shm) {
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "TK10003: "
-                         "TicketsSSERingSize changed from %" APR_SIZE_T_FMT
-                         " to %" APR_SIZE_T_FMT ": a new, empty event ring "
-                         "is made", kept->ring_size, size);
-        }
-        return 0;
-    }
-    base = apr_shm_baseaddr_get(kept->shm);
-    if (sse_ring_attach(&sse_the_ring,
-                        (char *)base + SSE_SEG_HDR + SSE_USERS_SIZE, size)
-        != SSE_RING_OK
-        || sse_users_attach(&sse_the_users, (char *)base + SSE_SEG_HDR,
-                            SSE_USERS_SIZE) != SSE_USERS_OK) {
-        sse_the_ring = NULL;
-        sse_the_users = NULL;
-        return 0;
-    }
-    sse_the_counters = base;
-    sse_ring_stats(sse_the_ring, &st);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "TK10002: event ring kept "
-                 "across the restart (newest id %" APR_UINT64_T_FMT ")",
-                 (apr_uint64_t)st.newest_seq);
-    return 1;
-}
-
-/* ---------------------------------------------------------------------
- * Publishing (the optional function)
- * ------------------------------------------------------------------- */
-
-/* The relay's figures: events appended, and how old the last one was
- * (from its transaction's start) when it was. */
-static void sse_relay_note(apr_time_t written)
-{
-    sse_counters_t *k = sse_the_counters;
-    apr_uint64_t lag, max;
-
-    if (!k) {
-        return;
-    }
-    __atomic_fetch_add(&k->relayed, 1, __ATOMIC_RELAXED);
-    if (written <= 0) {
-        return;
-    }
-    lag = (apr_uint64_t)(apr_time_now() > written ? apr_time_now() - written
-                                                  : 0);
-    __atomic_store_n(&k->relay_lag_us, lag, __ATOMIC_RELAXED);
-    max = __atomic_load_n(&k->relay_lag_max_us, __ATOMIC_RELAXED);
-    while (lag > max
-           && !__atomic_compare_exchange_n(&k->relay_lag_max_us, &max, lag, 0,
-                                           __ATOMIC_RELAXED,
-                                           __ATOMIC_RELAXED)) {
-    }
-}
-
-apr_status_t tickets_sse_publish(const sse_record_t *rec,
-                                 const apr_uint64_t pos[2],
-                                 apr_time_t written)
-{
-    apr_ssize_t n = sse_record_encode(NULL, 0, rec);
-    const uint64_t tag[2] = { pos[0], pos[1] };
-    sse_ring_rc_t rc;
-    void *buf;
-
-    if (n < 0) {
-        return APR_EINVAL;
-    }
-    if (!sse_the_ring) {
-        return APR_EGENERAL;
-    }
-    if ((apr_size_t)n > sse_ring_max_payload(sse_the_ring)) {
-        return APR_ENOSPC;
-    }
-    buf = malloc((size_t)n);
-    if (!buf) {
-        return APR_ENOMEM;
-    }
-    sse_record_encode(buf, (apr_size_t)n, rec);
-    rc = sse_ring_append_tagged(sse_the_ring, SSE_RECORD_RING_TYPE, tag, buf,
-                                (size_t)n, NULL);
-    free(buf);
-    switch (rc) {
-    case SSE_RING_OK:       sse_relay_note(written); return APR_SUCCESS;
-    case SSE_RING_STALE:    return APR_EEXIST;
-    case SSE_RING_TOOBIG:   return APR_ENOSPC;
-    default:                return APR_EGENERAL;
-    }
-}
-
-apr_status_t tickets_sse_position(apr_uint64_t pos[2])
-{
-    uint64_t tag[2];
-
-    if (!sse_the_ring || sse_ring_last_tag(sse_the_ring, tag) != SSE_RING_OK) {
-        return APR_EGENERAL;
-    }
-    pos[0] = tag[0];
-    pos[1] = tag[1];
-    return APR_SUCCESS;
-}
-
-/* ---------------------------------------------------------------------
- * Hooks
- * ------------------------------------------------------------------- */
-
-static int sse_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                           apr_pool_t *ptemp, server_rec *s)
-{
-    sse_retained_t *kept;
-    apr_size_t size;
-    server_rec *sp;
-
     (void)pconf; (void)plog; (void)ptemp;
-    for (sp = s; sp; sp = sp->next) {
-        sse_srv_conf_finish(sp);
-    }
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
-        || ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
-        return OK;
-    }
-    sse_raise_nofile(s);
-    if (!APR_RETRIEVE_OPTIONAL_FN(tickets_identify)) {
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG
+        && !APR_RETRIEVE_OPTIONAL_FN(tickets_identify)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK10006: mod_tickets "
                      "is not loaded: event streams will answer 500");
     }
-    size = (apr_size_t)sse_srv_conf(s)->ring_size;
-    kept = ap_retained_data_get(SSE_RETAINED_KEY);
-    if (!kept) {
-        kept = ap_retained_data_create(SSE_RETAINED_KEY, sizeof(*kept));
-        memset(kept, 0, sizeof(*kept));
-    }
-    if (!kept->pool) {
-        apr_pool_create(&kept->pool, s->process->pool);
-        apr_pool_tag(kept->pool, "tickets_sse_ring");
-    }
-    if (sse_segment_attach(kept, size, s)) {
-        return OK;
-    }
-    return sse_segment_create(kept, size, s) == APR_SUCCESS
-           ? OK : HTTP_INTERNAL_SERVER_ERROR;
-}
-
-/* Streams name no file: see mod_tickets_nofile.h. */
-#define SSE_FILENAME_PREFIX "tickets-sse:"
-
-static int sse_translate_name(request_rec *r)
-{
-    return tickets_claim_nofile(r, SSE_HANDLER, SSE_FILENAME_PREFIX);
-}
-
-static int sse_map_to_storage(request_rec *r)
-{
-    return tickets_claimed_nofile(r, SSE_FILENAME_PREFIX);
+    return OK;
 }
 
 static void sse_register_hooks(apr_pool_t *p)
 {
-    (void)p;
-    ap_hook_post_config(sse_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(sse_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_translate_name(sse_translate_name, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_map_to_storage(sse_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_handler(sse_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    APR_OPTIONAL_HOOK(ap, status_hook, sse_status_hook, NULL, NULL,
-                      APR_HOOK_MIDDLE);
-    APR_REGISTER_OPTIONAL_FN(tickets_sse_publish);
-    APR_REGISTER_OPTIONAL_FN(tickets_sse_position);
+    ap_hook_post_config(sse_check_tickets, NULL, NULL, APR_HOOK_MIDDLE);
+    sse_config_register_hooks(p);
+    sse_segment_register_hooks(p);
+    sse_admit_register_hooks(p);
+    sse_loop_register_hooks(p);
+    sse_status_register_hooks(p);
+    sse_handlers_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA tickets_sse_module = {

@@ -110,7 +110,7 @@ WITH fresh AS (
       FROM fresh ORDER BY org_id, n
     RETURNING *
 ), msg AS (
-    INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, body, created_at)
+    INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, content, created_at)
     SELECT i.org_id, i.id, i.creator_id,
            CASE WHEN u.role = 'customer' THEN 'customer' ELSE 'agent' END,
            i.description, i.created_at

@@ -48,11 +48,7 @@ SELECT u.org_id, u.id, p.token_hash, now() + p.lifetime * interval '1 second'
   JOIN users u ON u.id = p.user_id
 
 -- name: session_delete
-DELETE FROM sessions WHERE token_hash = %s OR expires_at < now()
-
--- name: session_purge
--- Run at each login, so expired sessions do not pile up.
-DELETE FROM sessions WHERE expires_at < now()
+DELETE FROM sessions WHERE token_hash = %s
 
 -- ---------------------------------------------------------------------
 -- API tokens
@@ -84,6 +80,63 @@ SELECT jsonb_build_object('id', t.id, 'userId', t.user_id, 'name', t.name,
 UPDATE api_tokens SET revoked_at = now()
  WHERE id = %s::uuid AND org_id = %s::uuid AND revoked_at IS NULL
 RETURNING id, token_hash
+
+-- ---------------------------------------------------------------------
+-- Users of an organization (handlers/users.c)
+-- ---------------------------------------------------------------------
+
+-- name: user_list
+WITH p AS (SELECT %s::uuid AS org_id, %s::text AS role, %s::text AS q,
+                  %s::int AS lim, %s::int AS off)
+SELECT tk_user_admin_json(u)::text, count(*) OVER ()
+  FROM p JOIN users u ON u.org_id = p.org_id
+ WHERE (p.role IS NULL OR u.role = p.role)
+   AND (p.q IS NULL OR strpos(lower(u.email), lower(p.q)) > 0
+        OR strpos(lower(u.name), lower(p.q)) > 0)
+ ORDER BY u.created_at, u.id
+ LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p)
+
+-- name: user_get
+SELECT tk_user_admin_json(u)::text, u.version
+  FROM users u
+ WHERE u.id = %s::uuid AND u.org_id = %s::uuid
+
+-- name: user_create
+-- Emails are unique across organizations (they sign in): none is made
+-- when the email is taken.
+INSERT INTO users (org_id, email, name, role, password_hash)
+VALUES (%s::uuid, %s, %s, %s, %s)
+ON CONFLICT ((lower(email))) DO NOTHING
+RETURNING tk_user_admin_json(users)::text, version, id
+
+-- name: user_lock
+SELECT u.id, u.version, u.role, u.disabled
+  FROM users u
+ WHERE u.id = %s::uuid AND u.org_id = %s::uuid
+   FOR UPDATE
+
+-- name: user_admins_lock
+-- The organization's active admins, locked: two admins demoting each other
+-- at once are taken one after the other, and the last one stays.
+SELECT u.id
+  FROM users u
+ WHERE u.org_id = %s::uuid AND u.role = 'admin' AND NOT u.disabled
+   FOR UPDATE
+
+-- name: user_update
+UPDATE users u
+   SET name = CASE WHEN p.set_name THEN p.name ELSE u.name END,
+       role = coalesce(p.role, u.role),
+       disabled = coalesce(p.disabled, u.disabled),
+       password_hash = CASE WHEN p.set_password THEN p.password_hash
+                            ELSE u.password_hash END,
+       version = u.version + 1,
+       updated_at = now()
+  FROM (SELECT %s::uuid AS id, %s::boolean AS set_name, %s::text AS name,
+               %s::text AS role, %s::boolean AS disabled,
+               %s::boolean AS set_password, %s::text AS password_hash) p
+ WHERE u.id = p.id
+RETURNING tk_user_admin_json(u)::text, u.version
 
 -- ---------------------------------------------------------------------
 -- Tickets
@@ -186,7 +239,7 @@ t AS (
       FROM p JOIN organizations o ON o.id = p.org_id
     RETURNING *),
 m AS (
-    INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, body,
+    INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, content,
                                  created_at)
     SELECT t.org_id, t.id, t.creator_id, p.author_type, t.description, t.created_at
       FROM t, p),
@@ -264,7 +317,7 @@ WITH p AS (
     SELECT %s::uuid AS ticket_id,
            %s::uuid AS author_id,
            %s::text AS author_type,
-           %s::text AS body,
+           %s::text AS content,
            %s::boolean AS internal),
 t AS (
     UPDATE tickets t
@@ -275,8 +328,8 @@ t AS (
       FROM p WHERE t.id = p.ticket_id
     RETURNING t.id, t.org_id),
 m AS (
-    INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, body, internal)
-    SELECT t.org_id, t.id, p.author_id, p.author_type, p.body, p.internal
+    INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, content, internal)
+    SELECT t.org_id, t.id, p.author_id, p.author_type, p.content, p.internal
       FROM t, p
     RETURNING *),
 e AS (
@@ -312,11 +365,6 @@ SELECT request_hash, status, response
   FROM idempotency_keys
  WHERE user_id = %s::uuid AND key = %s
 
--- name: idem_purge
--- One user's expired keys; run now and then by a creating request.
-DELETE FROM idempotency_keys
- WHERE user_id = %s::uuid AND created_at < now() - %s::int * interval '1 second'
-
 -- name: idem_store
 UPDATE idempotency_keys SET status = %s::int, response = %s
  WHERE user_id = %s::uuid AND key = %s
@@ -350,14 +398,17 @@ SELECT t.org_id, p.type, t.id,
                %s::text AS data) p
   JOIN tickets t ON t.id = p.id
 
--- name: stream_wake
--- After a commit that wrote live events: wake every host's relay.  A
+-- name: wake
+-- After a commit that wrote live events (first argument true) or enqueued
+-- jobs (second): wake every host's relay, or its job workers.  A
 -- transaction of its own, committed without waiting for its WAL flush
 -- (set_config(..., true) lasts until the end of this one-statement
 -- transaction, commit included): it changes no data, and a lost
--- notification only delays an event until the relay's next read (1 s).
+-- notification only delays an event until the relay's next read (1 s) or
+-- a job until the workers' next look (TicketsJobPollInterval).
 SELECT set_config('synchronous_commit', 'off', true),
-       pg_notify('tickets_stream', '')
+       CASE WHEN %s::boolean THEN pg_notify('tickets_stream', '') END,
+       CASE WHEN %s::boolean THEN pg_notify('tickets_jobs', '') END
 
 -- name: stream_event_revoked
 -- A credential (session or API token) was revoked: the streams it opened
@@ -366,24 +417,42 @@ INSERT INTO stream_events (org_id, type, staff_only, data)
 VALUES (%s::uuid, 'credential_revoked', true, %s)
 
 -- name: stream_events_after
--- Live events after the position (xid, id), in position order.  ready is
--- false from the first row whose transaction is not yet below the
--- snapshot's xmin: rows from there on may still have earlier company and
--- must be read again later.  data is given only for the organization
--- asked for (NULL: every organization), so a resuming stream reads the
--- positions of other organizations' events without their contents.
+-- Live events after the position (xid, id), in position order: at most n,
+-- and no more rows than keep the data read under a budget of bytes (the
+-- first row always comes).  ready is false from the first row whose
+-- transaction is not yet below the snapshot's xmin: rows from there on
+-- may still have earlier company and must be read again later.  data is
+-- given only for the organization asked for (NULL: every organization),
+-- so a resuming stream reads the positions of other organizations' events
+-- without their contents.
 SELECT e.xid::text, e.id, e.xid < s.xmin, e.org_id, e.type, e.ticket_id,
-       e.conversation_id, e.audience0, e.audience1, e.staff_only,
-       CASE WHEN p.org_id IS NULL OR e.org_id = p.org_id THEN e.data END,
+       e.conversation_id, e.audience0, e.audience1, e.staff_only, e.data,
        (extract(epoch FROM e.created_at) * 1000000)::bigint
   FROM (SELECT %s::xid8 AS xid, %s::bigint AS id, %s::uuid AS org_id,
-               %s::int AS n) p,
+               %s::int AS n, %s::bigint AS budget) p,
        LATERAL (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s,
-       LATERAL (SELECT * FROM stream_events e
-                 WHERE (e.xid, e.id) > (p.xid, p.id)
-                 ORDER BY e.xid, e.id
-                 LIMIT p.n) e
+       LATERAL (SELECT x.*, sum(coalesce(octet_length(x.data), 0))
+                            OVER (ORDER BY x.xid, x.id) AS upto
+                  FROM (SELECT e.xid, e.id, e.org_id, e.type, e.ticket_id,
+                               e.conversation_id, e.audience0, e.audience1,
+                               e.staff_only, e.created_at,
+                               CASE WHEN p.org_id IS NULL OR e.org_id = p.org_id
+                                    THEN e.data END AS data
+                          FROM stream_events e
+                         WHERE (e.xid, e.id) > (p.xid, p.id)
+                         ORDER BY e.xid, e.id
+                         LIMIT p.n) x) e
+ WHERE e.upto - coalesce(octet_length(e.data), 0) < p.budget
  ORDER BY e.xid, e.id
+
+-- name: stream_event_newest_of
+-- The newest live event of an organization that is safe to start after.
+SELECT e.xid::text, e.id
+  FROM stream_events e
+ WHERE e.org_id = %s::uuid
+   AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY e.org_id DESC, e.xid DESC, e.id DESC
+ LIMIT 1
 
 -- name: stream_event_newest
 -- The position of the newest live event that is safe to start after.
@@ -396,7 +465,138 @@ SELECT e.xid::text, e.id
 -- name: stream_event_exists
 SELECT 1 FROM stream_events WHERE xid = %s::xid8 AND id = %s::bigint
 
--- name: stream_event_purge
--- Live events past TicketsEventRetention; run by the relay once a minute.
+-- ---------------------------------------------------------------------
+-- Purges (work/tk_purge.c): each removes at most one batch of rows past
+-- their time, oldest first; the job runs again while batches come full.
+-- ---------------------------------------------------------------------
+
+-- name: purge_sessions
+DELETE FROM sessions
+ WHERE id IN (SELECT id FROM sessions WHERE expires_at < now()
+               ORDER BY expires_at LIMIT %s::int)
+
+-- name: purge_idempotency
+DELETE FROM idempotency_keys
+ WHERE (user_id, key) IN (
+       SELECT user_id, key FROM idempotency_keys
+        WHERE created_at < now() - %s::int * interval '1 second'
+        ORDER BY created_at LIMIT %s::int)
+
+-- name: purge_stream_events
+-- Live events past TicketsEventRetention.
 DELETE FROM stream_events
- WHERE created_at < now() - %s::int * interval '1 second'
+ WHERE (xid, id) IN (
+       SELECT xid, id FROM stream_events
+        WHERE created_at < now() - %s::int * interval '1 second'
+        ORDER BY created_at LIMIT %s::int)
+
+-- name: purge_jobs
+-- Finished jobs (done or failed) past TicketsJobRetention.
+DELETE FROM jobs
+ WHERE id IN (SELECT id FROM jobs
+               WHERE state IN ('done', 'failed')
+                 AND finished_at < now() - %s::int * interval '1 second'
+               ORDER BY kind, finished_at LIMIT %s::int)
+
+-- ---------------------------------------------------------------------
+-- The job queue (work/tk_jobs.c, sql/migrations/005_jobs.sql)
+-- ---------------------------------------------------------------------
+
+-- name: job_enqueue
+-- Inside the transaction of the change that needs the job.
+INSERT INTO jobs (org_id, kind, payload, run_at, max_attempts)
+SELECT p.org_id, p.kind, coalesce(p.payload, '{}'),
+       now() + p.delay * interval '1 second', coalesce(p.max_attempts, 5)
+  FROM (SELECT %s::uuid AS org_id, %s::text AS kind, %s::jsonb AS payload,
+               %s::int AS delay, %s::int AS max_attempts) p
+RETURNING id
+
+-- name: job_schedule
+-- The periodic jobs (kinds and intervals in seconds, in two parallel
+-- lists): one unfinished job of each at all times, due one interval after
+-- the last one finished.  Run by every worker now and then; the unique
+-- index keeps a second one from being made.
+INSERT INTO jobs (kind, unique_key, run_at, max_attempts)
+SELECT k.kind, 'periodic:' || k.kind,
+       greatest(now(), (SELECT max(j.finished_at) FROM jobs j
+                         WHERE j.kind = k.kind AND j.state IN ('done', 'failed'))
+                       + k.every * interval '1 second'),
+       1
+  FROM unnest(string_to_array(%s, ','), string_to_array(%s, ',')::int[])
+       AS k(kind, every)
+ON CONFLICT (unique_key) WHERE state IN ('queued', 'running', 'retrying')
+DO NOTHING
+
+-- name: job_rescue
+-- Jobs whose worker stopped (died, or was killed) before it finished:
+-- their lease ran out.  The attempt counts; the job runs again, or fails
+-- when that was its last.
+UPDATE jobs
+   SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'retrying' END,
+       last_error = 'The worker running it stopped before it finished (lease expired).',
+       lease_holder = NULL, lease_expires = NULL, run_at = now(),
+       finished_at = CASE WHEN attempts >= max_attempts THEN now() END
+ WHERE state = 'running' AND lease_expires < now()
+
+-- name: job_claim
+-- The next ready job of the kinds this worker runs (a comma list), leased
+-- to it.  SKIP LOCKED: workers never wait for each other, and never take
+-- the same job.
+WITH p AS (SELECT %s::text AS holder, %s::int AS lease,
+                  string_to_array(%s, ',') AS kinds),
+next AS (
+    SELECT j.id
+      FROM jobs j, p
+     WHERE j.state IN ('queued', 'retrying') AND j.run_at <= now()
+       AND j.kind = ANY (p.kinds)
+     ORDER BY j.run_at
+     LIMIT 1
+       FOR UPDATE OF j SKIP LOCKED)
+UPDATE jobs j
+   SET state = 'running', attempts = j.attempts + 1, lease_holder = p.holder,
+       lease_expires = now() + p.lease * interval '1 second',
+       started_at = coalesce(j.started_at, now())
+  FROM next, p
+ WHERE j.id = next.id
+RETURNING j.id, j.kind, j.payload::text, j.attempts, j.max_attempts,
+          (extract(epoch FROM now() - j.created_at) * 1000000)::bigint
+
+-- name: job_next_due
+-- Milliseconds until the next job of these kinds is due (negative: one is
+-- due now), NULL when none waits.
+SELECT (extract(epoch FROM min(j.run_at) - now()) * 1000)::bigint
+  FROM jobs j
+ WHERE j.state IN ('queued', 'retrying')
+   AND j.kind = ANY (string_to_array(%s, ','))
+
+-- name: job_done
+-- In the job's transaction, with what its function wrote: only while this
+-- worker still holds the lease (else another has taken the job over, and
+-- this attempt's writes roll back).
+UPDATE jobs
+   SET state = 'done', finished_at = now(), lease_holder = NULL,
+       lease_expires = NULL, last_error = NULL
+ WHERE id = %s::uuid AND lease_holder = %s AND state = 'running'
+
+-- name: job_failed
+-- A failed attempt: retry after the delay given, or mark the job failed
+-- when that was its last attempt (or the function said it is hopeless).
+UPDATE jobs j
+   SET state = CASE WHEN p.hopeless OR j.attempts >= j.max_attempts
+                    THEN 'failed' ELSE 'retrying' END,
+       finished_at = CASE WHEN p.hopeless OR j.attempts >= j.max_attempts
+                          THEN now() END,
+       run_at = now() + p.delay * interval '1 second',
+       last_error = p.error, lease_holder = NULL, lease_expires = NULL
+  FROM (SELECT %s::uuid AS id, %s::text AS holder, %s::float8 AS delay,
+               %s::text AS error, %s::boolean AS hopeless) p
+ WHERE j.id = p.id AND j.lease_holder = p.holder AND j.state = 'running'
+RETURNING j.state
+
+-- name: job_stats
+-- Jobs by kind and state: of one organization, or (NULL) of the host.
+SELECT j.kind, j.state, count(*)
+  FROM (SELECT %s::uuid AS org_id) p, jobs j
+ WHERE p.org_id IS NULL OR j.org_id = p.org_id
+ GROUP BY j.kind, j.state
+ ORDER BY j.kind, j.state

@@ -4,8 +4,9 @@
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 #include "tk_suites.h"
-#include "tk_cache.h"
-#include "tk_crypto.h"
+#include "core/tk_cache.h"
+#include "crypto/tk_crypto.h"
+#include "core/tk_header.h"
 
 typedef struct {
     int user;

@@ -1,8 +1,9 @@
 /* test_crypto.c: hashing, secrets and credential parsing (tk_crypto.c). */
 #include <string.h>
 #include "tk_suites.h"
-#include "tk_crypto.h"
-#include "tk_id.h"
+#include "crypto/tk_crypto.h"
+#include "core/tk_header.h"
+#include "core/tk_id.h"
 
 #define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA_ABC   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

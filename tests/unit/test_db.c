@@ -3,7 +3,7 @@
  * integration tests against a real PostgreSQL. */
 #include <string.h>
 #include "tk_suites.h"
-#include "tk_db.h"
+#include "db/tk_db.h"
 
 static tk_db_t tk_failed(const char *error)
 {

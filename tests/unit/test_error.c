@@ -1,7 +1,7 @@
 /* test_error.c: error codes, statuses and the error document (tk_error.c). */
 #include <string.h>
 #include "tk_suites.h"
-#include "tk_error.h"
+#include "core/tk_error.h"
 
 /* The documented vocabulary: every code a client can see, its wire name
  * and its HTTP status. */

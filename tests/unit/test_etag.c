@@ -5,7 +5,7 @@
  * whole tags, so the staff and customer views never validate each other.
  */
 #include "tk_suites.h"
-#include "tk_etag.h"
+#include "core/tk_etag.h"
 
 START_TEST(make)
 {

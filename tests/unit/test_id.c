@@ -1,7 +1,7 @@
 /* test_id.c: uuids, ticket references and counts (tk_id.c). */
 #include <string.h>
 #include "tk_suites.h"
-#include "tk_id.h"
+#include "core/tk_id.h"
 
 START_TEST(uuid_valid)
 {

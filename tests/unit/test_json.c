@@ -2,7 +2,7 @@
  * (tk_json.c). */
 #include <string.h>
 #include "tk_suites.h"
-#include "tk_json.h"
+#include "core/tk_json.h"
 
 START_TEST(own_releases_on_destroy)
 {

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 #include "tk_suites.h"
-#include "tk_route.h"
+#include "core/tk_route.h"
 
 static int tk_m(const char *pattern, const char *path, const char **params)
 {

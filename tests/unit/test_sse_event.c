@@ -138,8 +138,11 @@ START_TEST(ids_parse)
     ck_assert(id[0] == 4711 && id[1] == 42);
     ck_assert_int_eq(sse_event_parse_id("0-0", id), 0);
     ck_assert(id[0] == 0 && id[1] == 0);
-    ck_assert_int_eq(sse_event_parse_id("18446744073709551615-18446744073709551615", id), 0);
-    ck_assert(id[0] == UINT64_MAX && id[1] == UINT64_MAX);
+    /* an xid8 goes to 2^64 - 1, a row id (bigint) to 2^63 - 1 */
+    ck_assert_int_eq(sse_event_parse_id("18446744073709551615-9223372036854775807", id), 0);
+    ck_assert(id[0] == UINT64_MAX && id[1] == SSE_EVENT_ROW_MAX);
+    ck_assert_int_eq(sse_event_parse_id("1-9223372036854775808", id), -1);
+    ck_assert_int_eq(sse_event_parse_id("1-18446744073709551615", id), -1);
     ck_assert_int_eq(sse_event_parse_id("00012-0009", id), 0);
     ck_assert(id[0] == 12 && id[1] == 9);
     for (i = 0; bad[i]; ++i) {

@@ -29,6 +29,9 @@ static sse_users_t *tu_table(unsigned slots, void **mem, size_t *size)
     return u;
 }
 
+#define TU_ORG "00000000-0000-4000-8000-0000000000a1"
+#define TU_ORG2 "00000000-0000-4000-8000-0000000000b1"
+
 static const char *tu_user(int i)
 {
     static char buf[8][40];
@@ -39,6 +42,30 @@ static const char *tu_user(int i)
     return b;
 }
 
+START_TEST(test_users_per_org)
+{
+    void *mem = calloc(1, sse_users_size(64));
+    sse_users_t *u;
+
+    ck_assert_int_eq(sse_users_init(&u, mem, sse_users_size(64)), SSE_USERS_OK);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(1), TU_ORG, 0), SSE_USERS_OK);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(1), TU_ORG, 0), SSE_USERS_OK);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(2), TU_ORG2, 0), SSE_USERS_OK);
+    ck_assert_uint_eq(sse_users_active(u, TU_ORG), 1);
+    ck_assert_uint_eq(sse_users_streams(u, TU_ORG), 2);
+    ck_assert_uint_eq(sse_users_active(u, TU_ORG2), 1);
+    ck_assert_uint_eq(sse_users_streams(u, TU_ORG2), 1);
+    ck_assert_uint_eq(sse_users_active(u, NULL), 2);
+    ck_assert_uint_eq(sse_users_streams(u, NULL), 3);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(3), NULL, 0), SSE_USERS_EINVAL);
+    sse_users_leave(u, tu_user(1));
+    sse_users_leave(u, tu_user(1));
+    ck_assert_uint_eq(sse_users_active(u, TU_ORG), 0);
+    ck_assert_uint_eq(sse_users_active(u, NULL), 1);
+    free(mem);
+}
+END_TEST
+
 START_TEST(limit_per_user)
 {
     void *mem;
@@ -48,20 +75,20 @@ START_TEST(limit_per_user)
     int i;
 
     for (i = 0; i < 3; ++i) {
-        ck_assert_int_eq(sse_users_enter(u, a, 3), SSE_USERS_OK);
+        ck_assert_int_eq(sse_users_enter(u, a, TU_ORG, 3), SSE_USERS_OK);
     }
-    ck_assert_int_eq(sse_users_enter(u, a, 3), SSE_USERS_LIMIT);
+    ck_assert_int_eq(sse_users_enter(u, a, TU_ORG, 3), SSE_USERS_LIMIT);
     ck_assert_uint_eq(sse_users_count(u, a), 3);
     /* another user is not affected */
-    ck_assert_int_eq(sse_users_enter(u, b, 3), SSE_USERS_OK);
-    ck_assert_uint_eq(sse_users_active(u), 2);
+    ck_assert_int_eq(sse_users_enter(u, b, TU_ORG, 3), SSE_USERS_OK);
+    ck_assert_uint_eq(sse_users_active(u, NULL), 2);
     /* one leaves, one more may enter */
     sse_users_leave(u, a);
     ck_assert_uint_eq(sse_users_count(u, a), 2);
-    ck_assert_int_eq(sse_users_enter(u, a, 3), SSE_USERS_OK);
+    ck_assert_int_eq(sse_users_enter(u, a, TU_ORG, 3), SSE_USERS_OK);
     /* limit 0: none */
     for (i = 0; i < 100; ++i) {
-        ck_assert_int_eq(sse_users_enter(u, b, 0), SSE_USERS_OK);
+        ck_assert_int_eq(sse_users_enter(u, b, TU_ORG, 0), SSE_USERS_OK);
     }
     ck_assert_uint_eq(sse_users_count(u, b), 101);
     /* leaving more than entered stays at 0 */
@@ -69,7 +96,7 @@ START_TEST(limit_per_user)
         sse_users_leave(u, a);
     }
     ck_assert_uint_eq(sse_users_count(u, a), 0);
-    ck_assert_uint_eq(sse_users_active(u), 1);
+    ck_assert_uint_eq(sse_users_active(u, NULL), 1);
     munmap(mem, size);
 }
 END_TEST
@@ -83,10 +110,10 @@ START_TEST(bad_arguments)
 
     memset(longkey, 'k', sizeof(longkey) - 1);
     longkey[sizeof(longkey) - 1] = '\0';
-    ck_assert_int_eq(sse_users_enter(u, "", 1), SSE_USERS_EINVAL);
-    ck_assert_int_eq(sse_users_enter(u, NULL, 1), SSE_USERS_EINVAL);
-    ck_assert_int_eq(sse_users_enter(u, longkey, 1), SSE_USERS_EINVAL);
-    ck_assert_int_eq(sse_users_enter(NULL, "x", 1), SSE_USERS_EINVAL);
+    ck_assert_int_eq(sse_users_enter(u, "", TU_ORG, 1), SSE_USERS_EINVAL);
+    ck_assert_int_eq(sse_users_enter(u, NULL, TU_ORG, 1), SSE_USERS_EINVAL);
+    ck_assert_int_eq(sse_users_enter(u, longkey, TU_ORG, 1), SSE_USERS_EINVAL);
+    ck_assert_int_eq(sse_users_enter(NULL, "x", TU_ORG, 1), SSE_USERS_EINVAL);
     ck_assert_int_eq(sse_users_init(&v, mem, 8), SSE_USERS_EINVAL);
     ck_assert_int_eq(sse_users_init(&v, (char *)mem + 4, size - 8), SSE_USERS_EINVAL);
     /* attach: same size only */
@@ -106,13 +133,13 @@ START_TEST(full_table_and_reused_slots)
     int i;
 
     for (i = 0; i < 8; ++i) {
-        ck_assert_int_eq(sse_users_enter(u, tu_user(i), 5), SSE_USERS_OK);
+        ck_assert_int_eq(sse_users_enter(u, tu_user(i), TU_ORG, 5), SSE_USERS_OK);
     }
-    ck_assert_int_eq(sse_users_enter(u, tu_user(100), 5), SSE_USERS_FULL);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(100), TU_ORG, 5), SSE_USERS_FULL);
     ck_assert_uint_eq(sse_users_count(u, tu_user(100)), 0);
     /* a user who left makes room, and everyone else keeps their count */
     sse_users_leave(u, tu_user(3));
-    ck_assert_int_eq(sse_users_enter(u, tu_user(100), 5), SSE_USERS_OK);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(100), TU_ORG, 5), SSE_USERS_OK);
     for (i = 0; i < 8; ++i) {
         ck_assert_uint_eq(sse_users_count(u, tu_user(i)), i == 3 ? 0 : 1);
     }
@@ -120,9 +147,9 @@ START_TEST(full_table_and_reused_slots)
     /* churn: many users come and go through a small table */
     for (i = 200; i < 2200; ++i) {
         sse_users_leave(u, tu_user(i == 200 ? 100 : i - 1));
-        ck_assert_int_eq(sse_users_enter(u, tu_user(i), 5), SSE_USERS_OK);
+        ck_assert_int_eq(sse_users_enter(u, tu_user(i), TU_ORG, 5), SSE_USERS_OK);
     }
-    ck_assert_uint_eq(sse_users_active(u), 8);
+    ck_assert_uint_eq(sse_users_active(u, NULL), 8);
     /* another process's view: attach sees the same counts */
     ck_assert_int_eq(sse_users_attach(&again, mem, size), SSE_USERS_OK);
     ck_assert_uint_eq(sse_users_count(again, tu_user(2199)), 1);
@@ -151,8 +178,8 @@ START_TEST(processes_count_at_once)
                 const char *who = tu_user(r % 10);
 
                 /* two in, one out */
-                if (sse_users_enter(u, who, 0) != SSE_USERS_OK
-                    || sse_users_enter(u, who, 0) != SSE_USERS_OK) {
+                if (sse_users_enter(u, who, TU_ORG, 0) != SSE_USERS_OK
+                    || sse_users_enter(u, who, TU_ORG, 0) != SSE_USERS_OK) {
                     bad = 1;
                 }
                 sse_users_leave(u, who);
@@ -186,19 +213,19 @@ START_TEST(holder_killed_with_the_mutex)
     pid_t pid;
     int status;
 
-    ck_assert_int_eq(sse_users_enter(u, tu_user(1), 2), SSE_USERS_OK);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(1), TU_ORG, 2), SSE_USERS_OK);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         sse_users_test_hook = tu_die;
-        sse_users_enter(u, tu_user(2), 2);
+        sse_users_enter(u, tu_user(2), TU_ORG, 2);
         _exit(3);                       /* not reached */
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFSIGNALED(status));
     alarm(10);
-    ck_assert_int_eq(sse_users_enter(u, tu_user(1), 2), SSE_USERS_OK);
-    ck_assert_int_eq(sse_users_enter(u, tu_user(1), 2), SSE_USERS_LIMIT);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(1), TU_ORG, 2), SSE_USERS_OK);
+    ck_assert_int_eq(sse_users_enter(u, tu_user(1), TU_ORG, 2), SSE_USERS_LIMIT);
     ck_assert_uint_eq(sse_users_count(u, tu_user(2)), 0);  /* never counted */
     alarm(0);
     munmap(mem, size);
@@ -211,6 +238,7 @@ Suite *tk_suite_sse_users(void)
     TCase *tc = tk_tcase("users");
 
     tcase_add_test(tc, limit_per_user);
+    tcase_add_test(tc, test_users_per_org);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, full_table_and_reused_slots);
     tcase_add_test(tc, processes_count_at_once);

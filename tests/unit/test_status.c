@@ -3,7 +3,7 @@
  * in tk_status.h, independently of the code's own table. */
 #include <string.h>
 #include "tk_suites.h"
-#include "tk_status.h"
+#include "core/tk_status.h"
 
 #define NS 5
 static const char *const st[NS] = { "open", "in_progress", "waiting", "resolved", "closed" };

@@ -3,7 +3,11 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include "tk_suites.h"
-#include "tk_valid.h"
+#include "valid/tk_valid.h"
+#include "valid/tk_query.h"
+#include "valid/tk_valid_tickets.h"
+#include "valid/tk_valid_auth.h"
+#include "core/tk_utf8.h"
 
 #define UUID_A "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 #define UUID_B "0B7D6E4A-1C2F-4D3E-8A9B-0C1D2E3F4A5B"
@@ -500,39 +504,41 @@ START_TEST(status_body)
 }
 END_TEST
 
-START_TEST(message_body)
+START_TEST(message_content)
 {
     const char *text = NULL;
     int internal = -1;
     tk_err_t err;
 
-    ck_assert_int_eq(tk_valid_message(tk_tj("{\"body\": \"Hello\"}"), &text, &internal, &err), 0);
+    ck_assert_int_eq(tk_valid_message(tk_tj("{\"content\": \"Hello\"}"), &text, &internal, &err), 0);
     ck_assert_str_eq(text, "Hello");
     ck_assert_int_eq(internal, 0);
-    ck_assert_int_eq(tk_valid_message(tk_tj("{\"body\": \"x\", \"internal\": true}"),
+    ck_assert_int_eq(tk_valid_message(tk_tj("{\"content\": \"x\", \"internal\": true}"),
                                       &text, &internal, &err), 0);
     ck_assert_int_eq(internal, 1);
-    ck_assert_int_eq(tk_valid_message(tk_tj("{\"body\": \"x\", \"internal\": false}"),
+    ck_assert_int_eq(tk_valid_message(tk_tj("{\"content\": \"x\", \"internal\": false}"),
                                       &text, &internal, &err), 0);
     ck_assert_int_eq(internal, 0);
 
-    TK_FAILS(tk_valid_message(tk_tj("{\"body\": \"x\", \"internal\": \"true\"}"),
+    TK_FAILS(tk_valid_message(tk_tj("{\"content\": \"x\", \"internal\": \"true\"}"),
                               &text, &internal, &err), err, TK_E_VALIDATION, "internal");
-    TK_FAILS(tk_valid_message(tk_tj("{\"body\": \"x\", \"internal\": 1}"),
+    TK_FAILS(tk_valid_message(tk_tj("{\"content\": \"x\", \"internal\": 1}"),
                               &text, &internal, &err), err, TK_E_VALIDATION, "internal");
-    TK_FAILS(tk_valid_message(tk_tj("{\"body\": \"x\", \"internal\": null}"),
+    TK_FAILS(tk_valid_message(tk_tj("{\"content\": \"x\", \"internal\": null}"),
                               &text, &internal, &err), err, TK_E_VALIDATION, "internal");
     TK_FAILS(tk_valid_message(tk_tj("{}"), &text, &internal, &err),
+             err, TK_E_VALIDATION, "content");
+    TK_FAILS(tk_valid_message(tk_tj("{\"content\": \"\"}"), &text, &internal, &err),
+             err, TK_E_VALIDATION, "content");
+    TK_FAILS(tk_valid_message(tk_tj("{\"content\": \" \\r\\n\\t \"}"), &text, &internal, &err),
+             err, TK_E_VALIDATION, "content");
+    TK_FAILS(tk_valid_message(tk_tj("{\"content\": 5}"), &text, &internal, &err),
+             err, TK_E_VALIDATION, "content");
+    TK_FAILS(tk_valid_message(tk_tj("{\"content\": \"a\\u0000b\"}"), &text, &internal, &err),
+             err, TK_E_VALIDATION, "content");
+    TK_FAILS(tk_valid_message(tk_tj("{\"body\": \"x\"}"), &text, &internal, &err),
              err, TK_E_VALIDATION, "body");
-    TK_FAILS(tk_valid_message(tk_tj("{\"body\": \"\"}"), &text, &internal, &err),
-             err, TK_E_VALIDATION, "body");
-    TK_FAILS(tk_valid_message(tk_tj("{\"body\": \" \\r\\n\\t \"}"), &text, &internal, &err),
-             err, TK_E_VALIDATION, "body");
-    TK_FAILS(tk_valid_message(tk_tj("{\"body\": 5}"), &text, &internal, &err),
-             err, TK_E_VALIDATION, "body");
-    TK_FAILS(tk_valid_message(tk_tj("{\"body\": \"a\\u0000b\"}"), &text, &internal, &err),
-             err, TK_E_VALIDATION, "body");
-    TK_FAILS(tk_valid_message(tk_tj("{\"body\": \"x\", \"private\": true}"),
+    TK_FAILS(tk_valid_message(tk_tj("{\"content\": \"x\", \"private\": true}"),
                               &text, &internal, &err), err, TK_E_VALIDATION, "private");
 }
 END_TEST
@@ -544,10 +550,10 @@ START_TEST(message_length)
     tk_err_t err;
     json_t *b = json_object();
 
-    json_object_set_new(b, "body", json_string(tk_repeat("\xe6\x97\xa5", TK_MESSAGE_MAX)));
+    json_object_set_new(b, "content", json_string(tk_repeat("\xe6\x97\xa5", TK_MESSAGE_MAX)));
     ck_assert_int_eq(tk_valid_message(b, &text, &internal, &err), 0);
-    json_object_set_new(b, "body", json_string(tk_repeat("a", TK_MESSAGE_MAX + 1)));
-    TK_FAILS(tk_valid_message(b, &text, &internal, &err), err, TK_E_VALIDATION, "body");
+    json_object_set_new(b, "content", json_string(tk_repeat("a", TK_MESSAGE_MAX + 1)));
+    TK_FAILS(tk_valid_message(b, &text, &internal, &err), err, TK_E_VALIDATION, "content");
     json_decref(b);
 }
 END_TEST
@@ -640,7 +646,9 @@ START_TEST(iso8601)
         "2024-01-15", "2024-12-31", "2024-01-15T10:20:30", "2024-01-15T10:20:30Z",
         "2024-01-15 10:20:30Z", "2024-01-15T10:20:30.1Z", "2024-01-15T10:20:30.123456789Z",
         "2024-01-15T10:20:30+07:00", "2024-01-15T10:20:30-05:30",
-        "2024-01-15T00:00:00.5+00:00", "2016-12-31T23:59:60Z"
+        "2024-01-15T00:00:00.5+00:00", "2016-12-31T23:59:60Z",
+        "2024-01-15T10:20:30+14:00", "2024-01-15T10:20:30-12:00",
+        "2024-01-15T10:20:30+05:45"
     };
     static const char *const bad[] = {
         "", "2024", "2024-1-15", "2024-01-5", "24-01-15", "2024/01/15", "20240115",
@@ -650,7 +658,12 @@ START_TEST(iso8601)
         "2024-01-15T10:20:30.Z", "2024-01-15T10:20:30.1234567890Z",
         "2024-01-15T10:20:30+0700", "2024-01-15T10:20:30+07", "2024-01-15T10:20:30+07:00x",
         "2024-01-15T10:20:30ZZ", "2024-01-15T10:20:30z", "2024-01-15t10:20:30Z",
-        " 2024-01-15", "2024-01-15 ", "yesterday", "2024-01-15T10:20:30 Z"
+        " 2024-01-15", "2024-01-15 ", "yesterday", "2024-01-15T10:20:30 Z",
+        /* offsets no zone has: PostgreSQL refuses some of them */
+        "2024-01-01T00:00:00+16:00", "2024-01-01T00:00:00+99:99",
+        "2024-01-01T00:00:00+14:01", "2024-01-01T00:00:00+14:60",
+        "2024-01-01T00:00:00-12:01", "2024-01-01T00:00:00-25:00",
+        "2024-01-01T00:00:00+07:60"
     };
     size_t i;
 
@@ -1081,7 +1094,7 @@ Suite *tk_suite_valid(void)
 
     tc = tk_tcase("bodies");
     tcase_add_test(tc, status_body);
-    tcase_add_test(tc, message_body);
+    tcase_add_test(tc, message_content);
     tcase_add_test(tc, message_length);
     tcase_add_test(tc, login_body);
     tcase_add_test(tc, token_body);

@@ -1,0 +1,330 @@
+/* tk_config.c: directives, defaults and merges.
+ *
+ * Every directive is one line of TK_DIRECTIVES below: its name, the kind
+ * of value, where it may appear, the field it sets, its default (written
+ * as in the configuration file), its range and its help.  From that one
+ * table come the command table httpd reads, the help text (which names
+ * the default), the merges and the defaults, nginx-style: a field is
+ * "unset" (-1 or NULL) until a directive sets it; merges take the nearer
+ * set value; what is still unset at the end takes the default, parsed by
+ * the same code that parses the directive.  conf/tickets.conf documents
+ * every directive with its default; tests/integration/test_conf_doc.py
+ * checks it against this table.
+ */
+#include <stddef.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include "config/tk_config.h"
+
+/*  X(directive, kind, scope, field, default, min, max, help) */
+#define TK_DIRECTIVES(X) \
+    X(TicketsCookieName, NAME, SRV, cookie_name, "tk_session", 1, 64, \
+      "Name of the browser session cookie") \
+    X(TicketsCookieSecure, FLAG, SRV, cookie_secure, "Off", 0, 1, \
+      "Mark the session cookie Secure") \
+    X(TicketsSessionLifetime, INT, SRV, session_lifetime, "86400", 60, 31536000, \
+      "Seconds a browser session lasts") \
+    X(TicketsCredentialCacheTTL, INT, SRV, credential_ttl, "60", 0, 3600, \
+      "Seconds a verified Basic password or API token is remembered; 0 " \
+      "disables") \
+    X(TicketsCredentialCacheSize, INT, SRV, credential_slots, "4096", 1, 1048576, \
+      "Entries of the verified-credential cache per child") \
+    X(TicketsIdempotencyTTL, INT, SRV, idempotency_ttl, "86400", 60, 31536000, \
+      "Seconds an Idempotency-Key answer is kept") \
+    X(TicketsEventRetention, INT, SRV, event_retention, "86400", 60, 31536000, \
+      "Seconds live events stay in the database for streams resuming from " \
+      "further back than the ring") \
+    X(TicketsJobWorkers, INT, SRV, job_workers, "2", 0, 64, \
+      "Threads per child that run background jobs; 0: none in this server") \
+    X(TicketsJobLease, INT, SRV, job_lease, "60", 5, 86400, \
+      "Seconds a claimed job is held before another worker may take it over") \
+    X(TicketsJobPollInterval, INT, SRV, job_poll, "5", 1, 3600, \
+      "Seconds between looks at the queue when no notification came") \
+    X(TicketsJobRetention, INT, SRV, job_retention, "604800", 60, 31536000, \
+      "Seconds finished jobs are kept for inspection") \
+    X(TicketsMaxBodySize, SIZE, DIR, max_body, "1048576", 1, 1073741824, \
+      "Largest JSON request body in bytes") \
+    X(TicketsDefaultPageSize, INT, DIR, default_page, "20", 1, 1000, \
+      "List page size when no limit is given") \
+    X(TicketsMaxPageSize, INT, DIR, max_page, "100", 1, 1000, \
+      "Largest list page a client may ask for")
+
+/* ---------------------------------------------------------------------
+ * The table
+ * ------------------------------------------------------------------- */
+
+typedef enum { TK_KIND_INT, TK_KIND_FLAG, TK_KIND_SIZE, TK_KIND_NAME } tk_kind_t;
+typedef enum { TK_SCOPE_SRV, TK_SCOPE_DIR } tk_scope_t;
+
+typedef struct {
+    const char *name;
+    tk_kind_t kind;
+    tk_scope_t scope;
+    size_t offset;
+    const char *def;
+    apr_int64_t min, max;
+} tk_directive_t;
+
+#define TK_STRUCT_SRV tk_srv_conf_t
+#define TK_STRUCT_DIR tk_dir_conf_t
+
+#define TK_SPEC(name, kind, scope, field, def, min, max, help) \
+    { #name, TK_KIND_##kind, TK_SCOPE_##scope, \
+      offsetof(TK_STRUCT_##scope, field), def, min, max },
+static const tk_directive_t tk_directives[] = { TK_DIRECTIVES(TK_SPEC) };
+#undef TK_SPEC
+
+#define TK_NDIRECTIVES (sizeof(tk_directives) / sizeof(tk_directives[0]))
+
+#define TK_INDEX(name, kind, scope, field, def, min, max, help) TK_D_##name,
+enum { TK_DIRECTIVES(TK_INDEX) TK_D_COUNT };
+#undef TK_INDEX
+
+/* ---------------------------------------------------------------------
+ * Fields by offset
+ * ------------------------------------------------------------------- */
+
+static void *tk_field(void *conf, const tk_directive_t *d)
+{
+    return (char *)conf + d->offset;
+}
+
+static int tk_is_set(void *conf, const tk_directive_t *d)
+{
+    switch (d->kind) {
+    case TK_KIND_NAME: return *(const char **)tk_field(conf, d) != NULL;
+    case TK_KIND_SIZE: return *(apr_int64_t *)tk_field(conf, d) != -1;
+    default:           return *(int *)tk_field(conf, d) != -1;
+    }
+}
+
+static void tk_unset(void *conf, const tk_directive_t *d)
+{
+    switch (d->kind) {
+    case TK_KIND_NAME: *(const char **)tk_field(conf, d) = NULL; break;
+    case TK_KIND_SIZE: *(apr_int64_t *)tk_field(conf, d) = -1; break;
+    default:           *(int *)tk_field(conf, d) = -1; break;
+    }
+}
+
+static void tk_copy(void *to, const void *from, const tk_directive_t *d)
+{
+    size_t n = d->kind == TK_KIND_NAME ? sizeof(const char *)
+               : d->kind == TK_KIND_SIZE ? sizeof(apr_int64_t) : sizeof(int);
+
+    memcpy(tk_field(to, d), (const char *)from + d->offset, n);
+}
+
+/* Parse arg for d into conf; NULL, or why it is refused. */
+static const char *tk_parse(apr_pool_t *p, const tk_directive_t *d,
+                            const char *arg, void *conf)
+{
+    const char *c;
+    char *end;
+    apr_int64_t v;
+
+    switch (d->kind) {
+    case TK_KIND_FLAG:
+        if (strcasecmp(arg, "On") && strcasecmp(arg, "Off")) {
+            return apr_psprintf(p, "%s must be On or Off", d->name);
+        }
+        *(int *)tk_field(conf, d) = strcasecmp(arg, "On") == 0;
+        return NULL;
+    case TK_KIND_NAME:
+        for (c = arg; *c; ++c) {
+            if (!apr_isalnum(*c) && *c != '_' && *c != '-') {
+                return apr_psprintf(p, "%s may hold letters, digits, '_' and "
+                                    "'-' only", d->name);
+            }
+        }
+        if ((apr_int64_t)strlen(arg) < d->min
+            || (apr_int64_t)strlen(arg) > d->max) {
+            return apr_psprintf(p, "%s must be %" APR_INT64_T_FMT " to %"
+                                APR_INT64_T_FMT " characters", d->name,
+                                d->min, d->max);
+        }
+        *(const char **)tk_field(conf, d) = arg;
+        return NULL;
+    default:
+        v = apr_strtoi64(arg, &end, 10);
+        if (*end || end == arg || v < d->min || v > d->max) {
+            return apr_psprintf(p, "%s must be a whole number from %"
+                                APR_INT64_T_FMT " to %" APR_INT64_T_FMT,
+                                d->name, d->min, d->max);
+        }
+        if (d->kind == TK_KIND_SIZE) {
+            *(apr_int64_t *)tk_field(conf, d) = v;
+        }
+        else {
+            *(int *)tk_field(conf, d) = (int)v;
+        }
+        return NULL;
+    }
+}
+
+static void tk_unset_all(void *conf, tk_scope_t scope)
+{
+    size_t i;
+
+    for (i = 0; i < TK_NDIRECTIVES; ++i) {
+        if (tk_directives[i].scope == scope) {
+            tk_unset(conf, &tk_directives[i]);
+        }
+    }
+}
+
+/* Fields unset in add come from base. */
+static void tk_merge(void *to, const void *base, const void *add,
+                     tk_scope_t scope)
+{
+    size_t i;
+
+    for (i = 0; i < TK_NDIRECTIVES; ++i) {
+        const tk_directive_t *d = &tk_directives[i];
+
+        if (d->scope == scope) {
+            tk_copy(to, tk_is_set((void *)add, d) ? add : base, d);
+        }
+    }
+}
+
+/* Fields still unset in conf come from defaults. */
+static void tk_fill(void *conf, const void *defaults, tk_scope_t scope)
+{
+    size_t i;
+
+    for (i = 0; i < TK_NDIRECTIVES; ++i) {
+        const tk_directive_t *d = &tk_directives[i];
+
+        if (d->scope == scope && !tk_is_set(conf, d)) {
+            tk_copy(conf, defaults, d);
+        }
+    }
+}
+
+/* The defaults, parsed once from the table. */
+static tk_srv_conf_t tk_srv_defaults;
+static tk_dir_conf_t tk_dir_defaults;
+
+static void tk_defaults_parse(apr_pool_t *p)
+{
+    size_t i;
+
+    for (i = 0; i < TK_NDIRECTIVES; ++i) {
+        const tk_directive_t *d = &tk_directives[i];
+
+        tk_parse(p, d, d->def, d->scope == TK_SCOPE_SRV
+                               ? (void *)&tk_srv_defaults
+                               : (void *)&tk_dir_defaults);
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * httpd's side
+ * ------------------------------------------------------------------- */
+
+void *tk_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    tk_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    tk_unset_all(c, TK_SCOPE_SRV);
+    return c;
+}
+
+void *tk_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    tk_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    tk_merge(c, basev, addv, TK_SCOPE_SRV);
+    return c;
+}
+
+void *tk_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    tk_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)dir;
+    tk_unset_all(c, TK_SCOPE_DIR);
+    return c;
+}
+
+void *tk_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    tk_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    tk_merge(c, basev, addv, TK_SCOPE_DIR);
+    return c;
+}
+
+const tk_srv_conf_t *tk_srv_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &tickets_module);
+}
+
+const tk_dir_conf_t *tk_dir_conf(const request_rec *r)
+{
+    tk_dir_conf_t *c = apr_pmemdup(r->pool,
+                                   ap_get_module_config(r->per_dir_config,
+                                                        &tickets_module),
+                                   sizeof(*c));
+
+    tk_fill(c, &tk_dir_defaults, TK_SCOPE_DIR);
+    if (c->default_page > c->max_page) {
+        c->default_page = c->max_page;
+    }
+    return c;
+}
+
+static const char *tk_cmd_take1(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const tk_directive_t *d = cmd->info;
+
+    return tk_parse(cmd->pool, d, arg, d->scope == TK_SCOPE_DIR
+                    ? dconf : ap_get_module_config(cmd->server->module_config,
+                                                   &tickets_module));
+}
+
+static const char *tk_cmd_flag(cmd_parms *cmd, void *dconf, int on)
+{
+    return tk_cmd_take1(cmd, dconf, on ? "On" : "Off");
+}
+
+#define TK_WHERE_SRV RSRC_CONF
+#define TK_WHERE_DIR (RSRC_CONF | ACCESS_CONF)
+#define TK_INIT_INT AP_INIT_TAKE1
+#define TK_INIT_SIZE AP_INIT_TAKE1
+#define TK_INIT_NAME AP_INIT_TAKE1
+#define TK_INIT_FLAG AP_INIT_FLAG
+#define TK_FUNC_INT tk_cmd_take1
+#define TK_FUNC_SIZE tk_cmd_take1
+#define TK_FUNC_NAME tk_cmd_take1
+#define TK_FUNC_FLAG tk_cmd_flag
+
+#define TK_CMD(name, kind, scope, field, def, min, max, help) \
+    TK_INIT_##kind(#name, TK_FUNC_##kind, \
+                   (void *)&tk_directives[TK_D_##name], TK_WHERE_##scope, \
+                   help " (default " def ")"),
+const command_rec tk_cmds[] = {
+    TK_DIRECTIVES(TK_CMD)
+    { NULL }
+};
+#undef TK_CMD
+
+static int tk_config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                 apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf; (void)plog; (void)ptemp;
+    for (; s; s = s->next) {
+        tk_fill(ap_get_module_config(s->module_config, &tickets_module),
+                &tk_srv_defaults, TK_SCOPE_SRV);
+    }
+    return OK;
+}
+
+void tk_config_register_hooks(apr_pool_t *p)
+{
+    tk_defaults_parse(p);
+    ap_hook_post_config(tk_config_post_config, NULL, NULL,
+                        APR_HOOK_REALLY_FIRST);
+}

@@ -1,0 +1,230 @@
+/* tk_router.c: method + path to handler.
+ *
+ * The table below is the whole API surface of mod_tickets: a newcomer
+ * looking for an endpoint finds its handler here, and the handler lives in
+ * handlers/<resource>.c.  An unknown path under /api is 404 JSON; a known
+ * path with another method is 405 JSON with Allow.  Before a handler runs,
+ * the router parses the query string, establishes who is calling (unless
+ * the route is public), and reads the JSON body for routes that take one.
+ * After it, whatever transaction the handler left open is rolled back.
+ *
+ * The router sits above every other area of the glue (it calls the
+ * authentication and every handler), so it lives here with the handlers,
+ * and mod_tickets.c only registers its hooks.
+ */
+#include <apr_strings.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <http_core.h>
+#include <ap_expr.h>
+#include "handlers/tk_handlers.h"
+#include "auth/tk_auth.h"
+#include "core/tk_route.h"
+#include "valid/tk_query.h"
+#include "mod_tickets.h"
+
+#define TK_PUBLIC   0x1     /* no identity needed */
+#define TK_JSON     0x2     /* reads a JSON object body */
+#define TK_QUERY    0x4     /* the handler validates its query string */
+
+typedef struct {
+    const char *method;
+    const char *pattern;
+    tk_handler_fn *handler;
+    int flags;
+} tk_route_t;
+
+static const tk_route_t tk_routes[] = {
+    { "GET",    "/api/health",                tk_handle_health,         TK_PUBLIC },
+    { "POST",   "/api/auth/login",            tk_handle_login,          TK_PUBLIC | TK_JSON },
+    { "POST",   "/api/auth/logout",           tk_handle_logout,         0 },
+    { "GET",    "/api/auth/me",               tk_handle_me,             0 },
+    { "GET",    "/api/tokens",                tk_handle_tokens_list,    TK_QUERY },
+    { "POST",   "/api/tokens",                tk_handle_tokens_create,  TK_JSON },
+    { "DELETE", "/api/tokens/:id",            tk_handle_tokens_revoke,  0 },
+    { "GET",    "/api/users",                 tk_handle_users_list,     TK_QUERY },
+    { "POST",   "/api/users",                 tk_handle_users_create,   TK_JSON },
+    { "GET",    "/api/users/:id",             tk_handle_users_get,      0 },
+    { "PATCH",  "/api/users/:id",             tk_handle_users_update,   TK_JSON },
+    { "GET",    "/api/tickets",               tk_handle_tickets_list,   TK_QUERY },
+    { "POST",   "/api/tickets",               tk_handle_tickets_create, TK_JSON },
+    { "GET",    "/api/tickets/search",        tk_handle_tickets_search, TK_QUERY },
+    { "GET",    "/api/tickets/:id",           tk_handle_tickets_get,    0 },
+    { "PATCH",  "/api/tickets/:id",           tk_handle_tickets_update, TK_JSON },
+    { "DELETE", "/api/tickets/:id",           tk_handle_tickets_delete, 0 },
+    { "PATCH",  "/api/tickets/:id/status",    tk_handle_tickets_status, TK_JSON },
+    { "POST",   "/api/tickets/:id/messages",  tk_handle_messages_create, TK_JSON },
+    { "GET",    "/api/tickets/:id/events",    tk_handle_events_list,    TK_QUERY },
+    { "GET",    "/api/jobs/stats",            tk_handle_jobs_stats,     0 },
+};
+
+#define TK_NROUTES (sizeof(tk_routes) / sizeof(tk_routes[0]))
+
+static int tk_method_is(const request_rec *r, const char *method)
+{
+    if (r->header_only && strcmp(method, "GET") == 0) {
+        return 1;           /* HEAD is served as GET without the body */
+    }
+    return strcmp(r->method, method) == 0;
+}
+
+static int tk_not_allowed(tk_ctx_t *c, const char *allow)
+{
+    apr_table_setn(c->r->err_headers_out, "Allow", allow);
+    return tk_fail(c, TK_E_METHOD_NOT_ALLOWED, NULL,
+                   apr_psprintf(c->r->pool, "This resource allows only %s.",
+                                allow));
+}
+
+static int tk_prepare(tk_ctx_t *c, const tk_route_t *route)
+{
+    static const char *const none[] = { NULL };
+
+    c->query = tk_query_parse(c->r->pool, c->r->args, &c->err);
+    if (!c->query) {
+        return TK_FAIL;
+    }
+    if (!(route->flags & TK_QUERY) && tk_query_only(c->query, none, &c->err)) {
+        return TK_FAIL;
+    }
+    if (!(route->flags & TK_PUBLIC)) {
+        if (tk_resolve_identity(c) != TK_OK) {
+            return TK_FAIL;
+        }
+        if (!c->who) {
+            return tk_fail(c, TK_E_UNAUTHENTICATED, NULL,
+                           "Sign in, or send an API token or Basic credentials.");
+        }
+    }
+    if ((route->flags & TK_JSON) && tk_read_json(c) != TK_OK) {
+        return TK_FAIL;
+    }
+    return TK_OK;
+}
+
+static int tk_dispatch(tk_ctx_t *c, tk_handler_fn **handler)
+{
+    const char *path = c->r->uri, *allow = NULL;
+    size_t i;
+
+    for (i = 0; i < TK_NROUTES; ++i) {
+        const tk_route_t *route = &tk_routes[i];
+        const char *params[TK_ROUTE_MAX_PARAMS];
+        int n = tk_route_match(c->r->pool, route->pattern, path, params);
+
+        if (n < 0) {
+            continue;
+        }
+        if (!tk_method_is(c->r, route->method)) {
+            if (!allow) {
+                allow = route->method;
+            }
+            else if (!ap_find_token(c->r->pool, allow, route->method)) {
+                allow = apr_pstrcat(c->r->pool, allow, ", ", route->method, NULL);
+            }
+            continue;
+        }
+        memcpy(c->params, params, sizeof(params[0]) * (size_t)n);
+        if (tk_prepare(c, route) != TK_OK) {
+            return TK_FAIL;
+        }
+        *handler = route->handler;
+        return route->handler(c);
+    }
+    if (allow) {
+        return tk_not_allowed(c, allow);
+    }
+    return tk_fail(c, TK_E_NOT_FOUND, NULL, "No such endpoint.");
+}
+
+static int tk_route(tk_ctx_t *c)
+{
+    tk_handler_fn *handler = NULL;
+    int rv = tk_dispatch(c, &handler);
+
+    if (c->db) {
+        tk_db_rollback(c->db);      /* a handler that failed mid-transaction */
+    }
+    if (rv == TK_FAIL && handler && c->db_failed && !c->commit_failed
+        && tk_sql_renewed(c)) {
+        /* A statement met a renewed database session (statements lost);
+         * the transaction is rolled back, so nothing happened: run the
+         * handler once more on the statements prepared again. */
+        memset(&c->err, 0, sizeof(c->err));
+        c->db_failed = 0;
+        rv = handler(c);
+        if (c->db) {
+            tk_db_rollback(c->db);
+        }
+    }
+    if (rv == TK_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r, "TK00032: the handler "
+                      "of %s %s wrote no answer", c->r->method, c->r->uri);
+        tk_internal(c);
+        rv = TK_FAIL;
+    }
+    if (rv == TK_FAIL) {
+        tk_send_error(c);
+    }
+    return OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Hooks
+ * ------------------------------------------------------------------- */
+
+#define TK_ERROR_PATH "/api/_error"
+
+static int tk_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, "tickets") != 0) {
+        return DECLINED;
+    }
+    if (strcmp(r->uri, TK_ERROR_PATH) == 0 && r->prev) {
+        tk_error_document(tk_ctx_get(r));
+        return OK;
+    }
+    return tk_route(tk_ctx_get(r));
+}
+
+/* The API and the event streams (mod_tickets_sse's handler) name no file,
+ * yet core's map_to_storage would walk the directories of
+ * DocumentRoot/api/... and stat them on every request.  translate_name
+ * still sees the <Location> configuration (map_to_storage runs with it
+ * reset), so the requests of either handler are claimed there with a
+ * filename "tickets:<uri>", and map_to_storage then skips the walks for
+ * them, as mod_proxy does. */
+#define TK_FILENAME_PREFIX "tickets:"
+
+static int tk_translate_name(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *h, *err = NULL;
+
+    if (!d || !d->expr_handler) {
+        return DECLINED;
+    }
+    h = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (err || !h || (strcmp(h, "tickets") != 0
+                      && strcmp(h, TICKETS_SSE_HANDLER) != 0)) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, TK_FILENAME_PREFIX, r->uri, NULL);
+    return OK;
+}
+
+static int tk_map_to_storage(request_rec *r)
+{
+    return r->filename && strncmp(r->filename, TK_FILENAME_PREFIX,
+                                  sizeof(TK_FILENAME_PREFIX) - 1) == 0
+           ? OK : DECLINED;
+}
+
+void tk_handlers_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_translate_name(tk_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(tk_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_handler(tk_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+

@@ -1,0 +1,144 @@
+/* tk_cache.c: fixed-size, TTL-bounded identity cache (see tk_cache.h).
+ *
+ *   +--------+--------+--------+-----+
+ *   | slot 0 | slot 1 | slot 2 | ... |   nslots, chosen by key digest
+ *   +--------+--------+--------+-----+
+ *   slot: key (up to 64 chars) | expires | value (value_size bytes)
+ *
+ * Keys are SHA-256 hex digests, so their first bytes are already uniform
+ * and pick the slot directly.
+ */
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include "core/tk_cache.h"
+
+typedef struct {
+    char key[TK_CACHE_KEY_MAX + 1];
+    apr_time_t expires;
+} tk_slot_t;
+
+struct tk_cache_t {
+    int nslots;
+    size_t value_size;
+    size_t stride;
+    char *slots;
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *lock;
+#endif
+};
+
+tk_cache_t *tk_cache_create(apr_pool_t *p, int nslots, size_t value_size)
+{
+    tk_cache_t *c = apr_pcalloc(p, sizeof(*c));
+
+    if (nslots <= 0) {
+        return NULL;
+    }
+    c->nslots = nslots;
+    c->value_size = value_size;
+    c->stride = (sizeof(tk_slot_t) + value_size + 15) & ~(size_t)15;
+    c->slots = apr_pcalloc(p, c->stride * (size_t)nslots);
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p)
+        != APR_SUCCESS) {
+        return NULL;
+    }
+#endif
+    return c;
+}
+
+static tk_slot_t *tk_cache_slot(tk_cache_t *c, const char *key)
+{
+    unsigned long h = 5381;
+    int i;
+
+    for (i = 0; key[i] && i < 16; ++i) {
+        h = h * 33 + (unsigned char)key[i];
+    }
+    return (tk_slot_t *)(c->slots + c->stride * (h % (unsigned long)c->nslots));
+}
+
+static void tk_cache_lock(tk_cache_t *c)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(c->lock);
+#else
+    (void)c;
+#endif
+}
+
+static void tk_cache_unlock(tk_cache_t *c)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(c->lock);
+#else
+    (void)c;
+#endif
+}
+
+int tk_cache_get(tk_cache_t *c, const char *key, apr_time_t now, void *out)
+{
+    tk_slot_t *s = tk_cache_slot(c, key);
+    int hit;
+
+    tk_cache_lock(c);
+    hit = s->expires > now && strcmp(s->key, key) == 0;
+    if (hit) {
+        memcpy(out, (char *)s + sizeof(*s), c->value_size);
+    }
+    tk_cache_unlock(c);
+    return hit;
+}
+
+void tk_cache_put(tk_cache_t *c, const char *key, const void *value,
+                  apr_time_t expires)
+{
+    tk_slot_t *s = tk_cache_slot(c, key);
+
+    if (strlen(key) > TK_CACHE_KEY_MAX) {
+        return;
+    }
+    tk_cache_lock(c);
+    apr_cpystrn(s->key, key, sizeof(s->key));
+    s->expires = expires;
+    memcpy((char *)s + sizeof(*s), value, c->value_size);
+    tk_cache_unlock(c);
+}
+
+void tk_cache_remove(tk_cache_t *c, const char *key)
+{
+    tk_slot_t *s = tk_cache_slot(c, key);
+
+    tk_cache_lock(c);
+    if (strcmp(s->key, key) == 0) {
+        s->expires = 0;
+    }
+    tk_cache_unlock(c);
+}
+
+void tk_cache_forget(tk_cache_t *c, tk_cache_match_fn *match, const void *data)
+{
+    int i;
+
+    tk_cache_lock(c);
+    for (i = 0; i < c->nslots; ++i) {
+        tk_slot_t *s = (tk_slot_t *)(c->slots + c->stride * (size_t)i);
+
+        if (s->expires != 0 && match((char *)s + sizeof(*s), data)) {
+            s->expires = 0;
+        }
+    }
+    tk_cache_unlock(c);
+}
+
+void tk_cache_clear(tk_cache_t *c)
+{
+    int i;
+
+    tk_cache_lock(c);
+    for (i = 0; i < c->nslots; ++i) {
+        ((tk_slot_t *)(c->slots + c->stride * (size_t)i))->expires = 0;
+    }
+    tk_cache_unlock(c);
+}

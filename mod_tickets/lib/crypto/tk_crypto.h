@@ -1,0 +1,44 @@
+/* tk_crypto.h: hashing, secrets and constant-time comparison.
+ *
+ * Secrets (API tokens, session cookies) are random bytes in base64url with
+ * a readable prefix; only their SHA-256 is stored.  Comparisons of secrets
+ * or their digests are constant-time.
+ */
+#ifndef TK_CRYPTO_H
+#define TK_CRYPTO_H
+
+#include <stddef.h>
+#include <apr_pools.h>
+
+#define TK_SHA256_HEX_LEN 64
+
+/* Lower-case hex SHA-256 of data into out (65 bytes with the NUL). */
+void tk_sha256_hex(const void *data, size_t len, char out[TK_SHA256_HEX_LEN + 1]);
+
+/* SHA-256 hex of the concatenation of the NULL-terminated strings. */
+const char *tk_sha256_strs(apr_pool_t *p, ...);
+
+/* prefix + nbytes of randomness in base64url; NULL if no randomness. */
+const char *tk_random_secret(apr_pool_t *p, const char *prefix, int nbytes);
+
+/* A random version 4 uuid string; NULL if no randomness. */
+const char *tk_random_uuid(apr_pool_t *p);
+
+/* 1 when the strings are equal; time depends only on their lengths. */
+int tk_ct_streq(const char *a, const char *b);
+
+/* A secret as it is handed out once and stored ever after. */
+#define TK_SECRET_BYTES 32
+typedef struct {
+    const char *secret;                 /* prefix + 32 random bytes */
+    char hash[TK_SHA256_HEX_LEN + 1];   /* its SHA-256: what is stored */
+} tk_secret_t;
+
+/* A bcrypt hash of password ("$2y$", cost 10) from p, as
+ * apr_password_validate checks it; NULL when there is no randomness. */
+const char *tk_password_hash(apr_pool_t *p, const char *password);
+
+/* Mint a secret with prefix and hash it; -1 when there is no randomness. */
+int tk_secret_mint(apr_pool_t *p, const char *prefix, tk_secret_t *out);
+
+#endif
