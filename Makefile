@@ -151,7 +151,7 @@ $(BUILD)/mod_tickets_sse.so: $(SSE_LOS) $(BUILD)/.sources
 # sleep and fail, registered through tickets_job_register.
 $(TEST_MODULE): $(BUILD)/obj/tests/modules/mod_tickets_testjobs.lo
 	@echo "  APXS    $@"
-	@out=$$($(APXS) -c -o $(BUILD)/mod_tickets_testjobs.la $< $(if $(SAN_CFLAGS),-lasan -lubsan) 2>&1) \
+	@out=$$($(APXS) -c -o $(BUILD)/mod_tickets_testjobs.la $< -ljansson $(if $(SAN_CFLAGS),-lasan -lubsan) 2>&1) \
 		|| { echo "$$out"; exit 1; }
 	@cp $(BUILD)/.libs/mod_tickets_testjobs.so $@.tmp && mv -f $@.tmp $@
 

@@ -36,7 +36,7 @@
       "further back than the ring") \
     X(TicketsJobWorkers, INT, SRV, job_workers, "2", 0, 64, \
       "Threads per child that run background jobs; 0: none in this server") \
-    X(TicketsJobLease, INT, SRV, job_lease, "60", 5, 86400, \
+    X(TicketsJobLease, INT, SRV, job_lease, "60", 1, 86400, \
       "Seconds a claimed job is held before another worker may take it over") \
     X(TicketsJobPollInterval, INT, SRV, job_poll, "5", 1, 3600, \
       "Seconds between looks at the queue when no notification came") \

@@ -512,9 +512,10 @@ static int tk_jobs_status_hook(request_rec *r, int flags)
     kinds = json_object_get(doc, "kinds");
     if (flags & AP_STATUS_SHORT) {
         for (st = tk_job_states; *st; ++st) {
-            ap_rprintf(r, "TicketsJobs%c%s: %" JSON_INTEGER_FORMAT "\n",
-                       apr_toupper(**st), *st + 1, json_integer_value(
-                           json_object_get(json_object_get(doc, "total"), *st)));
+            ap_rprintf(r, "TicketsJobs%c%s: %" APR_INT64_T_FMT "\n",
+                       apr_toupper(**st), *st + 1,
+                       (apr_int64_t)json_integer_value(json_object_get(
+                           json_object_get(doc, "total"), *st)));
         }
         return OK;
     }
@@ -527,8 +528,9 @@ static int tk_jobs_status_hook(request_rec *r, int flags)
     json_object_foreach(kinds, kind, counts) {
         ap_rprintf(r, "<tr><td>%s</td>", ap_escape_html(r->pool, kind));
         for (st = tk_job_states; *st; ++st) {
-            ap_rprintf(r, "<td>%" JSON_INTEGER_FORMAT "</td>",
-                       json_integer_value(json_object_get(counts, *st)));
+            ap_rprintf(r, "<td>%" APR_INT64_T_FMT "</td>",
+                       (apr_int64_t)json_integer_value(json_object_get(counts,
+                                                                       *st)));
         }
         ap_rputs("</tr>\n", r);
     }

@@ -9,33 +9,42 @@
  * worker polls: a worker blocked on a socket wakes at once.
  *
  * A singleton worker (the relay) runs on one thread per host at a time:
- * every child's thread tries a global mutex named after it once a second,
- * and the one that holds it works while the others stand by.  A child that
- * exits or dies releases it (the kernel does, for a dead one), and another
- * takes over within a second.  Other workers (the job workers) run
- * TicketsJobWorkers threads in every child: they share the work through
- * the database, not through the facility.
+ * every child's thread tries, every TK_WORKER_STANDBY_MS, an exclusive
+ * flock() on a file of the runtime directory named after the worker, and
+ * the one that holds it works while the others stand by.  The file, unlike
+ * a mutex made from pconf, is the same for every generation of children:
+ * during a graceful restart the old leader keeps leading until its child
+ * exits and a new child takes over after it, never both at once.  A child
+ * that exits or dies releases the lock (the kernel does, for a dead one).
+ * Other workers (the job workers) run TicketsJobWorkers threads in every
+ * child: they share the work through the database, not through the
+ * facility, and stop taking work as soon as their child is told to stop.
  *
  * Why not mod_watchdog, which mod_md uses: its callbacks run on one thread
  * per watchdog at multiples of a 100 ms tick, so a relay woken by a
- * notification would wait up to a tick, and a callback that blocks (a
- * LISTEN, a 30 s job) holds every other callback of its watchdog.  The
- * measurements behind the choice are in docs/jobs.md.
+ * notification would wait up to a tick; a callback that blocks (a LISTEN,
+ * a 30 s job) holds every other callback of its watchdog; its singleton
+ * takes 10 s to take over from a dead child; and a child's exit kills a
+ * running callback without its STOPPING call.  The measurements are in
+ * docs/jobs.md.
  */
 #include <errno.h>
 #include <poll.h>
 #include <unistd.h>
 #include <apr_atomic.h>
-#include <apr_global_mutex.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <apr_strings.h>
-#include <util_mutex.h>
+#include <http_core.h>
+#include <ap_mpm.h>
+#include <unixd.h>
 #include <http_core.h>
 #include "work/tk_work.h"
 #include "tk_queries.h"
 
 #define TK_WORKERS_MAX      8       /* kinds of workers */
 #define TK_WORKER_THREADS   64      /* threads of one worker in a child */
-#define TK_WORKER_STANDBY_MS 1000   /* between tries for the mutex */
+#define TK_WORKER_STANDBY_MS 200    /* between tries for the lock */
 #define TK_WORKER_RETRY_MS  1000    /* after a run returned early */
 
 /* One thread of a worker. */
@@ -49,8 +58,9 @@ struct tk_worker_t {
 /* A declared worker and its threads in this child. */
 typedef struct tk_worker_kind_t {
     const tk_worker_spec_t *spec;
-    char mutex_name[32];            /* singletons: "tickets-<name>" */
-    apr_global_mutex_t *mutex;
+    char name[32];                  /* "tickets-<name>" */
+    const char *lock_path;          /* singletons: the lock file */
+    int lock_fd;                    /* this child's open of it */
     server_rec *s;
     int wake[2];                    /* a byte written: stop */
     apr_uint32_t stop;
@@ -65,9 +75,9 @@ void tk_worker_declare(const tk_worker_spec_t *spec)
 {
     if (tk_nkinds < TK_WORKERS_MAX) {
         tk_kinds[tk_nkinds].spec = spec;
-        apr_snprintf(tk_kinds[tk_nkinds].mutex_name,
-                     sizeof(tk_kinds[tk_nkinds].mutex_name), "tickets-%s",
-                     spec->name);
+        apr_snprintf(tk_kinds[tk_nkinds].name, sizeof(tk_kinds[tk_nkinds].name),
+                     "tickets-%s", spec->name);
+        tk_kinds[tk_nkinds].lock_fd = -1;
         ++tk_nkinds;
     }
 }
@@ -76,9 +86,21 @@ void tk_worker_declare(const tk_worker_spec_t *spec)
  * For the workers
  * ------------------------------------------------------------------- */
 
+/* The child was told to stop (graceful restart or stop). */
+static int tk_worker_child_stopping(void)
+{
+    int state = AP_MPMQ_RUNNING;
+
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
+}
+
 int tk_worker_stopping(const tk_worker_t *w)
 {
-    return apr_atomic_read32(&w->kind->stop) != 0;
+    /* A singleton leads until its child exits: the next leader starts
+     * only once it has. */
+    return apr_atomic_read32(&w->kind->stop) != 0
+           || (!w->spec->singleton && tk_worker_child_stopping());
 }
 
 int tk_worker_nap(const tk_worker_t *w, int ms, int fd)
@@ -124,10 +146,11 @@ static void *APR_THREAD_FUNC tk_worker_main(apr_thread_t *thread, void *data)
     int leading = !w->spec->singleton;
 
     apr_pool_create(&p, apr_thread_pool_get(thread));
-    apr_pool_tag(p, k->mutex_name);
+    apr_pool_tag(p, k->name);
     while (!tk_worker_stopping(w)) {
         if (!leading) {
-            if (apr_global_mutex_trylock(k->mutex) != APR_SUCCESS) {
+            if (tk_worker_child_stopping()
+                || flock(k->lock_fd, LOCK_EX | LOCK_NB) != 0) {
                 tk_worker_nap(w, TK_WORKER_STANDBY_MS, -1);
                 continue;
             }
@@ -142,7 +165,7 @@ static void *APR_THREAD_FUNC tk_worker_main(apr_thread_t *thread, void *data)
         }
     }
     if (leading && w->spec->singleton) {
-        apr_global_mutex_unlock(k->mutex);
+        flock(k->lock_fd, LOCK_UN);
     }
     apr_pool_destroy(p);
     return NULL;        /* not apr_thread_exit: a plain return ends the
@@ -164,6 +187,10 @@ static apr_status_t tk_worker_stop(void *data)
     }
     close(k->wake[0]);
     close(k->wake[1]);
+    if (k->lock_fd >= 0) {
+        close(k->lock_fd);
+        k->lock_fd = -1;
+    }
     k->nthreads = 0;
     return APR_SUCCESS;
 }
@@ -183,15 +210,16 @@ static void tk_worker_start(tk_worker_kind_t *k, apr_pool_t *pchild,
         return;
     }
     if (spec->singleton) {
-        if (!k->mutex) {
-            return;
-        }
-        rv = apr_global_mutex_child_init(&k->mutex,
-                                         apr_global_mutex_lockfile(k->mutex),
-                                         pchild);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK00057: the %s "
-                         "could not start in this child", spec->name);
+        /* each child its own open file description: flock() is held by
+         * the description, and a description inherited from the parent
+         * would be every child's at once */
+        k->lock_fd = k->lock_path ? open(k->lock_path, O_RDWR | O_CLOEXEC)
+                                  : -1;
+        if (k->lock_fd < 0) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, APR_FROM_OS_ERROR(errno), s,
+                         "TK00057: the %s could not start in this child: "
+                         "its lock file %s cannot be opened", spec->name,
+                         k->lock_path ? k->lock_path : "(none)");
             return;
         }
     }
@@ -227,31 +255,14 @@ static void tk_worker_start(tk_worker_kind_t *k, apr_pool_t *pchild,
  * Hooks
  * ------------------------------------------------------------------- */
 
-static int tk_worker_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                                apr_pool_t *ptemp)
-{
-    int i;
-
-    (void)plog; (void)ptemp;
-    for (i = 0; i < tk_nkinds; ++i) {
-        if (tk_kinds[i].spec->singleton) {
-            ap_mutex_register(pconf, tk_kinds[i].mutex_name, NULL,
-                              APR_LOCK_DEFAULT, 0);
-        }
-    }
-    return OK;
-}
-
+/* The singletons' lock files, made (as root, owned by the children's
+ * user) before the children start. */
 static int tk_worker_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                  apr_pool_t *ptemp, server_rec *s)
 {
-    apr_status_t rv;
-    int i;
+    int i, fd;
 
     (void)plog; (void)ptemp;
-    for (i = 0; i < tk_nkinds; ++i) {
-        tk_kinds[i].mutex = NULL;
-    }
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
         || ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
         return OK;
@@ -259,16 +270,25 @@ static int tk_worker_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     for (i = 0; i < tk_nkinds; ++i) {
         tk_worker_kind_t *k = &tk_kinds[i];
 
+        k->lock_path = NULL;
         if (!k->spec->singleton) {
             continue;
         }
-        rv = ap_global_mutex_create(&k->mutex, NULL, k->mutex_name, NULL, s,
-                                    pconf, 0);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK00050: the mutex "
-                         "of the %s could not be created", k->spec->name);
+        k->lock_path = ap_runtime_dir_relative(
+            pconf, apr_pstrcat(pconf, k->name, ".lock", NULL));
+        fd = open(k->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0 || (geteuid() == 0
+                       && fchown(fd, ap_unixd_config.user_id,
+                                 ap_unixd_config.group_id) != 0)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, APR_FROM_OS_ERROR(errno), s,
+                         "TK00050: the lock file %s of the %s could not be "
+                         "made", k->lock_path, k->spec->name);
+            if (fd >= 0) {
+                close(fd);
+            }
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        close(fd);
     }
     return OK;
 }
@@ -287,7 +307,6 @@ void tk_worker_register_hooks(apr_pool_t *p)
     static const char *const dbd[] = { "mod_dbd.c", NULL };
 
     (void)p;
-    ap_hook_pre_config(tk_worker_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(tk_worker_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* after mod_dbd's child_init, so that the workers, stopped by a
      * cleanup registered here, are gone before mod_dbd's connections */

@@ -49,6 +49,9 @@ CAPACITY_NOTICES = (re.compile(r"AH10159"), re.compile(r"AH00484"))
 # A child that died of a signal (core's AH00052 is only a notice): always a
 # failure, whatever the test allows.
 CRASH_RE = re.compile(r"AH00052|exit signal")
+# Children a test killed on purpose (Env.expect_child_killed): their
+# "child pid N exit signal" notice is no crash.
+KILLED_PIDS = set()
 
 
 class EnvError(Exception):
@@ -311,6 +314,11 @@ class Env:
         number like r"TK00123") for the running test."""
         self._expected.append(re.compile(pattern))
 
+    def expect_child_killed(self, pid):
+        """The test kills child pid itself (kill -9): its death notice is
+        expected, and nothing else that dies of a signal is."""
+        KILLED_PIDS.add(int(pid))
+
     def take_expected(self):
         exp, self._expected = self._expected, []
         return exp
@@ -321,7 +329,8 @@ class Env:
         for line in lines:
             m = LOG_LINE_RE.match(line)
             if CRASH_RE.search(line):
-                bad.append(line.rstrip("\n"))
+                if not any(f"child pid {pid} exit signal" in line for pid in KILLED_PIDS):
+                    bad.append(line.rstrip("\n"))
                 continue
             if not m or m.group("level") not in BAD_LEVELS:
                 continue
