@@ -111,9 +111,11 @@ def test_patch_and_status_and_message_validation(env):
                         ({"status": "closed", "why": "x"}, "why")):
         assert_error(s.patch(env.url(u + "/status"), json=body, timeout=30), 400,
                      "VALIDATION_ERROR", field=field)
-    for body, field in (({"body": 5}, "body"), ({}, "body"), ({"body": "  "}, "body"),
-                        ({"body": "x", "internal": "yes"}, "internal"),
-                        ({"body": "x", "cc": "y"}, "cc")):
+    for body, field in (({"content": 5}, "content"), ({}, "content"),
+                        ({"content": "  "}, "content"),
+                        ({"content": "x", "internal": "yes"}, "internal"),
+                        ({"content": "x", "cc": "y"}, "cc"),
+                        ({"body": "x"}, "body")):
         assert_error(s.post(env.url(u + "/messages"), json=body, timeout=30), 400,
                      "VALIDATION_ERROR", field=field)
     assert_error(s.patch(env.url(u), data=b"{", timeout=30,

@@ -301,7 +301,7 @@ def test_every_change_emits_one_event(env):
         assert api.patch(f"/api/tickets/{tid}", {"title": new_title}).status_code == 200
         assert api.patch(f"/api/tickets/{tid}/status",
                          {"status": "in_progress"}).status_code == 200
-        r = api.post(f"/api/tickets/{tid}/messages", {"body": "on it"})
+        r = api.post(f"/api/tickets/{tid}/messages", {"content": "on it"})
         assert r.status_code == 201
         mid = r.json()["data"]["id"]
         assert Api(env, ADMIN).delete(f"/api/tickets/{tid}").status_code == 204
@@ -319,7 +319,8 @@ def test_every_change_emits_one_event(env):
     assert edit["changes"] == {"title": {"before": t["title"], "after": new_title}}
     assert status["status"] == "in_progress"
     assert status["changes"] == {"status": {"before": "open", "after": "in_progress"}}
-    assert message["id"] == mid and message["body"] == "on it"
+    assert message["id"] == mid and message["content"] == "on it"
+    assert "body" not in message
     assert deleted == {"id": tid}
 
 
@@ -352,18 +353,18 @@ def test_customer_sees_own_ticket_but_no_internal_note(env):
         theirs = new_ticket(agent, customerId=CUSTOMER_ID)
         other = new_ticket(agent)
         assert agent.post(f"/api/tickets/{other['id']}/messages",
-                          {"body": "not yours"}).status_code == 201
+                          {"content": "not yours"}).status_code == 201
         assert agent.post(f"/api/tickets/{theirs['id']}/messages",
-                          {"body": "secret", "internal": True}).status_code == 201
+                          {"content": "secret", "internal": True}).status_code == 201
         assert agent.post(f"/api/tickets/{theirs['id']}/messages",
-                          {"body": "hello"}).status_code == 201
+                          {"content": "hello"}).status_code == 201
         own = new_ticket(Api(env, CUSTOMER))
         got = s.collect(about(own["id"]))
         got += s.quiet(0.5)
     assert _of(got, other["id"]) == []
     mine = _of(got, theirs["id"])
     assert [e["event"] for e in mine] == ["ticket_created", "ticket_message_added"]
-    assert mine[1]["json"]["body"] == "hello"
+    assert mine[1]["json"]["content"] == "hello"
     assert all("secret" not in e["data"] for e in got)
     assert [e["event"] for e in _of(got, own["id"])] == ["ticket_created"]
     assert _of(got, own["id"])[0]["json"]["creatorId"] == CUSTOMER_USER_ID
@@ -375,7 +376,7 @@ def test_staff_see_internal_notes(env):
     settle(env)
     with start(env, user=ADMIN, path=f"{STREAM}?ticket={t['id']}") as s:
         assert agent.post(f"/api/tickets/{t['id']}/messages",
-                          {"body": "note", "internal": True}).status_code == 201
+                          {"content": "note", "internal": True}).status_code == 201
         got = s.collect(lambda out: len(out) >= 1)
     assert got[0]["event"] == "ticket_message_added"
     assert got[0]["json"]["internal"] is True
@@ -390,12 +391,12 @@ def test_filters_types_and_ticket(env):
     with start(env, user=ADMIN, path=path) as s:
         assert agent.patch(f"/api/tickets/{t['id']}", {"priority": "high"}).status_code == 200
         assert agent.post(f"/api/tickets/{other['id']}/messages",
-                          {"body": "elsewhere"}).status_code == 201
+                          {"content": "elsewhere"}).status_code == 201
         assert agent.post(f"/api/tickets/{t['id']}/messages",
-                          {"body": "here"}).status_code == 201
+                          {"content": "here"}).status_code == 201
         got = s.collect(lambda out: len(out) >= 1)
         got += s.quiet(0.5)
-    assert [(e["event"], e["json"]["body"]) for e in got] == [("ticket_message_added", "here")]
+    assert [(e["event"], e["json"]["content"]) for e in got] == [("ticket_message_added", "here")]
 
 
 def test_ticket_stream(env):
@@ -601,13 +602,13 @@ class TestSmallRing:
         big = "x" * 4000
         bodies = [f"{i} {big}" for i in range(30)]
         for b in bodies:
-            assert api.post(f"/api/tickets/{t['id']}/messages", {"body": b}).status_code == 201
+            assert api.post(f"/api/tickets/{t['id']}/messages", {"content": b}).status_code == 201
         settle(env)
         st = stats(env)
         assert st["ring"]["oldestId"] > ring_before + 1, st["ring"]
         with start(env, user=ADMIN, headers={"Last-Event-ID": before}) as s:
             got = s.collect(lambda out: len(out) >= 30, timeout=15)
-            assert [e["json"]["body"] for e in got] == bodies
+            assert [e["json"]["content"] for e in got] == bodies
             ids = [eid(e["id"]) for e in got]
             assert ids == sorted(set(ids)) and ids[0] > eid(before)
             live = new_ticket(api)
@@ -624,7 +625,7 @@ class TestSmallRing:
             old = _of(s.collect(about(t["id"])), t["id"])[0]["id"]
         for i in range(20):
             assert api.post(f"/api/tickets/{t['id']}/messages",
-                            {"body": f"{i} " + "y" * 4000}).status_code == 201
+                            {"content": f"{i} " + "y" * 4000}).status_code == 201
         x, n = eid(old)
         env.psql(f"DELETE FROM stream_events WHERE (xid, id) <= ('{x}'::xid8, {n})")
         before = stats(env)["resets"]
@@ -688,7 +689,7 @@ def test_ticket_events_carry_no_staff_version(env):
         t = new_ticket(api)
         for i in range(2):
             assert api.post(f"/api/tickets/{t['id']}/messages",
-                            {"body": f"note {i}", "internal": True}).status_code == 201
+                            {"content": f"note {i}", "internal": True}).status_code == 201
         assert api.patch(f"/api/tickets/{t['id']}", {"priority": "high"}).status_code == 200
         got = s.collect(lambda out: any(e["event"] == "ticket_updated" and
                                         e["json"].get("id") == t["id"] for e in out))

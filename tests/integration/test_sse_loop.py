@@ -161,14 +161,14 @@ def test_slow_client_slows_nobody(env, small_ring_only):
                 for _ in range(20):
                     t0 = time.time()
                     assert api.post(f"/api/tickets/{t['id']}/messages",
-                                    {"body": f"{i} {big}"}).status_code == 201
+                                    {"content": f"{i} {big}"}).status_code == 201
                     # the fast stream has the event within a moment of the POST
                     n = len(got)
                     got += fast.collect(lambda out: len(out) >= 1, timeout=5)
                     assert len(got) == n + 1, f"event {i} was late"
                     lag.append(time.time() - t0)
                     i += 1
-            assert [int(e["json"]["body"].split()[0]) for e in got] == list(range(i))
+            assert [int(e["json"]["content"].split()[0]) for e in got] == list(range(i))
             assert max(lag) < 2.0, max(lag)
         d = stats(env)
         assert d["writesBlocked"] >= 1, d
@@ -178,7 +178,7 @@ def test_slow_client_slows_nobody(env, small_ring_only):
         # The slow client reads now: what its socket held, then either the
         # rest (it caught up: the kernel buffered much of it) or, when the
         # ring lapped it, event: reset and the end of the stream.
-        last = f'"body":"{i - 1} '.encode()
+        last = f'"content":"{i - 1} '.encode()
         data = b""
         deadline = time.time() + 20
         while last not in data and b"event: reset" not in data:
@@ -193,7 +193,7 @@ def test_slow_client_slows_nobody(env, small_ring_only):
         if b"event: reset" in data:
             assert stats(env)["resets"] >= 1
         else:
-            bodies = [int(m) for m in re.findall(rb'"body":"(\d+) ', data)]
+            bodies = [int(m) for m in re.findall(rb'"content":"(\d+) ', data)]
             assert bodies == list(range(bodies[0], bodies[0] + len(bodies))), \
                 "a gap in the slow stream"
             ids = [eid(l[4:]) for l in data.decode().split("\n") if l.startswith("id: ")]
