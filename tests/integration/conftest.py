@@ -18,6 +18,8 @@ from tkenv import Env, install_signal_handlers
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "allow_log(*patterns): error-log lines matching these regexes are expected")
+    config.addinivalue_line(
+        "markers", "users_api: tests of user management, /api/users (test_users.py)")
     install_signal_handlers()
 
 

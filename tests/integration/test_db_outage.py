@@ -161,3 +161,75 @@ def test_writes_with_cached_credentials_survive_a_restart(env):
         assert codes[-1] == 201, codes
     finally:
         env.restart("")
+
+
+def _login_cookie(env, email=AGENT):
+    r = env.session().post(env.url("/api/auth/login"), timeout=30,
+                           json={"email": email, "password": "demo-password"})
+    assert r.status_code == 200, r.text
+    return "; ".join(f"{c.name}={c.value}" for c in r.cookies)
+
+
+@pytest.mark.allow_log(*OUTAGE_LOG)
+@pytest.mark.parametrize("met", [False, True], ids=["outage-unnoticed", "outage-noticed"])
+def test_every_request_succeeds_once_the_database_is_back(env, met):
+    """Once health answers 200 again, every request succeeds on its first
+    try, whichever child and pooled connection it gets: bursts of more
+    writes and more reads than DBDKeep (8) x children (3) connections, with
+    a Basic password every child has cached (no query to authenticate) and
+    with a session cookie (looked up by every request).  met: whether
+    requests met the outage (so children noticed it) or not (every pooled
+    connection is dead when the database returns)."""
+    cookie = _login_cookie(env)
+    t = create_ticket(env, AGENT)
+    for _ in range(24):             # every child caches the Basic credential
+        s = env.session(AGENT)
+        s.headers["Connection"] = "close"
+        assert s.get(env.url("/api/tickets?limit=1"), timeout=30).status_code == 200
+    _warm_pools(env)
+    with ThreadPoolExecutor(max_workers=24) as ex:      # and busy with real queries
+        codes = list(ex.map(lambda _: env.session(AGENT).get(
+            env.url("/api/tickets?limit=5"), timeout=30).status_code, range(96)))
+    assert codes == [200] * len(codes), codes
+    env.pg_stop()
+    try:
+        if met:
+            for _ in range(6):
+                assert_error(env.get("/api/health"), 503, "DB_UNAVAILABLE")
+                assert_error(env.get("/api/tickets?limit=1", user=AGENT), 503,
+                             "DB_UNAVAILABLE")
+        env.pg_start()
+        assert _wait_until(lambda: env.get("/api/health").status_code == 200, 20) is True, \
+            "health did not come back"
+
+        def call(job):
+            i, (kind, cred) = job
+            sess = env.session(AGENT if cred == "basic" else None)
+            if cred == "cookie":
+                sess.headers["Cookie"] = cookie
+            try:
+                if kind == "write":
+                    r = sess.post(env.url("/api/tickets"), timeout=30,
+                                  json={"title": f"after recovery {i}", "description": "x"})
+                elif kind == "list":
+                    r = sess.get(env.url("/api/tickets?limit=5"), timeout=30)
+                else:
+                    r = sess.get(env.url(f"/api/tickets/{t['id']}"), timeout=30)
+            except Exception as e:      # reported with the others
+                return f"{kind}/{cred}: {e!r}"
+            if not 200 <= r.status_code < 300:
+                return f"{kind}/{cred}: {r.status_code} {r.text[:120]}"
+            return None
+
+        kinds = [(k, c) for k in ("write", "list", "one") for c in ("basic", "cookie")]
+        failures, done = [], 0
+        with ThreadPoolExecutor(max_workers=24) as ex:
+            for _ in range(5):          # 5 bursts x 72: 120 writes, 240 reads
+                jobs = list(enumerate(kinds * 12, start=done))
+                done += len(jobs)
+                failures += [f for f in ex.map(call, jobs) if f]
+        assert not failures, f"{len(failures)} of {done} requests failed after recovery: " \
+                             f"{failures[:10]}"
+    finally:
+        env.pg_start()
+        env.restart("")

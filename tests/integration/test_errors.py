@@ -2,12 +2,15 @@
 nothing in the database (SPEC section 4, docs/api.md)."""
 
 import json
+import socket
+import time
+import urllib.parse
 
 import pytest
 import requests
 
-from tkcheck import (ADMIN, AGENT, assert_error, basic, create_ticket, db_counts,
-                     raw, ticket_row, uniq)
+from tkcheck import (ADMIN, AGENT, RawResponse, assert_error, basic, create_ticket,
+                     db_counts, raw, ticket_row, uniq)
 
 MB = 1048576
 
@@ -111,9 +114,11 @@ def test_patch_and_status_and_message_validation(env):
                         ({"status": "closed", "why": "x"}, "why")):
         assert_error(s.patch(env.url(u + "/status"), json=body, timeout=30), 400,
                      "VALIDATION_ERROR", field=field)
-    for body, field in (({"body": 5}, "body"), ({}, "body"), ({"body": "  "}, "body"),
-                        ({"body": "x", "internal": "yes"}, "internal"),
-                        ({"body": "x", "cc": "y"}, "cc")):
+    for body, field in (({"content": 5}, "content"), ({}, "content"),
+                        ({"content": "  "}, "content"),
+                        ({"content": "x", "internal": "yes"}, "internal"),
+                        ({"content": "x", "cc": "y"}, "cc"),
+                        ({"body": "x"}, "body")):
         assert_error(s.post(env.url(u + "/messages"), json=body, timeout=30), 400,
                      "VALIDATION_ERROR", field=field)
     assert_error(s.patch(env.url(u), data=b"{", timeout=30,
@@ -141,6 +146,14 @@ def test_json_content_type_with_charset_is_fine(env):
     r = _post(env, json.dumps(body).encode(),
               headers={"Content-Type": "application/json; charset=utf-8"})
     assert r.status_code == 201, r.text
+
+
+def test_json_content_type_with_trailing_text(env, unchanged):
+    """Only application/json, optionally with parameters after a ';', is
+    JSON: anything else after the media type makes another type."""
+    r = _post(env, json.dumps(_valid()).encode(),
+              headers={"Content-Type": "application/json x"})
+    assert_error(r, 415, "UNSUPPORTED_MEDIA_TYPE")
 
 
 # ---- body size ---------------------------------------------------------------------
@@ -320,6 +333,64 @@ def test_error_shape_everywhere(env):
     assert len(ids) == len(cases), "request ids are not unique"
 
 
+# Requests httpd itself refuses before the module sees them; raw, since
+# requests and http.client would normalize the path or refuse the header.
+HTTPD_REFUSALS = [
+    ("content-length-minus-one", "POST", "/api/tickets",
+     {"Content-Type": "application/json", "Content-Length": "-1"}),
+    ("encoded-dot-dot-slash", "GET", "/api/tickets/..%2f..%2fetc", {}),
+    ("encoded-slash", "GET", "/api/tickets/1%2fmessages", {}),
+    ("encoded-nul", "GET", "/api/tickets/1%00", {}),
+    ("encoded-nul-inside", "GET", "/api/tick%00ets", {}),
+]
+CODE_OF_STATUS = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND"}
+
+
+def _raw_bytes(env, request):
+    with socket.create_connection(("127.0.0.1", env.port), timeout=10) as s:
+        s.sendall(request)
+        data, deadline = b"", time.time() + 10
+        while time.time() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def _parse_response(data):
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/1."), data[:300]
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return RawResponse(int(lines[0].split()[1]), headers, body)
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "anonymous"])
+@pytest.mark.parametrize("name,method,path,headers", HTTPD_REFUSALS,
+                         ids=[c[0] for c in HTTPD_REFUSALS])
+def test_httpd_refusals_on_api_are_json(env, unchanged, signed_in, name, method, path,
+                                        headers):
+    """Everything under /api answers the API's error document, also what
+    httpd refuses on its own (a broken Content-Length, an encoded slash or
+    NUL in the path), whose default answers are HTML pages."""
+    h = {"Host": "127.0.0.1", "Connection": "close"}
+    if signed_in:
+        h["Authorization"] = basic(AGENT)
+    h.update(headers)
+    req = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
+    r = _parse_response(_raw_bytes(env, (req + "\r\n").encode()))
+    assert r.status_code in CODE_OF_STATUS, (r.status_code, r.text[:300])
+    assert "<html" not in r.text.lower(), r.text[:300]
+    assert_error(r, r.status_code, CODE_OF_STATUS[r.status_code])
+
+
 def test_refused_requests_are_not_logged_as_errors(env, unchanged):
     # the error-log check after each test fails on any warn/error line; this
     # test makes a burst of client errors in one place
@@ -359,6 +430,23 @@ def test_search_query_not_utf8(env, unchanged):
 def test_impossible_dates(env, unchanged, value):
     r = env.get("/api/tickets?createdFrom=" + value, user=AGENT)
     assert_error(r, 400, "INVALID_QUERY", field="createdFrom")
+
+
+@pytest.mark.parametrize("field", ["createdFrom", "createdTo"])
+@pytest.mark.parametrize("offset", ["+16:00", "+99:99", "+14:60", "-25:00"])
+def test_impossible_utc_offsets(env, unchanged, field, offset):
+    """An offset no clock has is bad input (400), not a database failure."""
+    value = urllib.parse.quote("2024-01-01T00:00:00" + offset, safe=":")
+    r = env.get(f"/api/tickets?{field}={value}", user=AGENT)
+    assert_error(r, 400, "INVALID_QUERY", field=field)
+
+
+@pytest.mark.parametrize("field", ["createdFrom", "createdTo"])
+@pytest.mark.parametrize("offset", ["+14:00", "-12:00", "+05:30", "-00:00"])
+def test_real_utc_offsets(env, field, offset):
+    value = urllib.parse.quote("2024-01-01T00:00:00" + offset, safe=":")
+    r = env.get(f"/api/tickets?{field}={value}", user=AGENT)
+    assert r.status_code == 200, r.text
 
 
 def test_leap_day_is_a_date(env):

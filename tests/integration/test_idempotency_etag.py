@@ -111,15 +111,15 @@ def test_idempotent_message(env):
     key = uniq("idem-")
     api = Api(env, AGENT)
     path = f"/api/tickets/{t['id']}/messages"
-    first = api.post(path, {"body": "Only once, please."},
+    first = api.post(path, {"content": "Only once, please."},
                      headers={"Idempotency-Key": key})
     assert first.status_code == 201, first.text
-    again = api.post(path, {"body": "Only once, please."},
+    again = api.post(path, {"content": "Only once, please."},
                      headers={"Idempotency-Key": key})
     assert again.status_code == 201
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["data"]["id"] == first.json()["data"]["id"]
-    r = api.post(path, {"body": "Something else."}, headers={"Idempotency-Key": key})
+    r = api.post(path, {"content": "Something else."}, headers={"Idempotency-Key": key})
     assert_error(r, 409, "CONFLICT")
     # the same key on another path is another request
     r = api.post("/api/tickets", {"title": f"x {uniq()}", "description": "x"},
@@ -143,7 +143,7 @@ def test_idempotent_message_concurrent(env):
         api = Api(env, AGENT)
         barrier.wait()
         results[i] = api.post(f"/api/tickets/{t['id']}/messages",
-                              {"body": "racing reply"},
+                              {"content": "racing reply"},
                               headers={"Idempotency-Key": key})
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
@@ -246,7 +246,7 @@ def test_delete_if_match(env):
 def test_message_bumps_etag(env):
     t = create_ticket(env, AGENT)
     api = Api(env, AGENT)
-    assert api.post(f"/api/tickets/{t['id']}/messages", {"body": "hi"}).status_code == 201
+    assert api.post(f"/api/tickets/{t['id']}/messages", {"content": "hi"}).status_code == 201
     r = api.patch(f"/api/tickets/{t['id']}", {"priority": "low"},
                   headers={"If-Match": '"v1"'})
     assert_error(r, 412, "PRECONDITION_FAILED")
@@ -278,12 +278,12 @@ def test_customer_etag_and_if_none_match(env):
     assert r.headers["ETag"] == '"v1-c"'
     # an internal note leaves the customer's view, and so its tag, as it was
     r = Api(env, AGENT).post(f"/api/tickets/{t['id']}/messages",
-                             {"body": "internal", "internal": True})
+                             {"content": "internal", "internal": True})
     assert r.status_code == 201
     r = api.get(f"/api/tickets/{t['id']}", headers={"If-None-Match": '"v1-c"'})
     assert r.status_code == 304
     # a public reply changes it
-    r = Api(env, AGENT).post(f"/api/tickets/{t['id']}/messages", {"body": "public"})
+    r = Api(env, AGENT).post(f"/api/tickets/{t['id']}/messages", {"content": "public"})
     assert r.status_code == 201
     r = api.get(f"/api/tickets/{t['id']}", headers={"If-None-Match": '"v1-c"'})
     assert r.status_code == 200 and r.headers["ETag"] == '"v2-c"'

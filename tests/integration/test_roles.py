@@ -16,8 +16,8 @@ def _writes(env, t):
         ("delete", lambda s: s.delete(u, timeout=30)),
         ("status", lambda s: s.patch(u + "/status", json={"status": "in_progress"},
                                      timeout=30)),
-        ("reply", lambda s: s.post(u + "/messages", json={"body": "hello"}, timeout=30)),
-        ("note", lambda s: s.post(u + "/messages", json={"body": "n", "internal": True},
+        ("reply", lambda s: s.post(u + "/messages", json={"content": "hello"}, timeout=30)),
+        ("note", lambda s: s.post(u + "/messages", json={"content": "n", "internal": True},
                                   timeout=30)),
     ]
 
@@ -41,10 +41,10 @@ def test_viewer_sees_internal_notes(env):
     t = create_ticket(env, AGENT)
     word = uniq("note")
     r = env.session(AGENT).post(env.url(f"/api/tickets/{t['id']}/messages"),
-                                json={"body": word, "internal": True}, timeout=30)
+                                json={"content": word, "internal": True}, timeout=30)
     assert r.status_code == 201
     r = env.get(f"/api/tickets/{t['id']}", user=VIEWER)
-    assert word in [m["body"] for m in r.json()["data"]["messages"]]
+    assert word in [m["content"] for m in r.json()["data"]["messages"]]
 
 
 def test_viewer_cannot_write(env):
@@ -69,9 +69,9 @@ def test_agent_writes_but_cannot_delete(env):
     assert r.status_code == 200 and r.json()["data"]["priority"] == "urgent"
     r = s.patch(u + "/status", json={"status": "in_progress"}, timeout=30)
     assert r.status_code == 200 and r.json()["data"]["status"] == "in_progress"
-    r = s.post(u + "/messages", json={"body": "on it"}, timeout=30)
+    r = s.post(u + "/messages", json={"content": "on it"}, timeout=30)
     assert r.status_code == 201
-    r = s.post(u + "/messages", json={"body": "psst", "internal": True}, timeout=30)
+    r = s.post(u + "/messages", json={"content": "psst", "internal": True}, timeout=30)
     assert r.status_code == 201 and r.json()["data"]["internal"] is True
     before = ticket_row(env, t["id"])
     assert_error(s.delete(u, timeout=30), 403, "FORBIDDEN")
@@ -126,7 +126,7 @@ def test_customer_sees_only_own_tickets(env, customer_ticket):
         assert "zqxstaff" not in r.text
     before = ticket_row(env, other["id"])
     u = env.url(f"/api/tickets/{other['id']}")
-    assert_error(s.post(u + "/messages", json={"body": "hi"}, timeout=30), 404, "NOT_FOUND")
+    assert_error(s.post(u + "/messages", json={"content": "hi"}, timeout=30), 404, "NOT_FOUND")
     assert_error(s.patch(u + "/status", json={"status": "closed"}, timeout=30),
                  404, "NOT_FOUND")
     assert ticket_row(env, other["id"]) == before
@@ -156,14 +156,14 @@ def test_customer_cannot_edit_fields_or_read_events(env, customer_ticket):
     for body in ({"title": "changed by customer"}, {"priority": "urgent"}):
         assert_error(s.patch(u, json=body, timeout=30), 403, "FORBIDDEN")
     assert_error(s.delete(u, timeout=30), 403, "FORBIDDEN")
-    r = s.post(u + "/messages", json={"body": "sneaky", "internal": True}, timeout=30)
+    r = s.post(u + "/messages", json={"content": "sneaky", "internal": True}, timeout=30)
     assert_error(r, 403, "FORBIDDEN")
     assert ticket_row(env, customer_ticket["id"]) == before
     r = s.get(u + "/events", timeout=30)
     assert_error(r, 403, "FORBIDDEN")
     assert "data" not in r.json()
     # a public reply is allowed
-    r = s.post(u + "/messages", json={"body": "any news?"}, timeout=30)
+    r = s.post(u + "/messages", json={"content": "any news?"}, timeout=30)
     assert r.status_code == 201, r.text
     assert r.json()["data"]["authorType"] == "customer"
 
@@ -172,20 +172,20 @@ def test_customer_never_sees_internal_notes(env, customer_ticket):
     word = uniq("internal")
     tid = customer_ticket["id"]
     r = env.session(AGENT).post(env.url(f"/api/tickets/{tid}/messages"),
-                                json={"body": f"Do not tell {word}", "internal": True},
+                                json={"content": f"Do not tell {word}", "internal": True},
                                 timeout=30)
     assert r.status_code == 201, r.text
     r = env.session(AGENT).post(env.url(f"/api/tickets/{tid}/messages"),
-                                json={"body": "We are looking into it."}, timeout=30)
+                                json={"content": "We are looking into it."}, timeout=30)
     assert r.status_code == 201
     staff = env.get(f"/api/tickets/{tid}", user=AGENT).json()["data"]
-    assert any(word in m["body"] for m in staff["messages"])
+    assert any(word in m["content"] for m in staff["messages"])
     r = env.get(f"/api/tickets/{tid}", user=CUSTOMER)
     assert r.status_code == 200
     assert word not in r.text
     msgs = r.json()["data"]["messages"]
     assert all(m["internal"] is False for m in msgs)
-    assert "We are looking into it." in [m["body"] for m in msgs]
+    assert "We are looking into it." in [m["content"] for m in msgs]
     assert r.headers.get("ETag", "").endswith("-c\""), r.headers.get("ETag")
     # nor through the list or search
     r = env.get(f"/api/tickets/search?query={word}", user=CUSTOMER)

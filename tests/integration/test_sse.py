@@ -166,6 +166,19 @@ def stats(env):
     return r.json()["data"]
 
 
+def host_figures(env):
+    """The streams' figures for the whole host, from mod_status (the
+    operator's view; an organization's admin sees their own figures only)."""
+    text = env.get("/server-status?auto", timeout=10).text
+    out = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition(": ")
+        if sep and k.startswith("TicketsSSE"):
+            out[k[len("TicketsSSE"):]] = v.strip()
+    assert "NewestEventId" in out and "StreamsOpen" in out, text
+    return out
+
+
 def settle(env, timeout=10):
     """Wait until this host's ring holds every committed event (the relay
     appends them a moment after their commit); return the newest id."""
@@ -173,20 +186,22 @@ def settle(env, timeout=10):
     while True:
         rows = env.psql("SELECT xid || '-' || id FROM stream_events "
                         "ORDER BY xid DESC, id DESC LIMIT 1")
-        newest = stats(env)["newestEventId"]
+        newest = host_figures(env)["NewestEventId"]
         if not rows or newest == rows[0][0] or time.time() > deadline:
             return newest
         time.sleep(0.05)
 
 
 def wait_streams_closed(env, baseline=0, timeout=10):
+    """Wait until the host's open streams (every organization's) are down
+    to baseline; return their number."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        n = stats(env)["streamsOpen"]
+        n = int(host_figures(env)["StreamsOpen"])
         if n <= baseline:
             return n
         time.sleep(0.1)
-    return stats(env)["streamsOpen"]
+    return int(host_figures(env)["StreamsOpen"])
 
 
 def new_ticket(api, **fields):
@@ -301,7 +316,7 @@ def test_every_change_emits_one_event(env):
         assert api.patch(f"/api/tickets/{tid}", {"title": new_title}).status_code == 200
         assert api.patch(f"/api/tickets/{tid}/status",
                          {"status": "in_progress"}).status_code == 200
-        r = api.post(f"/api/tickets/{tid}/messages", {"body": "on it"})
+        r = api.post(f"/api/tickets/{tid}/messages", {"content": "on it"})
         assert r.status_code == 201
         mid = r.json()["data"]["id"]
         assert Api(env, ADMIN).delete(f"/api/tickets/{tid}").status_code == 204
@@ -319,7 +334,8 @@ def test_every_change_emits_one_event(env):
     assert edit["changes"] == {"title": {"before": t["title"], "after": new_title}}
     assert status["status"] == "in_progress"
     assert status["changes"] == {"status": {"before": "open", "after": "in_progress"}}
-    assert message["id"] == mid and message["body"] == "on it"
+    assert message["id"] == mid and message["content"] == "on it"
+    assert "body" not in message
     assert deleted == {"id": tid}
 
 
@@ -352,18 +368,18 @@ def test_customer_sees_own_ticket_but_no_internal_note(env):
         theirs = new_ticket(agent, customerId=CUSTOMER_ID)
         other = new_ticket(agent)
         assert agent.post(f"/api/tickets/{other['id']}/messages",
-                          {"body": "not yours"}).status_code == 201
+                          {"content": "not yours"}).status_code == 201
         assert agent.post(f"/api/tickets/{theirs['id']}/messages",
-                          {"body": "secret", "internal": True}).status_code == 201
+                          {"content": "secret", "internal": True}).status_code == 201
         assert agent.post(f"/api/tickets/{theirs['id']}/messages",
-                          {"body": "hello"}).status_code == 201
+                          {"content": "hello"}).status_code == 201
         own = new_ticket(Api(env, CUSTOMER))
         got = s.collect(about(own["id"]))
         got += s.quiet(0.5)
     assert _of(got, other["id"]) == []
     mine = _of(got, theirs["id"])
     assert [e["event"] for e in mine] == ["ticket_created", "ticket_message_added"]
-    assert mine[1]["json"]["body"] == "hello"
+    assert mine[1]["json"]["content"] == "hello"
     assert all("secret" not in e["data"] for e in got)
     assert [e["event"] for e in _of(got, own["id"])] == ["ticket_created"]
     assert _of(got, own["id"])[0]["json"]["creatorId"] == CUSTOMER_USER_ID
@@ -375,7 +391,7 @@ def test_staff_see_internal_notes(env):
     settle(env)
     with start(env, user=ADMIN, path=f"{STREAM}?ticket={t['id']}") as s:
         assert agent.post(f"/api/tickets/{t['id']}/messages",
-                          {"body": "note", "internal": True}).status_code == 201
+                          {"content": "note", "internal": True}).status_code == 201
         got = s.collect(lambda out: len(out) >= 1)
     assert got[0]["event"] == "ticket_message_added"
     assert got[0]["json"]["internal"] is True
@@ -390,12 +406,12 @@ def test_filters_types_and_ticket(env):
     with start(env, user=ADMIN, path=path) as s:
         assert agent.patch(f"/api/tickets/{t['id']}", {"priority": "high"}).status_code == 200
         assert agent.post(f"/api/tickets/{other['id']}/messages",
-                          {"body": "elsewhere"}).status_code == 201
+                          {"content": "elsewhere"}).status_code == 201
         assert agent.post(f"/api/tickets/{t['id']}/messages",
-                          {"body": "here"}).status_code == 201
+                          {"content": "here"}).status_code == 201
         got = s.collect(lambda out: len(out) >= 1)
         got += s.quiet(0.5)
-    assert [(e["event"], e["json"]["body"]) for e in got] == [("ticket_message_added", "here")]
+    assert [(e["event"], e["json"]["content"]) for e in got] == [("ticket_message_added", "here")]
 
 
 def test_ticket_stream(env):
@@ -494,6 +510,36 @@ def test_malformed_id_is_400(env):
         with Stream(env, headers={"Last-Event-ID": bad}) as s:
             assert s.status == 400
             assert s.json()["error"]["code"] == "INVALID_QUERY"
+
+
+@pytest.mark.parametrize("how", ["header", "query"])
+@pytest.mark.parametrize("bad", ["1-9223372036854775808", "9223372036854775808-1",
+                                 "1-18446744073709551615"])
+def test_id_past_the_signed_64_bit_range_is_400(env, how, bad):
+    """Positions are PostgreSQL bigint / xid8 pairs the server sent: a part
+    past 2^63 - 1 was never one, and is refused before any database
+    query (the error-log check fails on a query error)."""
+    kw = ({"headers": {"Last-Event-ID": bad}} if how == "header"
+          else {"path": f"{STREAM}?lastEventId={bad}"})
+    with Stream(env, **kw) as s:
+        assert s.status == 400, (s.status, s.body(timeout=2)[:300])
+        assert s.headers["content-type"].startswith("application/json")
+        assert s.json()["error"]["code"] == "INVALID_QUERY"
+
+
+@pytest.mark.parametrize("bad", ["abc", "1-2-3", "1-", "-1", "1-9223372036854775808"])
+def test_bad_last_event_id_parameter_is_400_with_a_good_header(env, bad):
+    """The lastEventId parameter is checked even when a Last-Event-ID
+    header (which takes precedence) is valid."""
+    new_ticket(Api(env, AGENT))
+    good = settle(env)
+    with Stream(env, path=f"{STREAM}?lastEventId={bad}",
+                headers={"Last-Event-ID": good}) as s:
+        assert s.status == 400, (s.status, s.body(timeout=2)[:300])
+        assert s.json()["error"]["code"] == "INVALID_QUERY"
+    with start(env, path=f"{STREAM}?lastEventId={good}",
+               headers={"Last-Event-ID": good}) as s:
+        assert s.status == 200
 
 
 # ---- many streams, many writers ----------------------------------------------------
@@ -601,13 +647,13 @@ class TestSmallRing:
         big = "x" * 4000
         bodies = [f"{i} {big}" for i in range(30)]
         for b in bodies:
-            assert api.post(f"/api/tickets/{t['id']}/messages", {"body": b}).status_code == 201
+            assert api.post(f"/api/tickets/{t['id']}/messages", {"content": b}).status_code == 201
         settle(env)
         st = stats(env)
         assert st["ring"]["oldestId"] > ring_before + 1, st["ring"]
         with start(env, user=ADMIN, headers={"Last-Event-ID": before}) as s:
             got = s.collect(lambda out: len(out) >= 30, timeout=15)
-            assert [e["json"]["body"] for e in got] == bodies
+            assert [e["json"]["content"] for e in got] == bodies
             ids = [eid(e["id"]) for e in got]
             assert ids == sorted(set(ids)) and ids[0] > eid(before)
             live = new_ticket(api)
@@ -624,7 +670,7 @@ class TestSmallRing:
             old = _of(s.collect(about(t["id"])), t["id"])[0]["id"]
         for i in range(20):
             assert api.post(f"/api/tickets/{t['id']}/messages",
-                            {"body": f"{i} " + "y" * 4000}).status_code == 201
+                            {"content": f"{i} " + "y" * 4000}).status_code == 201
         x, n = eid(old)
         env.psql(f"DELETE FROM stream_events WHERE (xid, id) <= ('{x}'::xid8, {n})")
         before = stats(env)["resets"]
@@ -688,7 +734,7 @@ def test_ticket_events_carry_no_staff_version(env):
         t = new_ticket(api)
         for i in range(2):
             assert api.post(f"/api/tickets/{t['id']}/messages",
-                            {"body": f"note {i}", "internal": True}).status_code == 201
+                            {"content": f"note {i}", "internal": True}).status_code == 201
         assert api.patch(f"/api/tickets/{t['id']}", {"priority": "high"}).status_code == 200
         got = s.collect(lambda out: any(e["event"] == "ticket_updated" and
                                         e["json"].get("id") == t["id"] for e in out))
@@ -821,6 +867,84 @@ def test_revoking_a_token_ends_its_streams(env):
         assert _ends_within(s, 5), "the revoked token's stream went on"
     with Stream(env, user=None, headers=bearer) as s:
         assert s.status == 401
+
+
+# ---- stats and ids across organizations --------------------------------------------
+
+def _leaves(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_leaves(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def test_org_admin_stats_show_only_their_org(env):
+    """An organization's admin sees figures of their own organization
+    only: acme's streams, users and events move nothing in globex's
+    stats (no host-wide appended, newestEventId, usersStreaming ...)."""
+    def globex():
+        r = env.get("/api/events/stats", user=GLOBEX_ADMIN)
+        assert r.status_code == 200, r.text
+        return _leaves(r.json()["data"])
+
+    settle(env)
+    before = globex()
+    api = Api(env, AGENT)
+    with start(env, user=ADMIN) as s, start(env, user=AGENT):
+        made = [new_ticket(api)["id"] for _ in range(3)]
+        got = s.collect(lambda out: set(made) <= {e["json"].get("id") for e in out})
+        assert set(made) <= {e["json"].get("id") for e in got}
+        settle(env)
+        during = globex()
+    after = globex()
+    for name, figures in (("with acme's streams open", during), ("after", after)):
+        moved = {k: (before.get(k), figures.get(k)) for k in set(before) | set(figures)
+                 if before.get(k) != figures.get(k)}
+        assert not moved, f"globex's stats moved with acme's activity ({name}): {moved}"
+
+
+@pytest.fixture
+def fast_pings(env):
+    env.restart("TicketsSSEKeepAlive 1\n")
+    try:
+        yield
+    finally:
+        env.restart("")
+
+
+def test_keepalive_ids_never_name_another_orgs_event(env, fast_pings):
+    """The id-only block sent with a ping moves a stream's cursor past the
+    events it was not sent; a globex stream must never be told the
+    position of an acme event (it would learn when acme writes)."""
+    with start(env, user=GLOBEX_ADMIN) as globex, start(env, user=ADMIN) as acme:
+        api = Api(env, AGENT)
+        made = []
+        for _ in range(3):
+            made.append(new_ticket(api)["id"])
+            time.sleep(1.2)         # a keep-alive between two acme events
+        got = acme.collect(lambda out: set(made) <= {e["json"].get("id") for e in out})
+        acme_ids = {e["id"] for e in got if "id" in e}
+        assert len(acme_ids) >= 3, got
+        seen, pings = [], 0
+        deadline = time.time() + 3.5
+        while time.time() < deadline:
+            b = globex.next_block(timeout=max(0.05, deadline - time.time()))
+            if b is None:
+                continue
+            pings += "ping" in b["comments"]
+            if "id" in b:
+                seen.append(b["id"])
+        for b in globex.events:
+            if "id" in b and b["id"] not in seen:
+                seen.append(b["id"])
+        assert pings >= 2 or any("ping" in b["comments"] for b in globex.events), \
+            globex.events
+        assert not any("event" in b for b in globex.events if "retry" not in b), globex.events
+        leaked = [i for i in seen if i in acme_ids]
+        assert not leaked, f"globex's stream was sent acme's event ids {leaked}"
 
 
 # ---- per-user limit, mod_status -----------------------------------------------------

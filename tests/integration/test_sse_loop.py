@@ -10,7 +10,9 @@ graceful restart ends loop streams with a retry: line from which they
 resume missing nothing, and that TLS and HTTP/2 streams still work.
 """
 
+import base64
 import glob
+import json
 import os
 import re
 import shutil
@@ -21,6 +23,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from test_sse import (STREAM, Stream, _of, about, eid, new_ticket, settle, start, stats,
                       wait_streams_closed)
@@ -161,14 +164,14 @@ def test_slow_client_slows_nobody(env, small_ring_only):
                 for _ in range(20):
                     t0 = time.time()
                     assert api.post(f"/api/tickets/{t['id']}/messages",
-                                    {"body": f"{i} {big}"}).status_code == 201
+                                    {"content": f"{i} {big}"}).status_code == 201
                     # the fast stream has the event within a moment of the POST
                     n = len(got)
                     got += fast.collect(lambda out: len(out) >= 1, timeout=5)
                     assert len(got) == n + 1, f"event {i} was late"
                     lag.append(time.time() - t0)
                     i += 1
-            assert [int(e["json"]["body"].split()[0]) for e in got] == list(range(i))
+            assert [int(e["json"]["content"].split()[0]) for e in got] == list(range(i))
             assert max(lag) < 2.0, max(lag)
         d = stats(env)
         assert d["writesBlocked"] >= 1, d
@@ -178,7 +181,7 @@ def test_slow_client_slows_nobody(env, small_ring_only):
         # The slow client reads now: what its socket held, then either the
         # rest (it caught up: the kernel buffered much of it) or, when the
         # ring lapped it, event: reset and the end of the stream.
-        last = f'"body":"{i - 1} '.encode()
+        last = f'"content":"{i - 1} '.encode()
         data = b""
         deadline = time.time() + 20
         while last not in data and b"event: reset" not in data:
@@ -193,7 +196,7 @@ def test_slow_client_slows_nobody(env, small_ring_only):
         if b"event: reset" in data:
             assert stats(env)["resets"] >= 1
         else:
-            bodies = [int(m) for m in re.findall(rb'"body":"(\d+) ', data)]
+            bodies = [int(m) for m in re.findall(rb'"content":"(\d+) ', data)]
             assert bodies == list(range(bodies[0], bodies[0] + len(bodies))), \
                 "a gap in the slow stream"
             ids = [eid(l[4:]) for l in data.decode().split("\n") if l.startswith("id: ")]
@@ -201,6 +204,114 @@ def test_slow_client_slows_nobody(env, small_ring_only):
     finally:
         slow.close()
     assert wait_streams_closed(env, timeout=5) == 0
+
+
+def _unread_replay(env, user, last_id):
+    """A stream asking to resume from last_id, whose client (tiny receive
+    buffer) reads nothing, not even the response headers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", env.port))
+    cred = base64.b64encode(f"{user}:{DEMO_PASSWORD}".encode()).decode()
+    sock.sendall((f"GET {STREAM} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {cred}\r\n"
+                  f"Accept: text/event-stream\r\nLast-Event-ID: {last_id}\r\n\r\n").encode())
+    return sock
+
+
+def _head(sock, deadline):
+    """Status and body start of what a stream's server answered so far."""
+    data = b""
+    while b"\r\n\r\n" not in data and time.time() < deadline:
+        sock.settimeout(max(0.05, deadline - time.time()))
+        try:
+            chunk = sock.recv(4096)
+        except socket.timeout:
+            break
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_streams_replaying_from_the_log_leave_the_api_answering(env, small_ring_only):
+    """The ring (64K) has long moved past the id these streams resume from,
+    so each replays ~7 MB from PostgreSQL to a client that reads nothing.
+    99 of them (three users, under the per-user limit; more than the
+    threads a child gives streams) must neither take every worker nor
+    hold their replays in memory: the API answers at once, httpd's memory
+    grows little, and each stream is served or refused with JSON."""
+    api = Api(env, AGENT)
+    t = new_ticket(api)
+    last = settle(env)              # t's ticket_created: soon only in the log
+    ring_before = stats(env)["ring"]["newestId"]
+    big = "r" * 19000
+    for i in range(120):
+        r = api.patch(f"/api/tickets/{t['id']}", {"description": f"{i} {big}"})
+        assert r.status_code == 200, r.text
+    settle(env)
+    assert stats(env)["ring"]["oldestId"] > ring_before + 1, "the ring did not move on"
+    rss_before = _children_rss_kb(env)
+    peak, sampling = [rss_before], threading.Event()
+
+    def sample():               # httpd's memory all along, its peak kept
+        while not sampling.wait(0.2):
+            peak[0] = max(peak[0], _children_rss_kb(env))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    socks = []
+    try:
+        for i in range(99):
+            socks.append(_unread_replay(env, (ADMIN, AGENT, VIEWER)[i % 3], last))
+        time.sleep(1.5)             # the replays get going
+        problems, slowest = [], 0.0
+        for _ in range(5):
+            t0 = time.time()
+            try:
+                r = env.session(ADMIN).get(env.url("/api/auth/me"), timeout=5)
+            except requests.RequestException as e:
+                problems.append(f"GET /api/auth/me did not answer within 5 s: {e}")
+                break
+            slowest = max(slowest, time.time() - t0)
+            assert r.status_code == 200, r.text
+            time.sleep(0.3)
+        if slowest >= 2.0:
+            problems.append(f"GET /api/auth/me took {slowest:.1f} s")
+        time.sleep(1)
+        sampling.set()
+        sampler.join(5)
+        grown = (peak[0] - rss_before) // 1024
+        if grown >= 150 and not env.sanitize:     # ASan keeps freed memory in quarantine
+            problems.append(f"httpd's children grew by {grown} MB for 99 streams")
+        assert not problems, "; ".join(problems)
+        deadline = time.time() + 10
+        for i, sock in enumerate(socks):
+            data = _head(sock, deadline)
+            assert data.startswith(b"HTTP/1.1 "), f"stream {i} was never answered: {data[:200]!r}"
+            status = int(data.split()[1])
+            assert status in (200, 503), data[:300]
+            if status == 503:       # refused: the API's JSON error, whole
+                head, _, body = data.partition(b"\r\n\r\n")
+                assert b"application/json" in head.lower(), head
+                m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                while m and len(body) < int(m.group(1)) and time.time() < deadline:
+                    sock.settimeout(max(0.05, deadline - time.time()))
+                    try:
+                        chunk = sock.recv(4096)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    body += chunk
+                assert json.loads(body)["error"]["code"], body[:300]
+    finally:
+        sampling.set()
+        for sock in socks:
+            sock.close()
+    assert wait_streams_closed(env, timeout=15) == 0
 
 
 # ---- graceful restart -------------------------------------------------------------

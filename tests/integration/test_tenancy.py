@@ -21,7 +21,7 @@ def acme_ticket(env):
     else:
         pytest.fail("could not make an acme ticket number that globex lacks")
     r = env.session(AGENT).post(env.url(f"/api/tickets/{t['id']}/messages"),
-                                json={"body": f"internal {word}", "internal": True},
+                                json={"content": f"internal {word}", "internal": True},
                                 timeout=30)
     assert r.status_code == 201, r.text
     t["word"] = word
@@ -93,9 +93,9 @@ def test_changes_to_other_org_ticket_are_404_and_change_nothing(env, acme_ticket
         u = env.url(f"/api/tickets/{ref}")
         _assert_nothing(s.patch(u, json={"title": "hijacked"}, timeout=30), t)
         _assert_nothing(s.patch(u + "/status", json={"status": "closed"}, timeout=30), t)
-        _assert_nothing(s.post(u + "/messages", json={"body": "hello from globex"},
+        _assert_nothing(s.post(u + "/messages", json={"content": "hello from globex"},
                                timeout=30), t)
-        _assert_nothing(s.post(u + "/messages", json={"body": "note", "internal": True},
+        _assert_nothing(s.post(u + "/messages", json={"content": "note", "internal": True},
                                timeout=30), t)
         _assert_nothing(s.delete(u, timeout=30), t)
         # a matching If-Match does not help either

@@ -236,18 +236,19 @@ def test_get_detail_has_messages_creator_assignee(env):
     t = create_ticket(env, AGENT, assigneeId=ADMIN_ID, description="First words.")
     api = Api(env, AGENT)
     for i in range(3):
-        r = api.post(f"/api/tickets/{t['id']}/messages", {"body": f"reply {i}"})
+        r = api.post(f"/api/tickets/{t['id']}/messages", {"content": f"reply {i}"})
         assert r.status_code == 201, r.text
     r = Api(env, ADMIN).get(f"/api/tickets/{t['key']}")
     assert r.status_code == 200
     d = r.json()["data"]
     assert_ticket_doc(d)
-    assert [m["body"] for m in d["messages"]] == ["First words.", "reply 0",
+    assert [m["content"] for m in d["messages"]] == ["First words.", "reply 0",
                                                   "reply 1", "reply 2"]
     for m in d["messages"]:
         assert_ts(m["createdAt"])
         assert m["ticketId"] == t["id"]
-        assert set(m) >= {"id", "authorId", "authorType", "body", "internal"}
+        assert set(m) >= {"id", "authorId", "authorType", "content", "internal"}
+        assert "body" not in m
     stamps = [m["createdAt"] for m in d["messages"]]
     assert stamps == sorted(stamps)
     assert d["creator"] == {"id": AGENT_ID, "email": AGENT, "name": "Alex Agent",
@@ -425,7 +426,7 @@ def test_delete_soft_by_admin(env):
                  404, "NOT_FOUND")
     assert_error(admin.patch(f"/api/tickets/{t['id']}/status", {"status": "closed"}),
                  404, "NOT_FOUND")
-    assert_error(admin.post(f"/api/tickets/{t['id']}/messages", {"body": "hi"}),
+    assert_error(admin.post(f"/api/tickets/{t['id']}/messages", {"content": "hi"}),
                  404, "NOT_FOUND")
     assert_error(admin.get(f"/api/tickets/{t['id']}/events"), 404, "NOT_FOUND")
     assert_error(admin.delete(f"/api/tickets/{t['id']}"), 404, "NOT_FOUND")

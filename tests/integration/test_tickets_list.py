@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 
 from tickets_util import (
-    ADMIN, ADMIN_ID, AGENT, AGENT_ID, CUSTOMER_ID, ORG_ACME, VIEWER,
+    ADMIN, ADMIN_ID, AGENT, AGENT_ID, CUSTOMER, CUSTOMER_ID, ORG_ACME, VIEWER,
     WALKIN_CUSTOMER_ID, Api, assert_error, assert_list_shape, assert_ticket_doc,
     create_ticket, q, uniq,
 )
@@ -143,6 +143,47 @@ def test_list_filter_tag_and_q(env, data):
 def test_list_sort(env, data, sort, expected):
     body = _list(env, {"tag": data["tag"], "sort": sort})
     assert _names(data, body) == list(expected)
+
+
+def test_customer_list_sorts_by_the_time_they_see(env):
+    """A customer's updatedAt is the time of the last change they can see
+    (public_updated_at): an internal note moves the staff view's updatedAt
+    only, so it must not move the ticket in the customer's updatedAt order
+    either."""
+    tag = uniq("pub")
+    older = create_ticket(env, AGENT, customerId=CUSTOMER_ID, tags=[tag])
+    newer = create_ticket(env, AGENT, customerId=CUSTOMER_ID, tags=[tag])
+    for t, ts in ((older, "2003-01-02T00:00:00Z"), (newer, "2003-01-03T00:00:00Z")):
+        env.psql(f"UPDATE tickets SET created_at = '2003-01-01T00:00:00Z', "
+                 f"updated_at = {q(ts)}, public_updated_at = {q(ts)} WHERE id = {q(t['id'])}")
+    names = {older["id"]: "older", newer["id"]: "newer"}
+    public = {"older": "2003-01-02T00:00:00.000Z", "newer": "2003-01-03T00:00:00.000Z"}
+
+    def order(user, sort):
+        body = _list(env, {"tag": tag, "sort": sort}, user=user)
+        return [names[t["id"]] for t in body["data"]], [t["updatedAt"] for t in body["data"]]
+
+    def customer_order_is_public():
+        got, stamps = order(CUSTOMER, "-updatedAt")
+        assert stamps == [public[n] for n in got], "the customer sees another updatedAt"
+        assert got == ["newer", "older"], f"sort=-updatedAt: {got} (shown {stamps})"
+        got, stamps = order(CUSTOMER, "updatedAt")
+        assert got == ["older", "newer"], f"sort=updatedAt: {got} (shown {stamps})"
+
+    customer_order_is_public()
+    # The state an internal note leaves: the staff time moved, the public
+    # one did not.
+    env.psql(f"UPDATE tickets SET updated_at = '2003-01-04T00:00:00Z' "
+             f"WHERE id = {q(older['id'])}")
+    assert order(AGENT, "-updatedAt")[0] == ["older", "newer"]
+    customer_order_is_public()
+    # And a real internal note, made now.
+    r = Api(env, AGENT).post(f"/api/tickets/{older['id']}/messages",
+                             {"content": "staff only", "internal": True})
+    assert r.status_code == 201, r.text
+    assert order(AGENT, "-updatedAt")[0] == ["older", "newer"]
+    assert order(AGENT, "updatedAt")[0] == ["newer", "older"]
+    customer_order_is_public()
 
 
 def test_list_paging_and_total(env, data):

@@ -16,16 +16,17 @@ def _post(env, user, ref, body, **kw):
 def test_agent_public_reply(env):
     t = create_ticket(env, AGENT)
     time.sleep(0.01)
-    r = _post(env, AGENT, t["id"], {"body": "  We are looking into it.\n"})
+    r = _post(env, AGENT, t["id"], {"content": "  We are looking into it.\n"})
     assert r.status_code == 201, r.text
     m = r.json()["data"]
-    assert set(m) >= {"id", "ticketId", "authorId", "authorType", "body",
+    assert set(m) >= {"id", "ticketId", "authorId", "authorType", "content",
                       "internal", "createdAt"}
     assert m["ticketId"] == t["id"]
     assert m["authorId"] == AGENT_ID
     assert m["authorType"] == "agent"
     assert m["internal"] is False
-    assert "We are looking into it." in m["body"]
+    assert "We are looking into it." in m["content"]
+    assert "body" not in m
     assert_ts(m["createdAt"])
 
     msgs = db_messages(env, t["id"])
@@ -49,12 +50,12 @@ def test_agent_public_reply(env):
 
 def test_internal_note_hidden_from_customer(env):
     t = create_ticket(env, CUSTOMER, description="My screen is blank.")
-    r = _post(env, AGENT, t["key"], {"body": "Customer seems upset; check logs.",
+    r = _post(env, AGENT, t["key"], {"content": "Customer seems upset; check logs.",
                                      "internal": True})
     assert r.status_code == 201, r.text
     note = r.json()["data"]
     assert note["internal"] is True and note["authorType"] == "agent"
-    r = _post(env, AGENT, t["id"], {"body": "Could you restart it?"})
+    r = _post(env, AGENT, t["id"], {"content": "Could you restart it?"})
     assert r.status_code == 201
     reply = r.json()["data"]
 
@@ -80,7 +81,7 @@ def test_internal_note_hidden_from_customer(env):
 
 def test_customer_reply_on_own_ticket(env):
     t = create_ticket(env, CUSTOMER)
-    r = _post(env, CUSTOMER, t["id"], {"body": "Any news?"})
+    r = _post(env, CUSTOMER, t["id"], {"content": "Any news?"})
     assert r.status_code == 201, r.text
     m = r.json()["data"]
     assert m["authorType"] == "customer"
@@ -94,7 +95,7 @@ def test_customer_reply_on_own_ticket(env):
 
 def test_customer_internal_note_forbidden(env):
     t = create_ticket(env, CUSTOMER)
-    r = _post(env, CUSTOMER, t["id"], {"body": "secret", "internal": True})
+    r = _post(env, CUSTOMER, t["id"], {"content": "secret", "internal": True})
     assert_error(r, 403, "FORBIDDEN")
     assert len(db_messages(env, t["id"])) == 1
     assert db_ticket(env, t["id"])["version"] == 1
@@ -103,32 +104,60 @@ def test_customer_internal_note_forbidden(env):
 
 def test_customer_cannot_reply_on_others_ticket(env):
     t = create_ticket(env, AGENT)          # not the customer's
-    r = _post(env, CUSTOMER, t["id"], {"body": "hello"})
+    r = _post(env, CUSTOMER, t["id"], {"content": "hello"})
     assert_error(r, 404, "NOT_FOUND")
     assert len(db_messages(env, t["id"])) == 1
 
 
 def test_viewer_cannot_reply(env):
     t = create_ticket(env, AGENT)
-    r = _post(env, VIEWER, t["id"], {"body": "hello"})
+    r = _post(env, VIEWER, t["id"], {"content": "hello"})
     assert_error(r, 403, "FORBIDDEN")
     assert len(db_messages(env, t["id"])) == 1
 
 
 def test_message_validation_and_unknown_ticket(env):
     t = create_ticket(env, AGENT)
-    for body, field in (({}, "body"), ({"body": "   "}, "body"),
-                        ({"body": 5}, "body"),
-                        ({"body": "x", "internal": "yes"}, "internal"),
-                        ({"body": "x", "extra": 1}, "extra")):
+    for body, field in (({}, "content"), ({"content": "   "}, "content"),
+                        ({"content": 5}, "content"),
+                        ({"content": "x", "internal": "yes"}, "internal"),
+                        ({"content": "x", "extra": 1}, "extra"),
+                        ({"body": "x"}, "body"),
+                        ({"body": "x", "content": "x"}, "body")):
         r = _post(env, AGENT, t["id"], body)
         assert_error(r, 400, "VALIDATION_ERROR", field=field)
     assert len(db_messages(env, t["id"])) == 1
-    r = _post(env, AGENT, "00000000-0000-4000-8000-00000000dead", {"body": "x"})
+    r = _post(env, AGENT, "00000000-0000-4000-8000-00000000dead", {"content": "x"})
     assert_error(r, 404, "NOT_FOUND")
-    r = _post(env, GLOBEX_ADMIN, t["id"], {"body": "x"})
+    r = _post(env, GLOBEX_ADMIN, t["id"], {"content": "x"})
     assert_error(r, 404, "NOT_FOUND")
     assert len(db_messages(env, t["id"])) == 1
+
+
+def test_message_text_is_content(env):
+    """A message's text is "content", in requests and in every answer that
+    holds messages; the old name "body" is an unknown field."""
+    t = create_ticket(env, AGENT, description="First words.")
+    r = _post(env, AGENT, t["id"], {"body": "the old name"})
+    assert_error(r, 400, "VALIDATION_ERROR", field="body")
+    assert len(db_messages(env, t["id"])) == 1
+    r = _post(env, AGENT, t["id"], {"content": "the new name"})
+    assert r.status_code == 201, r.text
+    m = r.json()["data"]
+    assert m["content"] == "the new name" and "body" not in m
+    r = _post(env, AGENT, t["id"], {"content": "a note", "internal": True})
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["content"] == "a note" and "body" not in r.json()["data"]
+    for user, expected in ((AGENT, ["First words.", "the new name", "a note"]),
+                           (ADMIN, ["First words.", "the new name", "a note"])):
+        d = Api(env, user).get(f"/api/tickets/{t['id']}").json()["data"]
+        assert [x["content"] for x in d["messages"]] == expected
+        assert not any("body" in x for x in d["messages"]), d["messages"]
+    c = create_ticket(env, CUSTOMER, description="Customer words.")
+    assert _post(env, CUSTOMER, c["id"], {"content": "and more"}).status_code == 201
+    d = Api(env, CUSTOMER).get(f"/api/tickets/{c['id']}").json()["data"]
+    assert [x["content"] for x in d["messages"]] == ["Customer words.", "and more"]
+    assert not any("body" in x for x in d["messages"]), d["messages"]
 
 
 # ---------------------------------------------------------------------------
@@ -141,7 +170,7 @@ def _trail(env):
     assert api.patch(f"/api/tickets/{t['id']}", {"priority": "high"}).status_code == 200
     assert api.patch(f"/api/tickets/{t['id']}", {"assigneeId": AGENT_ID}).status_code == 200
     move(env, t["id"], "in_progress")
-    assert _post(env, AGENT, t["id"], {"body": "note", "internal": True}).status_code == 201
+    assert _post(env, AGENT, t["id"], {"content": "note", "internal": True}).status_code == 201
     move(env, t["id"], "closed")
     return t
 
@@ -234,7 +263,7 @@ def test_internal_note_is_invisible_to_customers_view(env):
 
     c0, a0 = views()
     time.sleep(0.01)
-    assert _post(env, AGENT, t["id"], {"body": "hidden", "internal": True}).status_code == 201
+    assert _post(env, AGENT, t["id"], {"content": "hidden", "internal": True}).status_code == 201
     c1, a1 = views()
     assert c1.headers["ETag"] == c0.headers["ETag"]
     assert c1.json()["data"]["version"] == c0.json()["data"]["version"]
@@ -249,7 +278,7 @@ def test_internal_note_is_invisible_to_customers_view(env):
     assert r.json()["data"]["version"] == c1.json()["data"]["version"] + 1
 
     time.sleep(0.01)
-    assert _post(env, AGENT, t["id"], {"body": "public"}).status_code == 201
+    assert _post(env, AGENT, t["id"], {"content": "public"}).status_code == 201
     c3, _ = views()
     assert c3.headers["ETag"] != r.headers["ETag"]
     assert c3.json()["data"]["updatedAt"] > c1.json()["data"]["updatedAt"]
