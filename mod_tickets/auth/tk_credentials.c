@@ -25,7 +25,6 @@
  */
 #include <apr_atomic.h>
 #include <http_core.h>
-#include <apr_shm.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <jansson.h>
@@ -35,12 +34,6 @@
 #include "crypto/tk_crypto.h"
 
 #define TK_REVLOG_RETAINED "mod_tickets_revlog"
-
-typedef struct {
-    apr_pool_t *pool;           /* child of the process pool: never cleared */
-    apr_shm_t *shm;
-    tk_revlog_t *log;
-} tk_revlog_kept_t;
 
 static tk_revlog_t *tk_revlog;          /* the host's, or NULL */
 static tk_cache_t *tk_credentials;      /* this child's, or NULL */
@@ -161,30 +154,17 @@ void tk_cache_remember(tk_ctx_t *c, const char *key, const tk_identity_t *id,
 static int tk_credentials_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                       apr_pool_t *ptemp, server_rec *s)
 {
-    tk_revlog_kept_t *kept;
-    apr_status_t rv;
+    void *mem;
+    int fresh;
 
     (void)pconf; (void)plog; (void)ptemp;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    kept = ap_retained_data_get(TK_REVLOG_RETAINED);
-    if (!kept) {
-        kept = ap_retained_data_create(TK_REVLOG_RETAINED, sizeof(*kept));
-        memset(kept, 0, sizeof(*kept));
+    if (!(mem = tk_shm_host(s, TK_REVLOG_RETAINED, tk_revlog_size(), &fresh))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!kept->log) {
-        apr_pool_create(&kept->pool, s->process->pool);
-        apr_pool_tag(kept->pool, "tickets_revlog");
-        rv = apr_shm_create(&kept->shm, tk_revlog_size(), NULL, kept->pool);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK00004: shared "
-                         "memory for revocations could not be created");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        kept->log = tk_revlog_init(apr_shm_baseaddr_get(kept->shm));
-    }
-    tk_revlog = kept->log;
+    tk_revlog = fresh ? tk_revlog_init(mem) : mem;
     return OK;
 }
 

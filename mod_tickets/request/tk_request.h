@@ -8,6 +8,7 @@
  *   tk_sql.c      the database through mod_dbd: statements, transactions,
  *                 pooled connections that went stale
  *   tk_idem.c     Idempotency-Key on creating POSTs
+ *   tk_shm.c      shared memory of the host, kept across graceful restarts
  *
  * Return codes.  A step (reading the body, a role check, a statement)
  * returns TK_OK and writes nothing, or TK_FAIL with c->err saying what
@@ -207,5 +208,15 @@ tk_idem_rc_t tk_idem_begin(tk_ctx_t *c);
 /* Store the answer (status, body, and the Location and ETag headers already
  * set on the response) for replays: TK_OK or TK_FAIL. */
 int tk_idem_store(tk_ctx_t *c, int status, json_t *response);
+
+/* ---------------------------------------------------------------------
+ * The host's shared memory (tk_shm.c)
+ * ------------------------------------------------------------------- */
+
+/* size bytes of shared memory under key, made zeroed by the first call
+ * (post_config, not the pre-config pass) and found again by every later
+ * generation; *fresh when this call made it.  NULL on failure (logged). */
+void *tk_shm_host(server_rec *s, const char *key, apr_size_t size,
+                  int *fresh);
 
 #endif

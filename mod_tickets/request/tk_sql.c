@@ -58,7 +58,7 @@ tk_db_t *tk_db(tk_ctx_t *c)
     c->db->pool = c->r->pool;
     apr_pool_cleanup_register(c->r->pool, c, tk_db_cleanup,
                               apr_pool_cleanup_null);
-    switch (tk_db_check_idle(c->db)) {
+    switch (tk_db_check_idle(c->db, dbd->pool)) {
     case 0:
         break;
     case 1:
@@ -249,15 +249,15 @@ tk_db_t *tk_db_open(server_rec *s, apr_pool_t *p, ap_dbd_t **dbd)
     db->handle = (*dbd)->handle;
     db->prepared = (*dbd)->prepared;
     db->pool = p;
-    if (tk_db_check_idle(db) < 0) {
+    switch (tk_db_check_idle(db, (*dbd)->pool)) {
+    case 0:
+        break;
+    case 1:
+        tk_db_reprepare(db, (*dbd)->pool, q, n);
+        break;
+    default:
         ap_dbd_close(s, *dbd);
         return NULL;
-    }
-    /* mod_dbd may have opened the connection again when it was taken
-     * (its server went away after a failure): its statements are then
-     * gone, and are prepared again. */
-    if (tk_db_session_renewed(db, (*dbd)->pool, q)) {
-        tk_db_reprepare(db, (*dbd)->pool, q, n);
     }
     return db;
 }

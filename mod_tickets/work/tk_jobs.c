@@ -4,9 +4,12 @@
  * A change that needs work done later enqueues a job in its own
  * transaction (tk_job_enqueue), so the job exists exactly when the change
  * committed; the commit then wakes the workers (NOTIFY tickets_jobs).
- * Every child runs TicketsJobWorkers worker threads (tk_worker.c), each on
- * a database connection of its own that LISTENs on that channel.  A
- * worker, woken or every TicketsJobPollInterval seconds:
+ * Every child runs TicketsJobWorkers worker threads (tk_worker.c).  They
+ * take a database connection from the child's pool only while they work,
+ * and sleep on a wake word in the host's shared memory in between, which
+ * the host's listener (tk_relay.c, LISTENing on tickets_jobs) bumps; so no
+ * idle worker holds a connection requests need.  A worker, woken, every
+ * TicketsJobPollInterval seconds, or when the next delayed job is due:
  *
  *   1. gives back jobs whose lease ran out (their worker died): they run
  *      again, or fail when that was their last attempt;
@@ -30,13 +33,14 @@
 #include <unistd.h>
 #include <apr_strings.h>
 #include <apr_general.h>
-#include <libpq-fe.h>
+#include <http_core.h>
 #include <apr_lib.h>
 #include <http_protocol.h>
 #include <mod_status.h>
 #include "work/tk_work.h"
 #include "core/tk_json.h"
 #include "jobs/tk_backoff.h"
+#include "core/tk_wake.h"
 #include "tk_queries.h"
 
 #define TK_JOB_KINDS_MAX    64
@@ -340,91 +344,107 @@ static int tk_jobs_wait(tk_jobber_t *j, apr_time_t next_tend, apr_pool_t *p)
  * The worker
  * ------------------------------------------------------------------- */
 
-static int tk_jobs_listen(PGconn *pg, const char *command)
+#define TK_JOBS_WAKE_KEY    "mod_tickets_jobs_wake"
+#define TK_JOBS_SLICE_MS    250     /* longest sleep between stop checks */
+
+static tk_wake_t *tk_jobs_wake_word;    /* the host's, or NULL */
+
+void tk_jobs_wake(void)
 {
-    PGresult *res = PQexec(pg, command);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-/* Notifications libpq read are dropped: 1 when there were any. */
-static int tk_jobs_drain(PGconn *pg)
-{
-    PGnotify *n;
-    int any = 0;
-
-    while ((n = PQnotifies(pg)) != NULL) {
-        PQfreemem(n);
-        any = 1;
+    if (tk_jobs_wake_word) {
+        tk_wake_all(tk_jobs_wake_word);
     }
-    return any;
 }
 
+/* Sleep up to ms, or until the listener says jobs came (the word moved
+ * past seen), or the worker is to stop. */
+static void tk_jobs_sleep(tk_worker_t *w, uint32_t seen, int ms)
+{
+    while (ms > 0 && !tk_worker_stopping(w)) {
+        int slice = ms < TK_JOBS_SLICE_MS ? ms : TK_JOBS_SLICE_MS;
+
+        if (tk_jobs_wake_word) {
+            if (tk_wake_seen(tk_jobs_wake_word) != seen) {
+                return;
+            }
+            tk_wake_wait(tk_jobs_wake_word, seen, slice);
+        }
+        else {
+            tk_worker_nap(w, slice, -1);
+        }
+        ms -= slice;
+    }
+}
+
+/* One round, on a connection taken for it: tend the queue when due and
+ * run every ready job.  0, or -1 when the database failed; *wait gets the
+ * milliseconds to the next round. */
+static int tk_jobs_round(tk_jobber_t *j, apr_pool_t *p, apr_time_t *next_tend,
+                         int *wait)
+{
+    server_rec *s = tk_worker_server(j->w);
+    apr_pool_t *one;
+    ap_dbd_t *dbd;
+    int rv = 0;
+
+    if (!(j->db = tk_worker_db(j->w, p, &dbd))) {
+        return -1;
+    }
+    apr_pool_create(&one, p);
+    if (apr_time_now() >= *next_tend) {
+        rv = tk_jobs_tend(j);
+        *next_tend = apr_time_now() + apr_time_from_sec(j->conf->job_poll);
+    }
+    while (rv == 0 && !tk_worker_stopping(j->w)) {
+        apr_pool_clear(one);
+        j->db->pool = one;
+        if ((rv = tk_job_next(j, one)) <= 0) {
+            break;
+        }
+        rv = 0;
+    }
+    j->db->pool = p;
+    if (rv == 0) {
+        *wait = tk_jobs_wait(j, *next_tend, p);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK00069: a job "
+                     "worker lost the database (%s); retrying",
+                     j->db->error ? j->db->error : "?");
+    }
+    tk_db_rollback(j->db);
+    ap_dbd_close(s, dbd);
+    j->db = NULL;
+    return rv < 0 ? -1 : 0;
+}
+
+/* A worker thread: it holds a database connection only while it works,
+ * and sleeps on the host's wake word in between. */
 static void tk_jobs_work(tk_worker_t *w, apr_pool_t *p)
 {
-    server_rec *s = tk_worker_server(w);
-    const tk_srv_conf_t *conf = tk_srv_conf(s);
     char host[64] = "";
     apr_time_t next_tend = 0;
     tk_jobber_t j;
-    ap_dbd_t *dbd;
-    apr_pool_t *iter;
-    PGconn *pg;
-    int rv = 0;
+    apr_pool_t *round;
 
     memset(&j, 0, sizeof(j));
     j.w = w;
-    j.conf = conf;
-    if (!(j.db = tk_worker_db(w, p, &dbd))) {
-        return;
-    }
+    j.conf = tk_srv_conf(tk_worker_server(w));
     gethostname(host, sizeof(host) - 1);
     j.holder = apr_psprintf(p, "%s:%ld:%d", host, (long)getpid(),
                             tk_worker_index(w));
-    pg = apr_dbd_native_handle(dbd->driver, dbd->handle);
-    if (!pg || tk_jobs_listen(pg, "LISTEN tickets_jobs") != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK00068: job worker "
-                     "could not listen for jobs: %s",
-                     pg ? PQerrorMessage(pg) : "no connection");
-        ap_dbd_close(s, dbd);
-        return;
-    }
-    apr_pool_create(&iter, p);
+    apr_pool_create(&round, p);
     while (!tk_worker_stopping(w)) {
-        apr_pool_clear(iter);
-        j.db->pool = iter;
-        if (apr_time_now() >= next_tend) {
-            if ((rv = tk_jobs_tend(&j)) < 0) {
-                break;
-            }
-            next_tend = apr_time_now() + apr_time_from_sec(conf->job_poll);
+        uint32_t seen = tk_jobs_wake_word ? tk_wake_seen(tk_jobs_wake_word)
+                                          : 0;
+        int wait = 0;
+
+        apr_pool_clear(round);
+        if (tk_jobs_round(&j, round, &next_tend, &wait) != 0) {
+            return;             /* the facility tries again in a second */
         }
-        if ((rv = tk_job_next(&j, iter)) < 0) {
-            break;
-        }
-        if (rv > 0 || tk_jobs_drain(pg)) {
-            continue;
-        }
-        if (tk_worker_nap(w, tk_jobs_wait(&j, next_tend, iter), PQsocket(pg))
-            && (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK)) {
-            rv = -1;
-            break;
-        }
+        tk_jobs_sleep(w, seen, wait);
     }
-    if (rv < 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK00069: the job "
-                     "worker lost the database (%s); retrying",
-                     j.db->error ? j.db->error : PQerrorMessage(pg));
-    }
-    if (PQstatus(pg) == CONNECTION_OK) {
-        tk_jobs_listen(pg, "UNLISTEN *");
-        tk_jobs_drain(pg);
-    }
-    j.db->pool = p;
-    tk_db_rollback(j.db);
-    ap_dbd_close(s, dbd);
 }
 
 static int tk_jobs_threads(server_rec *s)
@@ -550,6 +570,20 @@ static int tk_jobs_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+static int tk_jobs_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    int fresh;
+
+    (void)pconf; (void)plog; (void)ptemp;
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    tk_jobs_wake_word = tk_shm_host(s, TK_JOBS_WAKE_KEY, sizeof(tk_wake_t),
+                                    &fresh);
+    return tk_jobs_wake_word ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
 static void tk_jobs_child_init(apr_pool_t *pchild, server_rec *s)
 {
     (void)s;
@@ -561,6 +595,7 @@ void tk_jobs_register_hooks(apr_pool_t *p)
     (void)p;
     tk_worker_declare(&tk_jobs_spec);
     ap_hook_pre_config(tk_jobs_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(tk_jobs_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* before the workers start (tk_worker.c, also in child_init) */
     ap_hook_child_init(tk_jobs_child_init, NULL, NULL, APR_HOOK_FIRST);
     APR_OPTIONAL_HOOK(ap, status_hook, tk_jobs_status_hook, NULL, NULL,

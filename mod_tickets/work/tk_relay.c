@@ -10,6 +10,10 @@
  * same road, so each arrives once and in the same order everywhere, and a
  * client's Last-Event-ID means the same on every host.
  *
+ * The relay is also the host's listener for the job queue: it LISTENs on
+ * "tickets_jobs" too and wakes this host's job workers (tk_jobs.c), which
+ * so hold no connection while they wait.
+ *
  * The relay LISTENs on the channel "tickets_stream" (each commit that
  * wrote events NOTIFYs it afterwards), so it reads as soon as something
  * committed; while a committed event still waits behind an older open
@@ -150,17 +154,23 @@ static int tk_relay_batch(const tk_worker_t *w, tk_db_t *db, apr_pool_t *p)
     return events->nelts > 0 ? 2 : 0;
 }
 
-/* Forget the notifications libpq holds; 1 when there were any. */
+/* Take the notifications libpq holds: the job workers are woken for
+ * tickets_jobs; 1 when one was for tickets_stream (events to read). */
 static int tk_relay_drain(PGconn *pg)
 {
     PGnotify *n;
-    int any = 0;
+    int events = 0;
 
     while ((n = PQnotifies(pg)) != NULL) {
+        if (strcmp(n->relname, "tickets_jobs") == 0) {
+            tk_jobs_wake();
+        }
+        else {
+            events = 1;
+        }
         PQfreemem(n);
-        any = 1;
     }
-    return any;
+    return events;
 }
 
 /* Read what the socket has and drain notifications; -1 when the
@@ -189,7 +199,8 @@ static void tk_relay_run(tk_worker_t *w, apr_pool_t *p)
     }
     apr_pool_create(&iter, p);
     pg = apr_dbd_native_handle(dbd->driver, dbd->handle);
-    if (!pg || tk_relay_listen(w, pg, "LISTEN tickets_stream") != 0) {
+    if (!pg || tk_relay_listen(w, pg, "LISTEN tickets_stream") != 0
+        || tk_relay_listen(w, pg, "LISTEN tickets_jobs") != 0) {
         ap_dbd_close(s, dbd);
         return;
     }
@@ -200,7 +211,10 @@ static void tk_relay_run(tk_worker_t *w, apr_pool_t *p)
 
         apr_pool_clear(iter);
         db->pool = iter;
-        if ((rv = tk_relay_batch(w, db, iter)) < 0) {
+        if (!tk_relay.publish) {
+            rv = 0;             /* no streams here: it only wakes workers */
+        }
+        else if ((rv = tk_relay_batch(w, db, iter)) < 0) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK00056: reading "
                          "live events failed (%s); retrying",
                          db->error ? db->error : "?");
@@ -227,13 +241,17 @@ static void tk_relay_run(tk_worker_t *w, apr_pool_t *p)
     ap_dbd_close(s, dbd);
 }
 
-/* Only where mod_tickets_sse is loaded: otherwise there is no ring. */
+/* Events are relayed only where mod_tickets_sse is loaded (otherwise
+ * there is no ring); the job workers are woken everywhere. */
 static int tk_relay_wanted(server_rec *s)
 {
     (void)s;
     tk_relay.publish = APR_RETRIEVE_OPTIONAL_FN(tickets_sse_publish);
     tk_relay.position = APR_RETRIEVE_OPTIONAL_FN(tickets_sse_position);
-    return tk_relay.publish && tk_relay.position;
+    if (!tk_relay.position) {
+        tk_relay.publish = NULL;
+    }
+    return 1;
 }
 
 static const tk_worker_spec_t tk_relay_spec = {

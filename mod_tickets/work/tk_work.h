@@ -4,8 +4,9 @@
  *                stopped before the child's pools go; a worker may be a
  *                singleton (one per host at a time, by a global mutex,
  *                the other children standing by) or run in every child
- *   tk_relay.c   the relay (a singleton worker): committed live events
- *                from the database into mod_tickets_sse's ring
+ *   tk_relay.c   the host's listener (a singleton worker): committed live
+ *                events from the database into mod_tickets_sse's ring,
+ *                and the job workers woken when jobs were enqueued
  *   tk_jobs.c    the durable job queue in PostgreSQL and its workers
  *                (docs/jobs.md): enqueue inside a change's transaction,
  *                claim with FOR UPDATE SKIP LOCKED, leases, retries
@@ -87,6 +88,10 @@ apr_status_t tk_job_register_kind(const char *kind, tickets_job_fn *fn,
 /* Jobs by state and kind, as JSON {"kinds": {kind: {state: n}}, "total":
  * {state: n}}, owned by c's pool; NULL with c->err on failure. */
 json_t *tk_jobs_stats(tk_ctx_t *c);
+
+/* Wake every job worker of this host (the listener calls it when the
+ * database notified tickets_jobs). */
+void tk_jobs_wake(void);
 
 void tk_jobs_register_hooks(apr_pool_t *p);
 void tk_purge_register_hooks(apr_pool_t *p);

@@ -38,14 +38,21 @@ void sse_cursor_sent(sse_cursor_t *c, const uint64_t pos[2])
     sse_pos_copy(c->told, pos);
 }
 
+const uint64_t *sse_cursor_untold(sse_cursor_t *c)
+{
+    if (sse_ring_tag_cmp(c->told, c->own) == 0) {
+        return NULL;
+    }
+    sse_pos_copy(c->told, c->own);
+    return c->own;
+}
+
 const char *sse_cursor_tell(sse_cursor_t *c, apr_pool_t *p, apr_size_t *len)
 {
+    const uint64_t *id = sse_cursor_untold(c);
+
     if (len) {
         *len = 0;
     }
-    if (sse_ring_tag_cmp(c->told, c->own) == 0) {
-        return "";
-    }
-    sse_pos_copy(c->told, c->own);
-    return sse_event_pid(p, c->own, len);
+    return id ? sse_event_pid(p, id, len) : "";
 }

@@ -52,6 +52,10 @@ sse_verdict_t sse_cursor_judge(sse_cursor_t *c, const uint64_t pos[2],
 /* The stream sent the event at pos. */
 void sse_cursor_sent(sse_cursor_t *c, const uint64_t pos[2]);
 
+/* The position the client is to be told now (own, when it has not been
+ * told it yet; it counts as told from here), or NULL. */
+const uint64_t *sse_cursor_untold(sse_cursor_t *c);
+
 /* The id-only block that moves the client to own when it has not been
  * told it yet, else "" (from p; *len may be NULL). */
 const char *sse_cursor_tell(sse_cursor_t *c, apr_pool_t *p, apr_size_t *len);

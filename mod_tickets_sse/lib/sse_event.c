@@ -13,6 +13,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <jansson.h>
+#include <apr_strings.h>
 #include "sse_event.h"
 
 typedef enum {
@@ -321,26 +322,46 @@ int sse_event_parse_id(const char *s, uint64_t id[2])
 
     if (s == NULL || sse_parse_u64(s, &end, &id[0]) != 0 || *end != '-'
         || sse_parse_u64(end + 1, &end, &id[1]) != 0 || *end != '\0'
-        || id[1] > SSE_EVENT_ROW_MAX) {
+        || id[0] > SSE_EVENT_PART_MAX || id[1] > SSE_EVENT_PART_MAX) {
         return -1;
     }
     return 0;
 }
 
-const char *sse_event_preset(apr_pool_t *p, const uint64_t *id,
-                             const char *reason, apr_size_t *outlen)
+const char *sse_event_preset(apr_pool_t *p, const char *reason,
+                             apr_size_t *outlen)
 {
     json_t *doc = json_pack("{s:s}", "reason", reason);
     char *data = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    const char *text = NULL;
+    const char *block = NULL, *text = NULL;
+    apr_size_t len = 0;
 
-    if (outlen) {
-        *outlen = 0;
-    }
     if (data) {
-        text = sse_event_pencode(p, id, "reset", data, strlen(data), outlen);
+        block = sse_event_pencode(p, NULL, "reset", data, strlen(data), &len);
+    }
+    if (block) {
+        text = apr_pstrcat(p, "id:\n", block, NULL);
+        len += 4;
+    }
+    if (outlen) {
+        *outlen = text ? len : 0;
     }
     free(data);
     json_decref(doc);
+    return text;
+}
+
+const char *sse_event_pstart(apr_pool_t *p, long ms, const uint64_t *id,
+                             apr_size_t *outlen)
+{
+    const char *text = id
+        ? apr_psprintf(p, "retry: %ld\nid: %" APR_UINT64_T_FMT "-%"
+                       APR_UINT64_T_FMT "\n\n", ms, (apr_uint64_t)id[0],
+                       (apr_uint64_t)id[1])
+        : apr_psprintf(p, "retry: %ld\n\n", ms);
+
+    if (outlen) {
+        *outlen = strlen(text);
+    }
     return text;
 }

@@ -39,12 +39,12 @@
 /* The longest id text, with its NUL. */
 #define SSE_EVENT_ID_MAX 42
 
-/* The largest row part of an id: the log's ids are PostgreSQL bigints. */
-#define SSE_EVENT_ROW_MAX 9223372036854775807ULL
+/* The largest part of an id: the row id is a PostgreSQL bigint, and no
+ * transaction id (an xid8: epoch and xid) comes near 2^63 either. */
+#define SSE_EVENT_PART_MAX 9223372036854775807ULL
 
-/* Parse "X-N" (decimal, no sign or spaces, X at most 2^64 - 1 like an
- * xid8, N at most SSE_EVENT_ROW_MAX) into id.  0, or -1 when s is
- * anything else. */
+/* Parse "X-N" (decimal, no sign or spaces, each part at most
+ * SSE_EVENT_PART_MAX) into id.  0, or -1 when s is anything else. */
 int sse_event_parse_id(const char *s, uint64_t id[2]);
 
 /* The keep-alive comment block. */
@@ -78,9 +78,15 @@ const char *sse_event_pcomment(apr_pool_t *p, const char *text,
                                apr_size_t *outlen);
 
 /* The block that tells a client to reload: "event: reset" with data
- * {"reason": reason} and, when id is given, the id its next connection
- * starts from. */
-const char *sse_event_preset(apr_pool_t *p, const uint64_t *id,
-                             const char *reason, apr_size_t *outlen);
+ * {"reason": reason} and an empty "id:" line, which clears the client's
+ * last event id, so its next connection starts afresh. */
+const char *sse_event_preset(apr_pool_t *p, const char *reason,
+                             apr_size_t *outlen);
+
+/* The first block of a stream: "retry: <ms>" and, when id is given, the
+ * "id:" the client starts from (an id without data fires nothing but
+ * sets the client's last event id). */
+const char *sse_event_pstart(apr_pool_t *p, long ms, const uint64_t *id,
+                             apr_size_t *outlen);
 
 #endif

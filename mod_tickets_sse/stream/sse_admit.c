@@ -6,7 +6,10 @@
  * catches up from the database) holds the thread.  Those never take more
  * than three quarters of a child's threads (at least two are left), or
  * the API would hang; a stream that would pass the cap is refused with
- * 503.  The user's limit on the host is counted in the shared segment
+ * 503.  Of those, no more than a sixteenth of the threads (at least two)
+ * catch up from the database at once: each reads the log and writes to a
+ * client that may take nothing, and a crowd of them would take the
+ * database from the API.  The user's limit on the host is counted in the shared segment
  * (lib/sse_users.c).
  */
 #include <sys/resource.h>
@@ -18,6 +21,8 @@
 
 static apr_uint32_t sse_child_open;         /* this child's open streams */
 static apr_uint32_t sse_child_threads;      /* of which on a thread */
+static apr_uint32_t sse_child_replays;      /* ... catching up from the log */
+static int sse_replay_cap = 2;
 
 apr_uint32_t sse_child_streams(void)
 {
@@ -41,8 +46,10 @@ static void sse_admit_child_init(apr_pool_t *pchild, server_rec *s)
         sse_thread_cap = 1;
     }
     (void)pchild;
+    sse_replay_cap = threads / 16 > 2 ? threads / 16 : 2;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "TK10030: at most %d streams "
-                 "per child on the thread path", sse_thread_cap);
+                 "per child on the thread path, %d of them catching up from "
+                 "the database", sse_thread_cap, sse_replay_cap);
 }
 
 sse_enter_t sse_stream_enter(const sse_srv_conf_t *conf, int on_thread,
@@ -84,6 +91,20 @@ void sse_stream_leave(int on_thread, const char *user)
         sse_stream_leave_thread();
     }
     apr_atomic_dec32(&sse_child_open);
+}
+
+int sse_replay_enter(void)
+{
+    if (apr_atomic_inc32(&sse_child_replays) >= (apr_uint32_t)sse_replay_cap) {
+        apr_atomic_dec32(&sse_child_replays);
+        return -1;
+    }
+    return 0;
+}
+
+void sse_replay_leave(void)
+{
+    apr_atomic_dec32(&sse_child_replays);
 }
 
 void sse_stream_leave_thread(void)

@@ -43,6 +43,10 @@ void sse_stream_leave(int on_thread, const char *user);
 /* A stream counted on a thread leaves its thread for the loop: it stays
  * counted as open. */
 void sse_stream_leave_thread(void);
+/* A stream starts catching up from the database: 0, or -1 when this
+ * child has as many doing so as it allows (refuse it, 503). */
+int sse_replay_enter(void);
+void sse_replay_leave(void);
 /* Streams open in this child, on both paths. */
 apr_uint32_t sse_child_streams(void);
 void sse_admit_register_hooks(apr_pool_t *p);

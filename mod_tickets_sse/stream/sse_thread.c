@@ -137,7 +137,7 @@ const char *sse_reset_text(apr_pool_t *p, const char *reason,
                            apr_size_t *len)
 {
     sse_count(&sse_counters()->resets);
-    return sse_event_preset(p, NULL, reason, len);
+    return sse_event_preset(p, reason, len);
 }
 
 static sse_step_t sse_reset(sse_stream_t *st, const char *reason)
@@ -431,10 +431,9 @@ static sse_step_t sse_begin(sse_stream_t *st)
     if (r->header_only) {
         return SSE_RESET;
     }
-    retry = apr_pstrcat(st->scratch,
-                        sse_event_pretry(st->scratch, SSE_RETRY_MS, &len),
-                        sse_cursor_tell(st->cur, st->scratch, NULL), NULL);
-    return sse_write(st, retry, strlen(retry));
+    retry = sse_event_pstart(st->scratch, SSE_RETRY_MS,
+                             sse_cursor_untold(st->cur), &len);
+    return sse_write(st, retry, len);
 }
 
 /* The newest event of the viewer's organization: what a new stream tells
@@ -514,14 +513,22 @@ static int sse_hand_off(sse_stream_t *st)
 }
 
 /* Count the stream in, or refuse it: 503 with Retry-After over the
- * child's limit or the thread cap, 429 over the user's. */
+ * child's limit, the thread cap or the replays' cap, 429 over the
+ * user's. */
 static int sse_admit(sse_stream_t *st, int on_thread, int replays)
 {
     request_rec *r = st->r;
     const sse_viewer_t *v = &st->cur->viewer;
+    sse_enter_t rc = SSE_ENTER_FULL;
 
-    switch (sse_stream_enter(st->conf, on_thread, v->user, v->org,
-                             &st->user_counted)) {
+    if (!replays || sse_replay_enter() == 0) {
+        rc = sse_stream_enter(st->conf, on_thread, v->user, v->org,
+                              &st->user_counted);
+        if (rc != SSE_ENTER_OK && replays) {
+            sse_replay_leave();
+        }
+    }
+    switch (rc) {
     case SSE_ENTER_OK:
         return 0;
     case SSE_ENTER_USER:
@@ -607,6 +614,9 @@ int sse_stream_serve(request_rec *r, sse_cursor_t *cur, int has_cursor)
     }
     else if (step == SSE_GO && from == SSE_FROM_LOG) {
         step = sse_catch_up(st, 1);
+    }
+    if (from == SSE_FROM_LOG) {
+        sse_replay_leave();
     }
     apr_pool_destroy(st->batch);
     if (step == SSE_GO && !to_loop) {

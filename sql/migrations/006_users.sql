@@ -1,5 +1,6 @@
 -- 006_users.sql: the accounts of an organization, as its admins manage
--- them (/api/users).
+-- them (/api/users).  What an admin sees of a user never mentions a
+-- password, not even whether one is set.
 --
 -- A user's row gets a version, bumped by every change, for its ETag and
 -- If-Match.  What an admin sees of a user is tk_user_admin_json: who they
@@ -17,7 +18,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         'name', u.name,
         'role', u.role,
         'disabled', u.disabled,
-        'hasPassword', u.password_hash IS NOT NULL,
         'createdAt', tk_ts(u.created_at),
         'updatedAt', tk_ts(u.updated_at))
 $$;

@@ -89,15 +89,15 @@ def test_loop_response_is_not_chunked(env):
 
 
 def test_more_streams_than_threads(env):
-    """150 streams on a server of at most 3 x 32 threads: none holds a
+    """250 streams on a server of at most 3 x 64 threads: none holds a
     thread, the API answers at once, and one event reaches every stream."""
     assert wait_streams_closed(env) == 0
     streams = []
     try:
-        for i in range(150):        # three users: each stays under its limit
+        for i in range(250):        # three users: each stays under its limit
             streams.append(start(env, user=(ADMIN, AGENT, VIEWER)[i % 3]))
-        d = _on_loop(env, 150)
-        assert d["streamsOpen"] == 150 and d["streamsOnLoop"] == 150, d
+        d = _on_loop(env, 250)
+        assert d["streamsOpen"] == 250 and d["streamsOnLoop"] == 250, d
         t0 = time.time()
         r = env.session(AGENT).get(env.url("/api/tickets?limit=1"), timeout=5)
         assert r.status_code == 200 and time.time() - t0 < 2

@@ -102,7 +102,7 @@ def test_changes_to_other_org_ticket_are_404_and_change_nothing(env, acme_ticket
         _assert_nothing(s.patch(u, json={"priority": "low"},
                                 headers={"If-Match": f"\"v{t['version']}\""}, timeout=30), t)
     assert ticket_row(env, t["id"]) == before
-    assert env.psql("SELECT count(*) FROM ticket_messages WHERE body = 'hello from globex'"
+    assert env.psql("SELECT count(*) FROM ticket_messages WHERE content = 'hello from globex'"
                     f" AND ticket_id = '{t['id']}'") == [["0"]]
 
 

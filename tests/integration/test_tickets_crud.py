@@ -67,7 +67,7 @@ def test_create_full_answer_and_rows(env):
 
     msgs = db_messages(env, t["id"])
     assert len(msgs) == 1
-    assert msgs[0]["body"] == body["description"]
+    assert msgs[0]["content"] == body["description"]
     assert msgs[0]["author_id"] == ADMIN_ID
     assert msgs[0]["author_type"] == "agent"
     assert msgs[0]["internal"] is False

@@ -287,7 +287,14 @@ def test_demoted_agent_loses_writes_at_once(env):
             assert_error(w, 403, "FORBIDDEN")
         me = env.session().get(env.url("/api/auth/me"), headers=h, timeout=30)
         assert me.status_code == 200 and me.json()["data"]["role"] == "viewer", me.text
-        # the stream goes on, with what a viewer sees: tickets and internal notes
+        # the stream ended with the change, like a revocation: what it may
+        # see is decided when a stream opens
+        deadline = time.time() + 5
+        while not s.closed and time.time() < deadline:
+            s.next_block(timeout=0.5)
+        assert s.closed, "the demoted user's stream went on"
+    # a new stream carries the new role: a viewer sees tickets and notes
+    with start(env, user=u["email"]) as s:
         t = org.call("POST", "/api/tickets",
                      json={"title": uniq("seen"), "description": "by the admin"}).json()["data"]
         note = org.call("POST", f"/api/tickets/{t['id']}/messages",
@@ -296,6 +303,5 @@ def test_demoted_agent_loses_writes_at_once(env):
         got = s.collect(lambda out: any(e["event"] == "ticket_message_added" for e in out))
         assert [e["event"] for e in got if about(t["id"])([e])] == \
             ["ticket_created", "ticket_message_added"], got
-        assert not s.closed
     assert env.psql(f"SELECT count(*) FROM tickets WHERE org_id = '{org.id}' "
                     "AND title LIKE 'after-%'") == [["0"]]

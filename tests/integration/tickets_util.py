@@ -178,7 +178,7 @@ def db_events(env, ticket_id):
 def db_messages(env, ticket_id):
     return db_json(env, f"SELECT row_to_json(m)::text FROM "
                         f"(SELECT id, org_id, ticket_id, author_id, author_type, "
-                        f"body, internal, created_at FROM ticket_messages "
+                        f"content, internal, created_at FROM ticket_messages "
                         f"WHERE ticket_id = {q(ticket_id)} "
                         f"ORDER BY created_at, id) m")
 

@@ -138,10 +138,11 @@ START_TEST(ids_parse)
     ck_assert(id[0] == 4711 && id[1] == 42);
     ck_assert_int_eq(sse_event_parse_id("0-0", id), 0);
     ck_assert(id[0] == 0 && id[1] == 0);
-    /* an xid8 goes to 2^64 - 1, a row id (bigint) to 2^63 - 1 */
-    ck_assert_int_eq(sse_event_parse_id("18446744073709551615-9223372036854775807", id), 0);
-    ck_assert(id[0] == UINT64_MAX && id[1] == SSE_EVENT_ROW_MAX);
+    /* each part fits a signed 64-bit number, as the log's columns do */
+    ck_assert_int_eq(sse_event_parse_id("9223372036854775807-9223372036854775807", id), 0);
+    ck_assert(id[0] == SSE_EVENT_PART_MAX && id[1] == SSE_EVENT_PART_MAX);
     ck_assert_int_eq(sse_event_parse_id("1-9223372036854775808", id), -1);
+    ck_assert_int_eq(sse_event_parse_id("9223372036854775808-1", id), -1);
     ck_assert_int_eq(sse_event_parse_id("1-18446744073709551615", id), -1);
     ck_assert_int_eq(sse_event_parse_id("00012-0009", id), 0);
     ck_assert(id[0] == 12 && id[1] == 9);
@@ -156,6 +157,25 @@ START_TEST(ids_parse)
 END_TEST
 
 /* snprintf's contract: the length always, the text only when it fits. */
+START_TEST(reset_and_start_blocks)
+{
+    apr_pool_t *p;
+    const uint64_t id[2] = { 12, 34 };
+    apr_size_t len;
+    const char *t;
+
+    apr_pool_create(&p, NULL);
+    t = sse_event_preset(p, "lapped", &len);
+    ck_assert_str_eq(t, "id:\nevent: reset\ndata: {\"reason\":\"lapped\"}\n\n");
+    ck_assert_uint_eq(len, strlen(t));
+    t = sse_event_pstart(p, 3000, id, &len);
+    ck_assert_str_eq(t, "retry: 3000\nid: 12-34\n\n");
+    ck_assert_uint_eq(len, strlen(t));
+    ck_assert_str_eq(sse_event_pstart(p, 3000, NULL, NULL), "retry: 3000\n\n");
+    apr_pool_destroy(p);
+}
+END_TEST
+
 START_TEST(buffer_contract)
 {
     char out[32];
@@ -220,6 +240,7 @@ Suite *tk_suite_sse_event(void)
     tcase_add_test(tc, other_blocks);
     tcase_add_test(tc, ids_parse);
     tcase_add_test(tc, buffer_contract);
+    tcase_add_test(tc, reset_and_start_blocks);
     tcase_add_test(tc, pool_versions);
     tcase_add_test(tc, many_lines);
     suite_add_tcase(s, tc);

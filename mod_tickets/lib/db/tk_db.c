@@ -63,6 +63,8 @@ int tk_db_session_renewed(tk_db_t *db, apr_pool_t *conn_pool,
     return 1;
 }
 
+static void tk_db_note_backend(tk_db_t *db, apr_pool_t *conn_pool);
+
 int tk_db_reprepare(tk_db_t *db, apr_pool_t *conn_pool,
                     const tk_query_t *queries, int nqueries)
 {
@@ -80,6 +82,7 @@ int tk_db_reprepare(tk_db_t *db, apr_pool_t *conn_pool,
     }
     db->stale = 0;
     db->lost = 0;
+    tk_db_note_backend(db, conn_pool);
     return failed ? -1 : 0;
 }
 
@@ -206,32 +209,96 @@ const char *tk_rows_get(const tk_rows_t *rows, int row, int col)
     return rows->cells[row * rows->ncols + col];
 }
 
-int tk_db_check_idle(tk_db_t *db)
+/* The server process a connection talked to when last seen, kept with its
+ * statements (the table mod_dbd keeps per connection) under a key no
+ * statement has. */
+#define TK_DB_BACKEND "tickets:backend"
+
+/* 1 when the connection's server session is not the one last seen (the
+ * driver opened it again: its statements are gone); the new one is
+ * remembered.  A connection seen for the first time is taken as mod_dbd
+ * made it, with its statements. */
+static int tk_db_backend_changed(tk_db_t *db, apr_pool_t *conn_pool,
+                                 PGconn *pg)
+{
+    int *known = apr_hash_get(db->prepared, TK_DB_BACKEND,
+                              APR_HASH_KEY_STRING);
+    int pid = PQbackendPID(pg);
+
+    if (!known) {
+        known = apr_palloc(conn_pool, sizeof(*known));
+        *known = pid;
+        apr_hash_set(db->prepared, TK_DB_BACKEND, APR_HASH_KEY_STRING, known);
+        return 0;
+    }
+    if (*known == pid) {
+        return 0;
+    }
+    *known = pid;
+    return 1;
+}
+
+/* 1 when fd has something to read now. */
+static int tk_db_readable(int fd)
+{
+    struct pollfd p;
+
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/* An idle connection's socket said something: read it all.  A server that
+ * went away sent its goodbye (an error message) and then closed, and the
+ * close is only seen by a second read, so read while there is anything.
+ * 1 when the connection is still up. */
+static int tk_db_still_up(PGconn *pg)
+{
+    int round;
+
+    for (round = 0; round < 8 && tk_db_readable(PQsocket(pg)); ++round) {
+        PGnotify *n;
+
+        if (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK) {
+            return 0;
+        }
+        while ((n = PQnotifies(pg)) != NULL) {
+            PQfreemem(n);
+        }
+    }
+    return PQstatus(pg) == CONNECTION_OK && !tk_db_readable(PQsocket(pg));
+}
+
+/* The statements were just prepared on this session: remember it. */
+static void tk_db_note_backend(tk_db_t *db, apr_pool_t *conn_pool)
 {
     PGconn *pg;
-    struct pollfd p;
+
+    if (strcmp(apr_dbd_name(db->driver), "pgsql") == 0
+        && (pg = apr_dbd_native_handle(db->driver, db->handle)) != NULL) {
+        tk_db_backend_changed(db, conn_pool, pg);
+    }
+}
+
+int tk_db_check_idle(tk_db_t *db, apr_pool_t *conn_pool)
+{
+    PGconn *pg;
 
     if (strcmp(apr_dbd_name(db->driver), "pgsql") != 0
         || !(pg = apr_dbd_native_handle(db->driver, db->handle))) {
         return 0;
     }
-    if (PQstatus(pg) == CONNECTION_OK) {
-        p.fd = PQsocket(pg);
-        p.events = POLLIN;
-        p.revents = 0;
-        if (p.fd >= 0 && poll(&p, 1, 0) == 0) {
-            return 0;       /* nothing came while it was idle */
-        }
-        /* Something came: a notice, or the server's goodbye and EOF. */
-        if (p.fd >= 0 && PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK) {
-            PGnotify *n;
-
-            while ((n = PQnotifies(pg)) != NULL) {
-                PQfreemem(n);
-            }
-            return 0;
-        }
+    if (PQstatus(pg) == CONNECTION_OK
+        && (!tk_db_readable(PQsocket(pg)) || tk_db_still_up(pg))) {
+        /* up; but mod_dbd may have opened it again when it was taken (it
+         * had failed), and then its statements are gone */
+        return tk_db_backend_changed(db, conn_pool, pg);
     }
     PQreset(pg);
-    return PQstatus(pg) == CONNECTION_OK ? 1 : -1;
+    if (PQstatus(pg) != CONNECTION_OK) {
+        return -1;
+    }
+    tk_db_backend_changed(db, conn_pool, pg);
+    return 1;
 }

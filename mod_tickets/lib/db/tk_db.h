@@ -89,10 +89,12 @@ const char *tk_rows_get(const tk_rows_t *rows, int row, int col);
  * server that closed the connection while it sat idle (a restart, a
  * failover, an idle timeout) left its socket readable, which is seen here
  * without a round trip, and the connection is opened again at once rather
- * than failing the request's first statement.  0: usable as it is; 1:
- * reconnected, a new server session without our prepared statements
- * (prepare them again); -1: the server cannot be reached. */
-int tk_db_check_idle(tk_db_t *db);
+ * than failing the request's first statement; and a connection the driver
+ * opened again already (its server process is another than last time) is
+ * told apart.  conn_pool is the connection's own pool.  0: usable as it
+ * is; 1: a new server session without our prepared statements (prepare
+ * them again); -1: the server cannot be reached. */
+int tk_db_check_idle(tk_db_t *db, apr_pool_t *conn_pool);
 
 /* ---------------------------------------------------------------------
  * Statements by name, checked when compiled
