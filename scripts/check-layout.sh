@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2044 # the tree has no file names with spaces
 # check-layout.sh: the rules of docs/layout.md, checked (make check-layout,
 # run by make test).
 #

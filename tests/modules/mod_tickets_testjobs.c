@@ -13,6 +13,7 @@
  *                  job's own transaction: a row exists exactly when the
  *                  job was marked done
  *   test.hopeless  fails for good at once
+ *   test.noop      does nothing: the job queue's own cost (bench/jobs.sh)
  */
 #include <unistd.h>
 #include <apr_dbd.h>
@@ -72,6 +73,12 @@ static tickets_job_rc_t tt_hopeless(tickets_job_t *job)
     return TICKETS_JOB_FAIL;
 }
 
+static tickets_job_rc_t tt_noop(tickets_job_t *job)
+{
+    (void)job;
+    return TICKETS_JOB_DONE;
+}
+
 static int tt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
 {
@@ -80,7 +87,8 @@ static int tt_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     (void)pconf; (void)plog; (void)ptemp;
     if (!reg || reg("test.record", tt_record) != APR_SUCCESS
-        || reg("test.hopeless", tt_hopeless) != APR_SUCCESS) {
+        || reg("test.hopeless", tt_hopeless) != APR_SUCCESS
+        || reg("test.noop", tt_noop) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "TKTEST: mod_tickets "
                      "does not take job kinds");
         return HTTP_INTERNAL_SERVER_ERROR;
