@@ -85,6 +85,9 @@ int main(void)
     srunner_add_suite(sr, tk_suite_sse_record());
     srunner_add_suite(sr, tk_suite_sse_filter());
     srunner_add_suite(sr, tk_suite_sse_users());
+    srunner_add_suite(sr, tk_suite_revlog());
+    srunner_add_suite(sr, tk_suite_valid_users());
+    srunner_add_suite(sr, tk_suite_sse_cursor());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

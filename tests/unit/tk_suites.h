@@ -26,6 +26,9 @@ Suite *tk_suite_sse_event(void);
 Suite *tk_suite_sse_record(void);
 Suite *tk_suite_sse_filter(void);
 Suite *tk_suite_sse_users(void);
+Suite *tk_suite_revlog(void);
+Suite *tk_suite_valid_users(void);
+Suite *tk_suite_sse_cursor(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
