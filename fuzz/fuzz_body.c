@@ -1,5 +1,5 @@
 /* fuzz_body.c: request bodies, through the JSON parser and every body
- * validator.  Any input must be accepted or refused with an error code and
+ * validator (tickets, messages, sign-in, tokens, users).  Any input must be accepted or refused with an error code and
  * a message; nothing may crash, leak or read out of bounds. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include "valid/tk_query.h"
 #include "valid/tk_valid_tickets.h"
 #include "valid/tk_valid_auth.h"
-#include "core/tk_utf8.h"
+#include "valid/tk_valid_users.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tk_err_t err = { TK_E_NONE, NULL, NULL };
     tk_ticket_input_t in;
     tk_ticket_patch_t patch;
+    tk_user_input_t user;
+    tk_user_patch_t user_patch;
     const char *a, *b, *c;
     json_t *body;
     int n;
@@ -48,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tk_fuzz_check(tk_valid_message(body, &a, &n, &err), &err);
         tk_fuzz_check(tk_valid_login(body, &a, &b, &err), &err);
         tk_fuzz_check(tk_valid_token_create(body, &a, &c, &n, &err), &err);
+        tk_fuzz_check(tk_valid_user_create(p, body, &user, &err), &err);
+        tk_fuzz_check(tk_valid_user_patch(p, body, &user_patch, &err), &err);
     }
     apr_pool_destroy(p);
     return 0;

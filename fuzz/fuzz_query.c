@@ -1,5 +1,5 @@
-/* fuzz_query.c: query strings, through the decoder and the ticket list
- * filter parser. */
+/* fuzz_query.c: query strings, through the decoder and the list filter
+ * parsers (tickets, users). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <apr_general.h>
@@ -8,8 +8,7 @@
 #include "valid/tk_valid.h"
 #include "valid/tk_query.h"
 #include "valid/tk_valid_tickets.h"
-#include "valid/tk_valid_auth.h"
-#include "core/tk_utf8.h"
+#include "valid/tk_valid_users.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p;
     tk_err_t err = { TK_E_NONE, NULL, NULL };
     tk_ticket_filter_t f;
+    tk_user_filter_t uf;
     apr_table_t *q;
 
     if (!initialized) {
@@ -38,6 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     else if (f.limit < 1 || f.limit > 100 || f.offset < 0 || !f.sort) {
+        abort();
+    }
+    if (q && tk_user_filter_parse(p, q, 20, 100, &uf, &err) != 0
+        && (err.code != TK_E_INVALID_QUERY || !err.message)) {
         abort();
     }
     apr_pool_destroy(p);
