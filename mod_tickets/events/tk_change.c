@@ -1,5 +1,7 @@
 /* tk_change.c: the tail every change ends with (see tk_events.h).
  *
+ * A creating change starts with tk_change_begin: its transaction, and the
+ * Idempotency-Key claimed in it (a retry gets the first answer again).
  * A handler checks, locks and changes inside its transaction, then hands
  * what the change leaves behind to tk_change_finish: the ticket's audit
  * rows, its live event, the answer (stored first for an Idempotency-Key
@@ -21,6 +23,18 @@ static int tk_change_audit(tk_ctx_t *c, const char *ticket_id,
     return TK_SQL_EXEC(c, event_insert, NULL, c->who->org_id, ticket_id,
                        c->who->user_id, a->type,
                        tk_json_dump(c->r->pool, a->payload));
+}
+
+int tk_change_begin(tk_ctx_t *c)
+{
+    if (tk_sql_begin(c)) {
+        return TK_FAIL;
+    }
+    switch (tk_idem_begin(c)) {
+    case TK_IDEM_NEW:       return TK_OK;
+    case TK_IDEM_REPLAYED:  return TK_SENT;
+    default:                return TK_FAIL;
+    }
 }
 
 int tk_change_finish(tk_ctx_t *c, const tk_change_t *ch)

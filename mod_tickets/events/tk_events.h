@@ -68,6 +68,11 @@ typedef struct {
     const char *location;
 } tk_change_t;
 
+/* Begin a change that creates something: the transaction, and the
+ * Idempotency-Key claimed in it.  TK_OK: go on; TK_SENT: the first
+ * answer to this key was sent again (return it); TK_FAIL. */
+int tk_change_begin(tk_ctx_t *c);
+
 /* Inside the change's transaction: write ch's audit rows and live event,
  * store the answer for an Idempotency-Key, commit, and answer.  TK_SENT,
  * or TK_FAIL (the router rolls back). */

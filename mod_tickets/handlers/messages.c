@@ -26,7 +26,7 @@ int tk_handle_messages_create(tk_ctx_t *c)
     const char *content, *uuid, *number, *ticket_id;
     tk_change_t ch = { 0 };
     tk_rows_t *rows;
-    int internal;
+    int internal, rv;
 
     if ((!tk_is_customer(c) && tk_require_writer(c))
         || tk_valid_message(c->body, &content, &internal, &c->err)) {
@@ -36,13 +36,11 @@ int tk_handle_messages_create(tk_ctx_t *c)
         return tk_fail(c, TK_E_FORBIDDEN, "internal",
                        "Customers cannot write internal notes.");
     }
-    if (tk_ticket_ref_args(c, &uuid, &number) || tk_sql_begin(c)) {
+    if (tk_ticket_ref_args(c, &uuid, &number)) {
         return TK_FAIL;
     }
-    switch (tk_idem_begin(c)) {
-    case TK_IDEM_NEW:       break;
-    case TK_IDEM_REPLAYED:  return TK_SENT;
-    default:                return TK_FAIL;
+    if ((rv = tk_change_begin(c)) != TK_OK) {
+        return rv;
     }
     if (TK_SQL_SELECT(c, ticket_lock, &rows, c->who->org_id,
                       tk_is_customer(c) ? c->who->user_id : NULL, uuid,

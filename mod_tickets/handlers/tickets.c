@@ -252,6 +252,7 @@ int tk_handle_tickets_create(tk_ctx_t *c)
     tk_change_t ch = { 0 };
     tk_rows_t *rows;
     const char *id;
+    int rv;
 
     if (!tk_is_customer(c) && tk_require_writer(c)) {
         return TK_FAIL;
@@ -265,13 +266,8 @@ int tk_handle_tickets_create(tk_ctx_t *c)
                        : in.customer_id ? "customerId" : "source",
                        "Customers may not set this field.");
     }
-    if (tk_sql_begin(c)) {
-        return TK_FAIL;
-    }
-    switch (tk_idem_begin(c)) {
-    case TK_IDEM_NEW:       break;
-    case TK_IDEM_REPLAYED:  return TK_SENT;
-    default:                return TK_FAIL;
+    if ((rv = tk_change_begin(c)) != TK_OK) {
+        return rv;
     }
     if (tk_check_assignee(c, in.assignee_id)
         || tk_check_customer(c, in.customer_id)

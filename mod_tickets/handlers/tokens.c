@@ -43,7 +43,7 @@ int tk_handle_tokens_create(tk_ctx_t *c)
     tk_secret_t token;
     tk_rows_t *rows;
     json_t *doc;
-    int days;
+    int days, rv;
 
     if (tk_require_admin(c)
         || tk_valid_token_create(c->body, &name, &user_id, &days, &c->err)) {
@@ -54,13 +54,8 @@ int tk_handle_tokens_create(tk_ctx_t *c)
                       "TK00021: no randomness for an API token");
         return tk_internal(c);
     }
-    if (tk_sql_begin(c)) {
-        return TK_FAIL;
-    }
-    switch (tk_idem_begin(c)) {
-    case TK_IDEM_NEW:       break;
-    case TK_IDEM_REPLAYED:  return TK_SENT;
-    default:                return TK_FAIL;
+    if ((rv = tk_change_begin(c)) != TK_OK) {
+        return rv;
     }
     if (TK_SQL_SELECT(c, token_create, &rows, c->who->org_id,
                       user_id ? user_id : c->who->user_id, name, token.hash,

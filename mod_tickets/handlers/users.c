@@ -97,17 +97,15 @@ int tk_handle_users_create(tk_ctx_t *c)
     tk_change_t ch = { 0 };
     const char *hash;
     tk_rows_t *rows;
+    int rv;
 
     if (tk_require_admin(c)
         || tk_valid_user_create(c->r->pool, c->body, &in, &c->err)
-        || tk_hash_password(c, in.password, &hash)
-        || tk_sql_begin(c)) {
+        || tk_hash_password(c, in.password, &hash)) {
         return TK_FAIL;
     }
-    switch (tk_idem_begin(c)) {
-    case TK_IDEM_NEW:       break;
-    case TK_IDEM_REPLAYED:  return TK_SENT;
-    default:                return TK_FAIL;
+    if ((rv = tk_change_begin(c)) != TK_OK) {
+        return rv;
     }
     if (TK_SQL_SELECT(c, user_create, &rows, c->who->org_id, in.email,
                       in.name, in.role, hash)) {
