@@ -156,7 +156,7 @@ WITH o AS (
       FROM src ORDER BY g
     RETURNING *
 ), msg AS (
-    INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, body, created_at)
+    INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, content, created_at)
     SELECT i.org_id, i.id, i.creator_id,
            CASE WHEN u.role = 'customer' THEN 'customer' ELSE 'agent' END,
            i.description, i.created_at
@@ -263,7 +263,7 @@ q ticket_get "'$ORG'" NULL NULL :n "'true'" >"$WORK/ticket_get.sql.body"
 q ticket_list "'$ORG'" NULL "'open'" NULL NULL NULL NULL NULL NULL NULL NULL \
     NULL NULL NULL "'-createdAt'" "'20'" "'0'" >"$WORK/ticket_list.sql"
 # tk_handle_tickets_create (no Idempotency-Key: BEGIN, ticket_create,
-# stream_event_ticket, COMMIT, stream_wake): org_id, creator_id, title, description,
+# stream_event_ticket, COMMIT, wake): org_id, creator_id, title, description,
 # priority (default medium), category, product_area, source (api for a
 # Bearer token), tags (default []), assignee_id, customer_id, author_type;
 # then the live event of the new ticket (here: the newest ticket of the
@@ -280,7 +280,7 @@ EVENT_DOC='{"id": "00000000-0000-4000-8000-000000000000", "key": "TKT-1", "tags"
         "(SELECT t.id FROM tickets t WHERE t.org_id = '$ORG' ORDER BY t.number DESC LIMIT 1)" \
         "'ticket_created'" "'false'" "'$EVENT_DOC'"
     echo "COMMIT;"
-    q stream_wake
+    q wake "'true'" "'false'"
 } >"$WORK/ticket_create.sql"
 
 # ---- measuring helpers ---------------------------------------------------------
