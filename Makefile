@@ -262,6 +262,7 @@ else
 	install -D -m 755 $(BUILD)/mod_tickets.so $(DESTDIR)$(APACHE_MODDIR)/mod_tickets.so
 	$(if $(SSE_GLUE),install -D -m 755 $(BUILD)/mod_tickets_sse.so $(DESTDIR)$(APACHE_MODDIR)/mod_tickets_sse.so)
 endif
+	install -D -m 644 include/mod_tickets.h $(DESTDIR)$(APXS_INCLUDEDIR)/mod_tickets.h
 	install -d $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available
 	install -m 644 conf/tickets.load $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.load
 	@if [ -f conf/tickets.conf ]; then \
