@@ -52,6 +52,11 @@ int tk_cache_lookup(tk_ctx_t *c, const char *key, tk_identity_t *id);
  * (then the verification may predate it). */
 void tk_cache_remember(tk_ctx_t *c, const char *key, const tk_identity_t *id,
                        apr_uint64_t sync);
+/* Around the verification of a password that missed: 1 when this thread
+ * verifies it (then tk_cache_verified after), 0 when another thread of the
+ * child has just verified the same one (look it up again). */
+int tk_cache_verifying(tk_ctx_t *c, const char *key);
+void tk_cache_verified(const char *key);
 /* The cache key of a credential of kind ("bearer", "password",
  * "external"): a SHA-256, never the credential. */
 const char *tk_cache_key(tk_ctx_t *c, const char *kind, const char *a,

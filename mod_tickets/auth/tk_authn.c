@@ -100,18 +100,15 @@ static int tk_auth_bearer(tk_ctx_t *c, const char *token, tk_identity_t *id)
     return TK_AUTH_OK;
 }
 
-int tk_auth_password(tk_ctx_t *c, const char *email, const char *password,
-                     int via, tk_identity_t *id)
+/* The bcrypt of a password that the cache did not have. */
+static int tk_password_verify(tk_ctx_t *c, const char *key,
+                              const char *email, const char *password,
+                              int via, tk_identity_t *id)
 {
-    const char *key = tk_cache_key(c, "password", email, password);
     apr_uint64_t sync = tk_cache_sync();
     const char *hash;
     tk_rows_t *rows;
 
-    if (tk_cache_lookup(c, key, id)) {
-        id->via = via;
-        return TK_AUTH_OK;
-    }
     if (TK_SQL_SELECT(c, user_by_email, &rows, email)) {
         return TK_AUTH_DB;
     }
@@ -123,6 +120,30 @@ int tk_auth_password(tk_ctx_t *c, const char *email, const char *password,
     tk_identity_fill(id, rows, via);
     tk_cache_remember(c, key, id, sync);
     return TK_AUTH_OK;
+}
+
+/* A burst of requests with one password (streams reconnecting) pays one
+ * bcrypt per child: the others wait for it and take its result. */
+int tk_auth_password(tk_ctx_t *c, const char *email, const char *password,
+                     int via, tk_identity_t *id)
+{
+    const char *key = tk_cache_key(c, "password", email, password);
+    int rc;
+
+    if (tk_cache_lookup(c, key, id)) {
+        id->via = via;
+        return TK_AUTH_OK;
+    }
+    if (!tk_cache_verifying(c, key)) {
+        if (tk_cache_lookup(c, key, id)) {
+            id->via = via;
+            return TK_AUTH_OK;
+        }
+        return tk_password_verify(c, key, email, password, via, id);
+    }
+    rc = tk_password_verify(c, key, email, password, via, id);
+    tk_cache_verified(key);
+    return rc;
 }
 
 static int tk_auth_external(tk_ctx_t *c, const char *email, tk_identity_t *id)

@@ -147,6 +147,22 @@ void tk_cache_remember(tk_ctx_t *c, const char *key, const tk_identity_t *id,
     }
 }
 
+/* Longest a request waits for another's bcrypt of the same password. */
+#define TK_VERIFY_WAIT apr_time_from_sec(2)
+
+int tk_cache_verifying(tk_ctx_t *c, const char *key)
+{
+    return !tk_credentials || c->sconf->credential_ttl <= 0
+           || tk_cache_begin(tk_credentials, key, TK_VERIFY_WAIT);
+}
+
+void tk_cache_verified(const char *key)
+{
+    if (tk_credentials) {
+        tk_cache_end(tk_credentials, key);
+    }
+}
+
 /* ---------------------------------------------------------------------
  * Hooks
  * ------------------------------------------------------------------- */

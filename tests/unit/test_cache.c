@@ -2,6 +2,7 @@
  * use from several threads. */
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_atomic.h>
 #include <apr_thread_proc.h>
 #include "tk_suites.h"
 #include "core/tk_cache.h"
@@ -273,6 +274,97 @@ START_TEST(concurrent)
 }
 END_TEST
 
+/* One verification at a time per key: while the main thread verifies,
+ * the others wait, and return (0) only once it has ended, its result in
+ * the cache. */
+typedef struct {
+    tk_cache_t *cache;
+    const char *key;
+    volatile apr_uint32_t *ended;
+    int said, saw_end, hit;
+} tk_waiter_t;
+
+static void *APR_THREAD_FUNC tk_waiter(apr_thread_t *thd, void *data)
+{
+    tk_waiter_t *w = data;
+    tk_val_t out;
+
+    w->said = tk_cache_begin(w->cache, w->key, apr_time_from_sec(10));
+    w->saw_end = (int)apr_atomic_read32(w->ended);
+    w->hit = tk_cache_get(w->cache, w->key, apr_time_from_sec(100), &out)
+             && out.user == 7;
+    (void)thd;
+    return NULL;
+}
+
+START_TEST(one_verification_at_a_time)
+{
+    tk_cache_t *c = tk_cache_create(tk_tp, 8, sizeof(tk_val_t));
+    const char *key = tk_key("burst");
+    volatile apr_uint32_t ended = 0;
+    apr_thread_t *thr[8];
+    tk_waiter_t w[8];
+    tk_val_t v = { 7, "agent" };
+    int i;
+
+    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_sec(10)), 1);
+    for (i = 0; i < 8; ++i) {
+        w[i] = (tk_waiter_t){ c, key, &ended, -1, 0, 0 };
+        ck_assert_int_eq(apr_thread_create(&thr[i], NULL, tk_waiter, &w[i], tk_tp),
+                         APR_SUCCESS);
+    }
+    apr_sleep(apr_time_from_msec(100));     /* they are waiting */
+    tk_cache_put(c, key, &v, apr_time_from_sec(160));
+    apr_atomic_set32(&ended, 1);
+    tk_cache_end(c, key);
+    for (i = 0; i < 8; ++i) {
+        apr_status_t rv;
+
+        ck_assert_int_eq(apr_thread_join(&rv, thr[i]), APR_SUCCESS);
+        ck_assert_int_eq(w[i].said, 0);
+        ck_assert_msg(w[i].saw_end, "waiter %d returned before the end", i);
+        ck_assert(w[i].hit);
+    }
+    /* over: the next to miss verifies */
+    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_sec(10)), 1);
+    tk_cache_end(c, key);
+}
+END_TEST
+
+/* A verification that never ends holds its waiters only for `wait`. */
+START_TEST(waiting_is_bounded)
+{
+    tk_cache_t *c = tk_cache_create(tk_tp, 8, sizeof(tk_val_t));
+    const char *key = tk_key("stuck");
+    apr_time_t t0;
+
+    ck_assert_int_eq(tk_cache_begin(c, key, 0), 1);
+    t0 = apr_time_now();
+    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_msec(50)), 0);
+    ck_assert_int_ge(apr_time_now() - t0, apr_time_from_msec(50));
+    tk_cache_end(c, key);
+}
+END_TEST
+
+/* Past TK_CACHE_FLIGHTS keys at once, begin lets everyone verify. */
+START_TEST(flights_full)
+{
+    tk_cache_t *c = tk_cache_create(tk_tp, 8, sizeof(tk_val_t));
+    const char *extra = tk_key("one too many");
+    int i;
+
+    for (i = 0; i < TK_CACHE_FLIGHTS; ++i) {
+        ck_assert_int_eq(tk_cache_begin(c, tk_key(apr_itoa(tk_tp, i)), 0), 1);
+    }
+    ck_assert_int_eq(tk_cache_begin(c, extra, apr_time_from_sec(10)), 1);
+    ck_assert_int_eq(tk_cache_begin(c, extra, apr_time_from_sec(10)), 1);
+    tk_cache_end(c, extra);                 /* not in flight: nothing */
+    ck_assert_int_eq(tk_cache_begin(c, tk_key("0"), 0), 0);
+    ck_assert_int_eq(tk_cache_begin(c, "", apr_time_from_sec(10)), 1);
+    ck_assert_int_eq(tk_cache_begin(c, "", apr_time_from_sec(10)), 1);
+}
+END_TEST
+
 Suite *tk_suite_cache(void)
 {
     Suite *s = suite_create("tk_cache");
@@ -290,6 +382,9 @@ Suite *tk_suite_cache(void)
 
     tc = tk_tcase("threads");
     tcase_add_test(tc, concurrent);
+    tcase_add_test(tc, one_verification_at_a_time);
+    tcase_add_test(tc, waiting_is_bounded);
+    tcase_add_test(tc, flights_full);
     suite_add_tcase(s, tc);
     return s;
 }

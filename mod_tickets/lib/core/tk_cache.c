@@ -6,11 +6,13 @@
  *   slot: key (up to 64 chars) | expires | value (value_size bytes)
  *
  * Keys are SHA-256 hex digests, so their first bytes are already uniform
- * and pick the slot directly.
+ * and pick the slot directly.  Beside the slots, the keys being verified
+ * right now (tk_cache_begin) and a condition their waiters sleep on.
  */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
 #include "core/tk_cache.h"
 
 typedef struct {
@@ -23,8 +25,10 @@ struct tk_cache_t {
     size_t value_size;
     size_t stride;
     char *slots;
+    char flights[TK_CACHE_FLIGHTS][TK_CACHE_KEY_MAX + 1];
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
+    apr_thread_cond_t *landed;
 #endif
 };
 
@@ -41,7 +45,8 @@ tk_cache_t *tk_cache_create(apr_pool_t *p, int nslots, size_t value_size)
     c->slots = apr_pcalloc(p, c->stride * (size_t)nslots);
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p)
-        != APR_SUCCESS) {
+        != APR_SUCCESS
+        || apr_thread_cond_create(&c->landed, p) != APR_SUCCESS) {
         return NULL;
     }
 #endif
@@ -139,6 +144,65 @@ void tk_cache_clear(tk_cache_t *c)
     tk_cache_lock(c);
     for (i = 0; i < c->nslots; ++i) {
         ((tk_slot_t *)(c->slots + c->stride * (size_t)i))->expires = 0;
+    }
+    tk_cache_unlock(c);
+}
+
+/* The flight slot holding key, or -1. */
+static int tk_cache_flight(const tk_cache_t *c, const char *key)
+{
+    int i;
+
+    for (i = 0; i < TK_CACHE_FLIGHTS; ++i) {
+        if (strcmp(c->flights[i], key) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int tk_cache_begin(tk_cache_t *c, const char *key, apr_interval_time_t wait)
+{
+    int slot;
+
+    if (!*key || strlen(key) > TK_CACHE_KEY_MAX) {
+        return 1;
+    }
+    tk_cache_lock(c);
+#if APR_HAS_THREADS
+    if (tk_cache_flight(c, key) >= 0) {
+        apr_time_t until = apr_time_now() + wait;
+
+        while (tk_cache_flight(c, key) >= 0 && apr_time_now() < until) {
+            apr_thread_cond_timedwait(c->landed, c->lock,
+                                      until - apr_time_now());
+        }
+        tk_cache_unlock(c);
+        return 0;
+    }
+#else
+    (void)wait;
+#endif
+    if ((slot = tk_cache_flight(c, "")) >= 0) {
+        apr_cpystrn(c->flights[slot], key, sizeof(c->flights[slot]));
+    }
+    tk_cache_unlock(c);
+    return 1;
+}
+
+void tk_cache_end(tk_cache_t *c, const char *key)
+{
+    int slot;
+
+    if (!*key) {
+        return;
+    }
+    tk_cache_lock(c);
+    if ((slot = tk_cache_flight(c, key)) >= 0) {
+        c->flights[slot][0] = '\0';
+#if APR_HAS_THREADS
+        apr_thread_cond_broadcast(c->landed);
+#endif
     }
     tk_cache_unlock(c);
 }

@@ -39,4 +39,17 @@ void tk_cache_forget(tk_cache_t *c, tk_cache_match_fn *match, const void *data);
 /* Drop every entry. */
 void tk_cache_clear(tk_cache_t *c);
 
+/* One verification per credential at a time.  A burst of requests bearing
+ * the same credential (a hundred streams reconnecting) would otherwise all
+ * miss together and each pay a bcrypt.  Before verifying what missed, call
+ * tk_cache_begin: 1 means this thread verifies and must call tk_cache_end
+ * when done (after tk_cache_put, if it succeeded); 0 means another thread
+ * was verifying the same key and has finished, or `wait` has passed: look
+ * the key up again, and verify only if it is still missing.  At most
+ * TK_CACHE_FLIGHTS keys are verified at once under this rule; beyond that
+ * begin says 1 without waiting and end does nothing. */
+#define TK_CACHE_FLIGHTS 16
+int tk_cache_begin(tk_cache_t *c, const char *key, apr_interval_time_t wait);
+void tk_cache_end(tk_cache_t *c, const char *key);
+
 #endif
