@@ -9,6 +9,7 @@
 #   make fuzz       run the libFuzzer targets (needs clang)
 #   make bench      bench/run.sh
 #   make bench-sse  bench/sse.sh: 1,000 to 10,000 event streams (builds sse_load)
+#   make bench-jobs bench/jobs.sh: the job queue against pgbench
 #   make clean      remove build/ and build-asan/ (var/ keeps its data)
 #
 # Objects are compiled with the same compiler and flags apxs uses (through
@@ -31,7 +32,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 # Targets that only orchestrate (they call $(MAKE) after scripts/deps.sh has
 # made sure configure can succeed) or need no configuration at all.
-NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse integration help
+NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse bench-jobs integration help
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
   ifeq ($(wildcard $(CONFIG)),)
     $(info $(CONFIG) is missing: running ./configure $(CONFIGURE_FLAGS))
@@ -89,7 +90,7 @@ APXS_LINK = -ljansson -lcurl -lcrypto -lpq $(if $(SAN_CFLAGS),-lasan -lubsan)
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
 # ---- build -----------------------------------------------------------------
-.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse sse-load clean distclean deps help
+.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse bench-jobs sse-load clean distclean deps help
 
 all: modules
 
@@ -290,6 +291,11 @@ $(BUILD)/sse_load: bench/sse_load.c
 bench-sse: deps
 	$(MAKE) --no-print-directory all sse-load
 	bench/sse.sh
+
+# The job queue: drain, flow and latency against pgbench (bench/jobs.sh).
+bench-jobs: deps
+	$(MAKE) --no-print-directory all
+	bench/jobs.sh
 
 clean:
 	rm -rf build build-asan

@@ -1,7 +1,18 @@
-# lib.sh: what the benchmark scripts (bench/run.sh, bench/sse.sh) share;
-# sourced, not run.  Each script sets DIR (its throwaway directory), INST,
-# CONF and HTTPD, and calls:
+# lib.sh: what the benchmark scripts (bench/run.sh, bench/sse.sh,
+# bench/jobs.sh) share; sourced, not run.  Each script sets DIR (its
+# throwaway directory), INST, CONF, HTTPD, BUILD and PSQL, defines log and
+# die, and calls:
 #
+#   bench_free_port               a free TCP port on loopback
+#   bench_pg PORT                 a private PostgreSQL cluster under $DIR
+#                                 (PG_FAST from the caller's environment),
+#                                 migrated, with sql/demo.sql; exports
+#                                 PGHOST, PGPORT, PGDATABASE, PGUSER
+#   bench_token NAME              an API token for admin@acme.test (printed)
+#   bench_httpd PORT [PREFIX...]  render the instance's config (with
+#                                 $INST/extra.conf, which the caller writes
+#                                 first), start httpd (under PREFIX, e.g.
+#                                 taskset) and wait for /api/health; sets URL
 #   bench_watchdog NAME SECONDS   a background watchdog that sends TERM to
 #                                 the script after SECONDS (its pid in
 #                                 watchdog_pid; its sleep dies with it)
@@ -12,6 +23,55 @@
 
 watchdog_pid=
 httpd_started=
+
+psql_() { "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+bench_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+bench_pg() {
+    local port=$1
+    # The cluster listens on a unix socket only; the port just names the
+    # socket file, so any free number will do.
+    scripts/pg.sh start "$DIR" "$port"
+    PGHOST=$(scripts/pg.sh sockdir "$DIR")
+    export PGHOST PGPORT=$port PGDATABASE=tickets PGUSER=tickets
+    scripts/migrate.sh >/dev/null 2>&1 || scripts/migrate.sh
+    psql_ -f sql/demo.sql
+}
+
+bench_token() {
+    local token
+    token=tk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    psql_ -c "INSERT INTO api_tokens (org_id, user_id, name, token_hash, prefix)
+              VALUES ('00000000-0000-4000-8000-0000000000a1',
+                      '00000000-0000-4000-8000-00000000a001', '$1',
+                      encode(sha256('$token'::bytea), 'hex'), left('$token', 12))" >&2
+    echo "$token"
+}
+
+bench_httpd() {
+    local port=$1 left
+    shift
+    scripts/httpd-conf.sh "$INST" "$port" "$PGHOST" "$PGPORT" "$BUILD"
+    if left=$(grep -o '@[A-Z_]*@' "$CONF" | sort -u | tr '\n' ' ') && [ -n "$left" ]; then
+        die "rendered $CONF still has placeholders: $left"
+    fi
+    "$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || {
+        "$HTTPD" -t -f "$CONF" || true
+        die "httpd config test failed"
+    }
+    "$@" "$HTTPD" -f "$CONF" -k start
+    httpd_started=1
+    URL=http://127.0.0.1:$port
+    for _ in $(seq 1 100); do
+        curl -fsS -o /dev/null "$URL/api/health" 2>/dev/null && break
+        sleep 0.1
+    done
+    curl -fsS -o /dev/null "$URL/api/health" ||
+        { tail -n 30 "$INST/logs/error_log" >&2; die "httpd did not come up"; }
+}
 
 bench_watchdog() {
     local name=$1 seconds=$2

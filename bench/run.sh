@@ -105,23 +105,11 @@ command -v python3 >/dev/null || die "python3 is needed"
 
 mkdir -p "$DIR" "$WORK" "$OUT"
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-HTTP_PORT=$(free_port)
-# The cluster listens on a unix socket only; the port just names the socket
-# file, so any number not used in this (private) socket directory will do.
-PG_PORT=$(free_port)
+HTTP_PORT=$(bench_free_port)
 
 # ---- 1. PostgreSQL: cluster, schema, demo data, seed --------------------------
-log "PostgreSQL cluster in $DIR/pg (port $PG_PORT)"
-PG_FAST=${BENCH_PG_FAST:-0} scripts/pg.sh start "$DIR" "$PG_PORT"
-PGHOST=$(scripts/pg.sh sockdir "$DIR")
-export PGHOST PGPORT=$PG_PORT PGDATABASE=tickets PGUSER=tickets
-psql_() { "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@"; }
-
-scripts/migrate.sh >/dev/null 2>&1 || scripts/migrate.sh
-psql_ -f sql/demo.sql
+log "PostgreSQL cluster in $DIR/pg"
+PG_FAST=${BENCH_PG_FAST:-0} bench_pg "$(bench_free_port)"
 
 log "seeding $NTICKETS tickets for org acme"
 psql_ <<SQL
@@ -174,39 +162,13 @@ NOPEN=$(psql_ -At -c "SELECT count(*) FROM tickets WHERE org_id = '$ORG' AND sta
 log "org acme: tickets 1..$MAXNUM, $NOPEN open"
 
 # ---- 2. API token ---------------------------------------------------------
-TOKEN=tk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')
-psql_ -c "INSERT INTO api_tokens (org_id, user_id, name, token_hash, prefix)
-          VALUES ('$ORG', '$ADMIN', 'bench',
-                  encode(sha256('$TOKEN'::bytea), 'hex'), left('$TOKEN', 12))"
+TOKEN=$(bench_token bench)
 
 # ---- httpd ------------------------------------------------------------------
 log "httpd on 127.0.0.1:$HTTP_PORT"
-scripts/httpd-conf.sh "$INST" "$HTTP_PORT" "$PGHOST" "$PG_PORT" "$BUILD"
-# Post-processing of the rendered config, for template placeholders the
-# script does not (yet) substitute.  The benchmark serves no static files,
-# so the console directory is enough for DOCROOT.
-if grep -q '@DOCROOT@' "$CONF"; then
-    log "note: httpd-conf.sh left @DOCROOT@ unsubstituted; using $root/console"
-    sed -i "s|@DOCROOT@|$root/console|g" "$CONF"
-fi
-if left=$(grep -o '@[A-Z_]*@' "$CONF" | sort -u | tr '\n' ' ') && [ -n "$left" ]; then
-    die "rendered $CONF still has placeholders: $left"
-fi
+mkdir -p "$INST"
 : >"$INST/extra.conf"
-"$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || {
-    "$HTTPD" -t -f "$CONF" || true
-    die "httpd config test failed"
-}
-"$HTTPD" -f "$CONF" -k start
-httpd_started=1
-for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/api/health" 2>/dev/null && break
-    sleep 0.1
-done
-curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/api/health" ||
-    { tail -n 30 "$INST/logs/error_log" >&2; die "httpd did not come up"; }
-
-URL=http://127.0.0.1:$HTTP_PORT
+bench_httpd "$HTTP_PORT"
 AUTH="Authorization: Bearer $TOKEN"
 CREATE_BODY='{"title":"Benchmark ticket","description":"Created by bench/run.sh under load."}'
 

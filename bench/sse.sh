@@ -107,43 +107,23 @@ fi
 ulimit -n "$want_files"
 mkdir -p "$DIR" "$OUT"
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-HTTP_PORT=$(free_port)
-PG_PORT=$(free_port)
+HTTP_PORT=$(bench_free_port)
 
 # ---- PostgreSQL, token, httpd ---------------------------------------------------
 log "PostgreSQL cluster in $DIR/pg"
-PG_FAST=1 scripts/pg.sh start "$DIR" "$PG_PORT"
-PGHOST=$(scripts/pg.sh sockdir "$DIR")
-export PGHOST PGPORT=$PG_PORT PGDATABASE=tickets PGUSER=tickets
-psql_() { "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@"; }
-scripts/migrate.sh >/dev/null 2>&1 || scripts/migrate.sh
-psql_ -f sql/demo.sql
-TOKEN=tk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')
-psql_ -c "INSERT INTO api_tokens (org_id, user_id, name, token_hash, prefix)
-          VALUES ('$ORG', '$ADMIN', 'bench-sse',
-                  encode(sha256('$TOKEN'::bytea), 'hex'), left('$TOKEN', 12))"
+PG_FAST=1 bench_pg "$(bench_free_port)"
+TOKEN=$(bench_token bench-sse)
 
 log "httpd on 127.0.0.1:$HTTP_PORT"
-scripts/httpd-conf.sh "$INST" "$HTTP_PORT" "$PGHOST" "$PG_PORT" "$BUILD"
+mkdir -p "$INST"
 # One user holds every stream: no per-user limit here.
 cat >"$INST/extra.conf" <<EOF
 TicketsSSEMaxStreams 10000
 TicketsSSEMaxStreamsPerUser 0
 LogLevel tickets_sse:notice
 EOF
-"$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || { "$HTTPD" -t -f "$CONF" || true; die "httpd config test failed"; }
-"${ON_SERVER[@]}" "$HTTPD" -f "$CONF" -k start
-httpd_started=1
-URL=http://127.0.0.1:$HTTP_PORT
+bench_httpd "$HTTP_PORT" "${ON_SERVER[@]}"
 AUTH="Authorization: Bearer $TOKEN"
-for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "$URL/api/health" 2>/dev/null && break
-    sleep 0.1
-done
-curl -fsS -o /dev/null "$URL/api/health" || { tail -n 30 "$INST/logs/error_log" >&2; die "httpd did not come up"; }
 
 # ---- measuring helpers -------------------------------------------------------------
 httpd_pids() { # every process of this instance (parent and children)
