@@ -76,7 +76,7 @@ typedef struct {
     unsigned char *buf;         /* one record's payload */
     apr_size_t bufsize;
     apr_pool_t *scratch;        /* cleared after every write */
-    apr_pool_t *batch;          /* a batch of the log; cleared after it */
+    apr_pool_t *batch;          /* a batch of the log, while catching up */
     apr_bucket_brigade *bb;
     apr_socket_t *sock;         /* NULL on HTTP/2 (not ours to poll) */
     apr_time_t deadline;        /* the lifetime cap */
@@ -244,7 +244,7 @@ static sse_step_t sse_replay_batch(sse_stream_t *st, int check, int *more)
 /* Replay the log after the cursor until the ring holds what follows, then
  * go on reading the ring from there.  check: first make sure the cursor
  * is an event of the log (a client's id), else reset. */
-static sse_step_t sse_catch_up(sse_stream_t *st, int check)
+static sse_step_t sse_catch_up_rounds(sse_stream_t *st, int check)
 {
     sse_ring_seek_t at;
     sse_step_t step;
@@ -264,7 +264,6 @@ static sse_step_t sse_catch_up(sse_stream_t *st, int check)
         case SSE_RING_EMPTY:
             st->cur->seq = at.seq;
             st->cur->hint = at.hint;
-            apr_pool_clear(st->batch);
             return SSE_GO;
         default:
             /* the ring's oldest event is past what the log showed a moment
@@ -273,6 +272,21 @@ static sse_step_t sse_catch_up(sse_stream_t *st, int check)
         }
     }
     return sse_reset(st, "lapped");
+}
+
+/* The batch pool lives only while the stream catches up (at its start, or
+ * when the ring laps a stream served on its thread), so that a stream
+ * back on the ring holds none of a batch's memory. */
+static sse_step_t sse_catch_up(sse_stream_t *st, int check)
+{
+    sse_step_t step;
+
+    apr_pool_create(&st->batch, st->r->pool);
+    apr_pool_tag(st->batch, "tickets_sse_replay");
+    step = sse_catch_up_rounds(st, check);
+    apr_pool_destroy(st->batch);
+    st->batch = NULL;
+    return step;
 }
 
 /* ---------------------------------------------------------------------
@@ -565,8 +579,6 @@ static void sse_stream_setup(sse_stream_t *st, request_rec *r,
     st->cur = cur;
     apr_pool_create(&st->scratch, r->pool);
     apr_pool_tag(st->scratch, "tickets_sse_stream");
-    apr_pool_create(&st->batch, r->pool);
-    apr_pool_tag(st->batch, "tickets_sse_replay");
     st->bb = apr_brigade_create(r->pool, st->c->bucket_alloc);
     st->bufsize = SSE_BUF_INITIAL;
     st->buf = apr_palloc(r->pool, st->bufsize);
@@ -618,7 +630,6 @@ int sse_stream_serve(request_rec *r, sse_cursor_t *cur, int has_cursor)
     if (from == SSE_FROM_LOG) {
         sse_replay_leave();
     }
-    apr_pool_destroy(st->batch);
     if (step == SSE_GO && !to_loop) {
         why = sse_loop(st);
     }

@@ -126,7 +126,7 @@ def small_ring_only(env):
         env.restart("")
 
 
-def _slow_stream(env):
+def _slow_stream(env, path=STREAM):
     """A stream whose client has a tiny receive buffer and reads nothing
     after the retry: line."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -135,7 +135,7 @@ def _slow_stream(env):
     sock.connect(("127.0.0.1", env.port))
     import base64
     cred = base64.b64encode(f"{ADMIN}:{DEMO_PASSWORD}".encode()).decode()
-    sock.sendall((f"GET {STREAM} HTTP/1.0\r\nHost: x\r\nAuthorization: Basic {cred}\r\n"
+    sock.sendall((f"GET {path} HTTP/1.0\r\nHost: x\r\nAuthorization: Basic {cred}\r\n"
                   "\r\n").encode())
     head = b""
     while b"retry:" not in head:
@@ -311,6 +311,57 @@ def test_streams_replaying_from_the_log_leave_the_api_answering(env, small_ring_
         sampling.set()
         for sock in socks:
             sock.close()
+    assert wait_streams_closed(env, timeout=15) == 0
+
+
+@pytest.fixture
+def small_ring_threads_only(env):
+    env.restart("TicketsSSERingSize 64K\nTicketsSSEEventLoop Off\n")
+    try:
+        yield
+    finally:
+        env.restart("")
+
+
+def test_thread_stream_lapped_by_the_ring_catches_up_from_the_log(env, small_ring_threads_only):
+    """A stream served on its thread (the loop is off) whose client stops
+    reading while the ring laps it twice over: once the client reads again,
+    the stream catches up from the log, every event in order, and goes on
+    from the ring; it does so again when lapped a second time, and no child
+    dies (the replay's memory lives only while it catches up)."""
+    api = Api(env, AGENT)
+    t = new_ticket(api)
+    settle(env)
+    before = stats(env)["resumesFromDatabase"]
+    sock = _slow_stream(env, path=f"{STREAM}?ticket={t['id']}&types=ticket_updated")
+    big = "l" * 19000
+    got, buf = [], b""
+    try:
+        for lap in range(2):
+            for i in range(60):
+                r = api.patch(f"/api/tickets/{t['id']}", {"description": f"{lap}.{i} {big}"})
+                assert r.status_code == 200, r.text
+            settle(env)
+            deadline = time.time() + 30
+            want = f"{lap}.59 "
+            while not any(d.startswith(want) for d in got) and time.time() < deadline:
+                sock.settimeout(max(0.05, deadline - time.time()))
+                try:
+                    chunk = sock.recv(1 << 16)
+                except socket.timeout:
+                    break
+                assert chunk, "the stream ended"
+                buf += chunk
+                while b"\n\n" in buf:
+                    block, buf = buf.split(b"\n\n", 1)
+                    for line in block.decode().splitlines():
+                        if line.startswith("data:"):
+                            got.append(json.loads(line[5:])["description"])
+        labels = [d.split(" ", 1)[0] for d in got]
+        assert labels == [f"{lap}.{i}" for lap in range(2) for i in range(60)], labels
+        assert stats(env)["resumesFromDatabase"] >= before + 2
+    finally:
+        sock.close()
     assert wait_streams_closed(env, timeout=15) == 0
 
 
