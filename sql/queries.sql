@@ -110,14 +110,22 @@ ON CONFLICT ((lower(email))) DO NOTHING
 RETURNING tk_user_admin_json(users)::text, version, id
 
 -- name: user_lock
+-- The user, locked, after the organization's row: changes to one
+-- organization's users are taken one after the other, so two admins
+-- demoting each other cannot lock each other's rows in opposite orders.
+-- FOR NO KEY UPDATE: rows that refer to the organization (tickets...) are
+-- still written meanwhile.
+WITH p AS (SELECT %s::uuid AS id, %s::uuid AS org_id),
+o AS (SELECT o.id FROM organizations o, p WHERE o.id = p.org_id
+         FOR NO KEY UPDATE)
 SELECT u.id, u.version, u.role, u.disabled
-  FROM users u
- WHERE u.id = %s::uuid AND u.org_id = %s::uuid
-   FOR UPDATE
+  FROM users u, p, o
+ WHERE u.id = p.id AND u.org_id = o.id
+   FOR UPDATE OF u
 
 -- name: user_admins_lock
--- The organization's active admins, locked: two admins demoting each other
--- at once are taken one after the other, and the last one stays.
+-- The organization's active admins, locked (after user_lock, which took
+-- the organization's row): the last one stays.
 SELECT u.id
   FROM users u
  WHERE u.org_id = %s::uuid AND u.role = 'admin' AND NOT u.disabled

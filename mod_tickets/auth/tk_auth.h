@@ -52,9 +52,9 @@ int tk_cache_lookup(tk_ctx_t *c, const char *key, tk_identity_t *id);
  * (then the verification may predate it). */
 void tk_cache_remember(tk_ctx_t *c, const char *key, const tk_identity_t *id,
                        apr_uint64_t sync);
-/* Around the verification of a password that missed: 1 when this thread
- * verifies it (then tk_cache_verified after), 0 when another thread of the
- * child has just verified the same one (look it up again). */
+/* Around the verification of a password that missed: what
+ * tk_cache_begin says (lib/core/tk_cache.h); after TK_CACHE_LEAD, call
+ * tk_cache_verified once verified. */
 int tk_cache_verifying(tk_ctx_t *c, const char *key);
 void tk_cache_verified(const char *key);
 /* The cache key of a credential of kind ("bearer", "password",

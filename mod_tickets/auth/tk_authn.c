@@ -21,6 +21,7 @@
 #include <mod_auth.h>
 #include "auth/tk_auth.h"
 #include "core/tk_header.h"
+#include "core/tk_cache.h"
 #include "crypto/tk_crypto.h"
 #include "mod_tickets.h"
 #include "tk_queries.h"
@@ -128,21 +129,21 @@ int tk_auth_password(tk_ctx_t *c, const char *email, const char *password,
                      int via, tk_identity_t *id)
 {
     const char *key = tk_cache_key(c, "password", email, password);
-    int rc;
+    int rc, flight;
 
     if (tk_cache_lookup(c, key, id)) {
         id->via = via;
         return TK_AUTH_OK;
     }
-    if (!tk_cache_verifying(c, key)) {
-        if (tk_cache_lookup(c, key, id)) {
-            id->via = via;
-            return TK_AUTH_OK;
-        }
-        return tk_password_verify(c, key, email, password, via, id);
+    flight = tk_cache_verifying(c, key);
+    if (flight == TK_CACHE_WAITED && tk_cache_lookup(c, key, id)) {
+        id->via = via;
+        return TK_AUTH_OK;
     }
     rc = tk_password_verify(c, key, email, password, via, id);
-    tk_cache_verified(key);
+    if (flight == TK_CACHE_LEAD) {
+        tk_cache_verified(key);
+    }
     return rc;
 }
 

@@ -144,6 +144,11 @@ void tk_cache_remember(tk_ctx_t *c, const char *key, const tk_identity_t *id,
         && (!tk_revlog || tk_revlog_newest(tk_revlog) == sync)) {
         tk_cache_put(tk_credentials, key, id, apr_time_now()
                      + apr_time_from_sec(c->sconf->credential_ttl));
+        /* a revocation that landed between the look and the put may have
+         * been read by another thread before the put: take it back */
+        if (tk_revlog && tk_revlog_newest(tk_revlog) != sync) {
+            tk_cache_remove(tk_credentials, key);
+        }
     }
 }
 
@@ -152,8 +157,10 @@ void tk_cache_remember(tk_ctx_t *c, const char *key, const tk_identity_t *id,
 
 int tk_cache_verifying(tk_ctx_t *c, const char *key)
 {
-    return !tk_credentials || c->sconf->credential_ttl <= 0
-           || tk_cache_begin(tk_credentials, key, TK_VERIFY_WAIT);
+    if (!tk_credentials || c->sconf->credential_ttl <= 0) {
+        return TK_CACHE_ALONE;
+    }
+    return tk_cache_begin(tk_credentials, key, TK_VERIFY_WAIT);
 }
 
 void tk_cache_verified(const char *key)

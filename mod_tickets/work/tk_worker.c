@@ -34,11 +34,11 @@
 #include <apr_atomic.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <apr_allocator.h>
 #include <apr_strings.h>
 #include <http_core.h>
 #include <ap_mpm.h>
 #include <unixd.h>
-#include <http_core.h>
 #include "work/tk_work.h"
 #include "tk_queries.h"
 
@@ -46,6 +46,7 @@
 #define TK_WORKER_THREADS   64      /* threads of one worker in a child */
 #define TK_WORKER_STANDBY_MS 200    /* between tries for the lock */
 #define TK_WORKER_RETRY_MS  1000    /* after a run returned early */
+#define TK_WORKER_MAX_FREE  (1024 * 1024)   /* bytes a thread keeps free */
 
 /* One thread of a worker. */
 struct tk_worker_t {
@@ -138,6 +139,28 @@ tk_db_t *tk_worker_db(const tk_worker_t *w, apr_pool_t *p, ap_dbd_t **dbd)
  * The threads
  * ------------------------------------------------------------------- */
 
+/* A pool of the thread's own, with an allocator of its own: the pool of
+ * an apr_thread_t shares the child's allocator, which has no lock, and
+ * these threads allocate while the child's other threads do.  Destroyed
+ * by the thread when it ends (the child joins it first). */
+static apr_pool_t *tk_worker_pool(const tk_worker_kind_t *k)
+{
+    apr_allocator_t *alloc;
+    apr_pool_t *p;
+
+    if (apr_allocator_create(&alloc) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (apr_pool_create_unmanaged_ex(&p, NULL, alloc) != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        return NULL;
+    }
+    apr_allocator_owner_set(alloc, p);
+    apr_allocator_max_free_set(alloc, TK_WORKER_MAX_FREE);
+    apr_pool_tag(p, k->name);
+    return p;
+}
+
 static void *APR_THREAD_FUNC tk_worker_main(apr_thread_t *thread, void *data)
 {
     tk_worker_t *w = data;
@@ -145,8 +168,13 @@ static void *APR_THREAD_FUNC tk_worker_main(apr_thread_t *thread, void *data)
     apr_pool_t *p;
     int leading = !w->spec->singleton;
 
-    apr_pool_create(&p, apr_thread_pool_get(thread));
-    apr_pool_tag(p, k->name);
+    (void)thread;
+    if (!(p = tk_worker_pool(k))) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, APR_ENOMEM, k->s, "TK00058: a "
+                     "thread of the %s could not make its pool; it does not "
+                     "run", w->spec->name);
+        return NULL;
+    }
     while (!tk_worker_stopping(w)) {
         if (!leading) {
             if (tk_worker_child_stopping()

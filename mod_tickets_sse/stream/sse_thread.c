@@ -14,13 +14,12 @@
  *   - with one that is no event (or one purged from the log too), with
  *     `event: reset`.
  *
- * Catching up from the database happens on the worker thread, for every
- * stream: the stream is then counted against the thread cap (sse_admit.c)
- * even when it is bound for the event loop, and refused with 503 when the
- * cap is reached, so streams replaying at once can never take every
- * worker.  It reads the log in batches of at most SSE_REPLAY_BYTES of data
- * into a pool cleared after each batch, so a stream never holds more than
- * one batch, whatever it missed.
+ * Catching up from the database happens on the worker thread: the stream
+ * is counted against the thread cap (sse_admit.c) even when bound for the
+ * event loop, and refused with 503 at the cap, so replays never take every
+ * worker.  It reads the log in batches of at most SSE_REPLAY_BYTES into a
+ * pool cleared after each batch and destroyed once caught up: a stream
+ * holds one batch at most, and none once back on the ring.
  *
  * Then plain HTTP/1.1 streams go to the child's event loop (sse_loop.c,
  * TicketsSSEEventLoop On); TLS and HTTP/2 streams stay here for their
@@ -188,16 +187,11 @@ static sse_step_t sse_send_event(sse_stream_t *st, const uint64_t pos[2],
 /* An event of the log as the ring's record of it. */
 static void sse_log_record(const tickets_event_t *e, sse_record_t *rec)
 {
-    memset(rec, 0, sizeof(*rec));
-    rec->org = e->org;
-    rec->type = e->type;
-    rec->ticket = e->ticket;
-    rec->conversation = e->conversation;
-    rec->audience[0] = e->audience[0];
-    rec->audience[1] = e->audience[1];
-    rec->staff_only = e->staff_only;
-    rec->data = e->data;
-    rec->data_len = e->data_len;
+    *rec = (sse_record_t){ .org = e->org, .type = e->type, .ticket = e->ticket,
+                           .conversation = e->conversation,
+                           .audience = { e->audience[0], e->audience[1] },
+                           .staff_only = e->staff_only, .data = e->data,
+                           .data_len = e->data_len };
 }
 
 /* Send one batch of the log after the cursor; *more when it brought
@@ -274,9 +268,7 @@ static sse_step_t sse_catch_up_rounds(sse_stream_t *st, int check)
     return sse_reset(st, "lapped");
 }
 
-/* The batch pool lives only while the stream catches up (at its start, or
- * when the ring laps a stream served on its thread), so that a stream
- * back on the ring holds none of a batch's memory. */
+/* At the start, or when the ring laps a stream served on its thread. */
 static sse_step_t sse_catch_up(sse_stream_t *st, int check)
 {
     sse_step_t step;
@@ -367,9 +359,7 @@ static int sse_hung_up(sse_stream_t *st)
     if (!st->sock || apr_os_sock_get(&fd, st->sock) != APR_SUCCESS) {
         return st->c->aborted;
     }
-    pfd.fd = fd;
-    pfd.events = POLLRDHUP;
-    pfd.revents = 0;
+    pfd = (struct pollfd){ .fd = fd, .events = POLLRDHUP };
     if (poll(&pfd, 1, 0) > 0
         && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) {
         return 1;

@@ -17,6 +17,7 @@ with one admin, so that disabling and demoting people touches no demo user
 and no other test.
 """
 
+import threading
 import time
 
 import pytest
@@ -201,6 +202,41 @@ def test_last_active_admin_stays(env):
                  409, "CONFLICT")
     assert_error(org.patch(other["id"], {"disabled": True}, user=other["email"]),
                  409, "CONFLICT")
+
+
+def test_two_admins_demoting_each_other_at_once(env):
+    """Each admin demotes the other at the same moment, again and again:
+    one change wins and the other is refused (409, or 403 once its author is
+    no admin), never a deadlock's 500, and one active admin always stays."""
+    org = Org(env)
+    other = org.create("admin")
+    pair = [(org.admin, org.admin_id), (other["email"], other["id"])]
+    for round_ in range(20):
+        for email, _ in pair:       # no bcrypt keeps the two apart
+            _warm(env, {"Authorization": basic(email)}, n=8)
+        gate, got = threading.Barrier(2), [None, None]
+
+        def demote(i):
+            author, target = pair[i][0], pair[1 - i][1]
+            gate.wait()
+            got[i] = org.patch(target, {"role": "agent"}, user=author)
+
+        threads = [threading.Thread(target=demote, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        codes = sorted(r.status_code for r in got)
+        assert codes in ([200, 403], [200, 409]), [r.text for r in got]
+        for r in got:
+            if r.status_code != 200:
+                assert r.json()["error"]["code"] in ("CONFLICT", "FORBIDDEN"), r.text
+        admins = env.psql(f"SELECT id FROM users WHERE org_id = '{org.id}' "
+                          "AND role = 'admin' AND NOT disabled")
+        assert len(admins) == 1, (round_, admins)
+        winner = next(i for i in (0, 1) if got[i].status_code == 200)
+        r = org.patch(pair[1 - winner][1], {"role": "admin"}, user=pair[winner][0])
+        assert r.status_code == 200, r.text
 
 
 @pytest.mark.parametrize("user", [AGENT, VIEWER, CUSTOMER])

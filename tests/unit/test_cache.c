@@ -307,7 +307,7 @@ START_TEST(one_verification_at_a_time)
     tk_val_t v = { 7, "agent" };
     int i;
 
-    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_sec(10)), 1);
+    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_sec(10)), TK_CACHE_LEAD);
     for (i = 0; i < 8; ++i) {
         w[i] = (tk_waiter_t){ c, key, &ended, -1, 0, 0 };
         ck_assert_int_eq(apr_thread_create(&thr[i], NULL, tk_waiter, &w[i], tk_tp),
@@ -321,12 +321,12 @@ START_TEST(one_verification_at_a_time)
         apr_status_t rv;
 
         ck_assert_int_eq(apr_thread_join(&rv, thr[i]), APR_SUCCESS);
-        ck_assert_int_eq(w[i].said, 0);
+        ck_assert_int_eq(w[i].said, TK_CACHE_WAITED);
         ck_assert_msg(w[i].saw_end, "waiter %d returned before the end", i);
         ck_assert(w[i].hit);
     }
     /* over: the next to miss verifies */
-    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_sec(10)), 1);
+    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_sec(10)), TK_CACHE_LEAD);
     tk_cache_end(c, key);
 }
 END_TEST
@@ -338,15 +338,17 @@ START_TEST(waiting_is_bounded)
     const char *key = tk_key("stuck");
     apr_time_t t0;
 
-    ck_assert_int_eq(tk_cache_begin(c, key, 0), 1);
+    ck_assert_int_eq(tk_cache_begin(c, key, 0), TK_CACHE_LEAD);
     t0 = apr_time_now();
-    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_msec(50)), 0);
+    ck_assert_int_eq(tk_cache_begin(c, key, apr_time_from_msec(50)), TK_CACHE_WAITED);
     ck_assert_int_ge(apr_time_now() - t0, apr_time_from_msec(50));
     tk_cache_end(c, key);
 }
 END_TEST
 
-/* Past TK_CACHE_FLIGHTS keys at once, begin lets everyone verify. */
+/* Past TK_CACHE_FLIGHTS keys at once, begin lets everyone verify alone;
+ * a key verified alone is never in flight, so a later leader of the same
+ * key is not ended by it. */
 START_TEST(flights_full)
 {
     tk_cache_t *c = tk_cache_create(tk_tp, 8, sizeof(tk_val_t));
@@ -354,14 +356,16 @@ START_TEST(flights_full)
     int i;
 
     for (i = 0; i < TK_CACHE_FLIGHTS; ++i) {
-        ck_assert_int_eq(tk_cache_begin(c, tk_key(apr_itoa(tk_tp, i)), 0), 1);
+        ck_assert_int_eq(tk_cache_begin(c, tk_key(apr_itoa(tk_tp, i)), 0),
+                         TK_CACHE_LEAD);
     }
-    ck_assert_int_eq(tk_cache_begin(c, extra, apr_time_from_sec(10)), 1);
-    ck_assert_int_eq(tk_cache_begin(c, extra, apr_time_from_sec(10)), 1);
-    tk_cache_end(c, extra);                 /* not in flight: nothing */
-    ck_assert_int_eq(tk_cache_begin(c, tk_key("0"), 0), 0);
-    ck_assert_int_eq(tk_cache_begin(c, "", apr_time_from_sec(10)), 1);
-    ck_assert_int_eq(tk_cache_begin(c, "", apr_time_from_sec(10)), 1);
+    ck_assert_int_eq(tk_cache_begin(c, extra, apr_time_from_sec(10)), TK_CACHE_ALONE);
+    ck_assert_int_eq(tk_cache_begin(c, extra, apr_time_from_sec(10)), TK_CACHE_ALONE);
+    tk_cache_end(c, tk_key("3"));           /* a slot frees */
+    ck_assert_int_eq(tk_cache_begin(c, extra, 0), TK_CACHE_LEAD);
+    ck_assert_int_eq(tk_cache_begin(c, extra, 0), TK_CACHE_WAITED);
+    ck_assert_int_eq(tk_cache_begin(c, tk_key("0"), 0), TK_CACHE_WAITED);
+    ck_assert_int_eq(tk_cache_begin(c, "", apr_time_from_sec(10)), TK_CACHE_ALONE);
 }
 END_TEST
 

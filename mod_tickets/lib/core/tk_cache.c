@@ -166,7 +166,7 @@ int tk_cache_begin(tk_cache_t *c, const char *key, apr_interval_time_t wait)
     int slot;
 
     if (!*key || strlen(key) > TK_CACHE_KEY_MAX) {
-        return 1;
+        return TK_CACHE_ALONE;
     }
     tk_cache_lock(c);
 #if APR_HAS_THREADS
@@ -178,7 +178,7 @@ int tk_cache_begin(tk_cache_t *c, const char *key, apr_interval_time_t wait)
                                       until - apr_time_now());
         }
         tk_cache_unlock(c);
-        return 0;
+        return TK_CACHE_WAITED;
     }
 #else
     (void)wait;
@@ -187,7 +187,7 @@ int tk_cache_begin(tk_cache_t *c, const char *key, apr_interval_time_t wait)
         apr_cpystrn(c->flights[slot], key, sizeof(c->flights[slot]));
     }
     tk_cache_unlock(c);
-    return 1;
+    return slot >= 0 ? TK_CACHE_LEAD : TK_CACHE_ALONE;
 }
 
 void tk_cache_end(tk_cache_t *c, const char *key)

@@ -42,12 +42,13 @@ void tk_cache_clear(tk_cache_t *c);
 /* One verification per credential at a time.  A burst of requests bearing
  * the same credential (a hundred streams reconnecting) would otherwise all
  * miss together and each pay a bcrypt.  Before verifying what missed, call
- * tk_cache_begin: 1 means this thread verifies and must call tk_cache_end
- * when done (after tk_cache_put, if it succeeded); 0 means another thread
- * was verifying the same key and has finished, or `wait` has passed: look
- * the key up again, and verify only if it is still missing.  At most
- * TK_CACHE_FLIGHTS keys are verified at once under this rule; beyond that
- * begin says 1 without waiting and end does nothing. */
+ * tk_cache_begin.  TK_CACHE_LEAD: this thread verifies and must call
+ * tk_cache_end when done (after tk_cache_put, if it succeeded).
+ * TK_CACHE_WAITED: another thread was verifying the same key and has
+ * finished, or `wait` has passed: look the key up again, and verify only
+ * if it is still missing.  TK_CACHE_ALONE: TK_CACHE_FLIGHTS keys are being
+ * verified already; verify without the rule (and without tk_cache_end). */
+enum { TK_CACHE_WAITED, TK_CACHE_LEAD, TK_CACHE_ALONE };
 #define TK_CACHE_FLIGHTS 16
 int tk_cache_begin(tk_cache_t *c, const char *key, apr_interval_time_t wait);
 void tk_cache_end(tk_cache_t *c, const char *key);
