@@ -22,14 +22,16 @@
  * (tk_purge.c).
  *
  * The relay is a singleton worker (tk_worker.c): every child has its
- * thread, the one that holds the "tickets-relay" global mutex works and
- * the others wait to take over.  The ring refuses a position it already
+ * thread, the one that holds the host's "tickets-relay" lock file works
+ * and the others wait to take over.  The ring refuses a position it already
  * has, so two relays at once (the old and the new generation during a
  * graceful restart) cost a few duplicate reads and nothing else.  The
  * relay holds one of the child's mod_dbd connections while it works; it is
  * used with libpq directly only for LISTEN and notifications, which
  * apr_dbd lacks.  A revocation it relays is also forgotten by every child
- * of this host (auth/tk_credentials.c), wherever it was made.
+ * of this host (auth/tk_credentials.c), wherever it was made; that is why
+ * it reads the log even where mod_tickets_sse is not loaded (no ring to
+ * append to).
  */
 #include <apr_strings.h>
 #include <libpq-fe.h>
@@ -84,7 +86,7 @@ static int tk_relay_start(tk_db_t *db)
     apr_uint64_t ring[2] = { 0, 0 };
     tk_rows_t *rows;
 
-    if (tk_relay.position(ring) != APR_SUCCESS) {
+    if (tk_relay.position && tk_relay.position(ring) != APR_SUCCESS) {
         return -1;
     }
     if (tk_pos_after(ring, tk_relay.pos)) {
@@ -138,12 +140,13 @@ static int tk_relay_batch(const tk_worker_t *w, tk_db_t *db, apr_pool_t *p)
             /* perhaps made on another host */
             tk_auth_forget_event(e->data, e->data_len);
         }
-        rv = tk_relay.publish(e);
+        rv = tk_relay.publish ? tk_relay.publish(e) : APR_SUCCESS;
         if (rv != APR_SUCCESS && rv != APR_EEXIST) {
             ap_log_error(APLOG_MARK, APLOG_ERR, rv, tk_worker_server(w),
                          "TK00052: event %" APR_UINT64_T_FMT "-%"
                          APR_UINT64_T_FMT " (%s) could not be appended to "
-                         "the ring; streams will read it from the database",
+                         "the ring; this host's streams miss it (is "
+                         "TicketsSSERingSize too small?)",
                          e->pos[0], e->pos[1], e->type);
         }
         tk_relay.pos[0] = e->pos[0];
@@ -211,10 +214,7 @@ static void tk_relay_run(tk_worker_t *w, apr_pool_t *p)
 
         apr_pool_clear(iter);
         db->pool = iter;
-        if (!tk_relay.publish) {
-            rv = 0;             /* no streams here: it only wakes workers */
-        }
-        else if ((rv = tk_relay_batch(w, db, iter)) < 0) {
+        if ((rv = tk_relay_batch(w, db, iter)) < 0) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK00056: reading "
                          "live events failed (%s); retrying",
                          db->error ? db->error : "?");
@@ -232,8 +232,12 @@ static void tk_relay_run(tk_worker_t *w, apr_pool_t *p)
             break;
         }
     }
-    /* The connection goes back to mod_dbd's pool: leave it as found. */
-    if (rv >= 0 && PQstatus(pg) == CONNECTION_OK) {
+    /* The connection goes back to mod_dbd's pool: leave it as found,
+     * subscribed to nothing, whatever ended the loop. */
+    if (PQstatus(pg) == CONNECTION_OK) {
+        if (PQtransactionStatus(pg) != PQTRANS_IDLE) {
+            PQclear(PQexec(pg, "ROLLBACK"));
+        }
         tk_relay_listen(w, pg, "UNLISTEN *");
         tk_relay_notified(pg);
     }
@@ -241,15 +245,16 @@ static void tk_relay_run(tk_worker_t *w, apr_pool_t *p)
     ap_dbd_close(s, dbd);
 }
 
-/* Events are relayed only where mod_tickets_sse is loaded (otherwise
- * there is no ring); the job workers are woken everywhere. */
+/* Events are appended to a ring only where mod_tickets_sse is loaded;
+ * revocations are read and the job workers woken everywhere. */
 static int tk_relay_wanted(server_rec *s)
 {
     (void)s;
     tk_relay.publish = APR_RETRIEVE_OPTIONAL_FN(tickets_sse_publish);
     tk_relay.position = APR_RETRIEVE_OPTIONAL_FN(tickets_sse_position);
-    if (!tk_relay.position) {
+    if (!tk_relay.position || !tk_relay.publish) {
         tk_relay.publish = NULL;
+        tk_relay.position = NULL;
     }
     return 1;
 }

@@ -19,14 +19,14 @@ from test_sse import _of, about, eid, new_ticket, start
 class Host:
     """A second httpd instance of the same build on the same database."""
 
-    def __init__(self, env, name):
+    def __init__(self, env, name, build_dir=None):
         self.env = env
         self.inst = os.path.join(env.base, name)
         self.conf = os.path.join(self.inst, "httpd.conf")
         self.port = _free_port()
         self.error_log = os.path.join(self.inst, "logs", "error_log")
         env._scripts("httpd-conf.sh", self.inst, str(self.port), env.pg_host,
-                     str(env.pg_port), env.build_dir)
+                     str(env.pg_port), build_dir or env.build_dir)
 
     def ctl(self, *args):
         return subprocess.run([self.env.httpd, "-f", self.conf, *args],
@@ -140,3 +140,47 @@ def test_many_writers_on_two_hosts(env, host_b):
     seq_a = [e["id"] for e in got_a if e["json"].get("id") in want]
     seq_b = [e["id"] for e in got_b if e["json"].get("id") in want]
     assert len(seq_a) == 40 and seq_a == seq_b
+
+
+def test_revocation_reaches_a_host_without_streams(env):
+    """A host that serves the API only (no mod_tickets_sse, so no ring):
+    a user disabled through host A is refused there at once, although that
+    host's children had the password cached."""
+    from test_users import Org
+    mods = os.path.join(env.base, "build-api-only")
+    os.makedirs(mods, exist_ok=True)
+    for so in ("mod_tickets.so",):
+        dst = os.path.join(mods, so)
+        if not os.path.exists(dst):
+            os.symlink(os.path.abspath(os.path.join(env.build_dir, so)), dst)
+    c = Host(env, "httpd-api-only", build_dir=mods)
+    c.start()
+    try:
+        with open(c.conf) as f:
+            assert "LoadModule tickets_sse_module" not in f.read()
+        org = Org(env)
+        user = org.create("agent")
+        on_c = f"http://127.0.0.1:{c.port}/api/auth/me"
+
+        def me():
+            s = requests.Session()
+            s.headers["Connection"] = "close"     # any child of host C
+            return s.get(on_c, auth=(user["email"], DEMO_PASSWORD), timeout=30)
+
+        for _ in range(8):
+            assert me().status_code == 200
+        r = org.patch(user["id"], {"disabled": True})
+        assert r.status_code == 200, r.text
+        deadline = time.time() + 3
+        codes = []
+        while time.time() < deadline:
+            codes = [me().status_code for _ in range(8)]
+            if codes == [401] * 8:
+                break
+            time.sleep(0.2)
+        assert codes == [401] * 8, codes
+    finally:
+        c.stop()
+    with open(c.error_log) as f:
+        bad = env.bad_log_lines(f.readlines(), [])
+    assert not bad, "host C logged:\n" + "".join(bad)
