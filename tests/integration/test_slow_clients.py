@@ -16,7 +16,11 @@ import requests
 from tkcheck import AGENT
 
 HALF_REQUEST = b"GET /api/health HTTP/1.1\r\nHost: x\r\n"
-CONNECTIONS = 110           # more than MaxRequestWorkers (96) of the instance
+# More than the threads the instance starts with (StartServers 2 x
+# ThreadsPerChild 64), fewer than MaxRequestWorkers (192): a connection
+# reading its headers holds a thread, so the server must start a child to
+# answer, and mod_reqtimeout must end them all by itself.
+CONNECTIONS = 150
 HEADER_TIMEOUT_BOUND = 45   # s: 40 s of mod_reqtimeout's header stage, and margin
 
 
