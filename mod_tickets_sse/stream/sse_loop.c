@@ -32,8 +32,9 @@
  * block keeps only the unsent tail of that block, waits for EPOLLOUT and
  * stops advancing; other streams are never slowed by it.  When it can
  * write again it reads the ring from its own cursor (as a resumed stream
- * does) until it has caught up; if the ring lapped it meanwhile it gets
- * `event: reset` and ends, as on the thread path.  A client that takes
+ * does) until it has caught up; if the ring lapped it meanwhile it ends
+ * at its cursor with a retry: line, and the client's reconnection reads
+ * what it missed from the log (the thread path reads the log at once).  A client that takes
  * nothing for SSE_LOOP_STALL_SEC seconds is dropped.
  *
  * A sweep twice a second sends pings (preceded by the id-only block when

@@ -136,17 +136,24 @@ const char *sse_lp_tell(sse_lstream_t *st, apr_pool_t *p)
     return sse_cursor_tell(&st->cur, p, NULL);
 }
 
-/* The ring lapped the stream: event: reset with the newest id, then end. */
-static void sse_lp_reset(sse_lstream_t *st, apr_time_t now)
+/* The ring lapped the stream: it ends at its cursor (the id-only block
+ * when it passed events it did not send) with a retry: line, and the
+ * client's reconnection reads what it missed from the log, as a resumed
+ * stream does; nothing is lost. */
+static void sse_lp_lapped(sse_lstream_t *st, apr_time_t now)
 {
-    apr_size_t len;
-    const char *text = sse_reset_text(sse_lp.scratch, "lapped", &len);
+    const char *text = apr_pstrcat(sse_lp.scratch,
+                                   sse_lp_tell(st, sse_lp.scratch),
+                                   sse_event_pretry(sse_lp.scratch,
+                                                    SSE_LOOP_LAPPED_RETRY,
+                                                    NULL), NULL);
 
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, sse_lp.s, "TK10046: stream of "
-                 "user %s reset (lapped) at id %" APR_UINT64_T_FMT "-%"
-                 APR_UINT64_T_FMT " on the event loop", st->cur.viewer.user,
+                 "user %s lapped at id %" APR_UINT64_T_FMT "-%"
+                 APR_UINT64_T_FMT " on the event loop; it ends, and resumes "
+                 "from the log", st->cur.viewer.user,
                  (apr_uint64_t)st->cur.pos[0], (apr_uint64_t)st->cur.pos[1]);
-    sse_lp_finish(st, text, text ? len : 0, now, "reset");
+    sse_lp_finish(st, text, strlen(text), now, "lapped");
     apr_pool_clear(sse_lp.scratch);
 }
 
@@ -227,7 +234,7 @@ void sse_lp_catch_up(sse_lstream_t *st, apr_time_t now)
             return;
         }
         if (rc == SSE_RING_LAPPED) {
-            sse_lp_reset(st, now);
+            sse_lp_lapped(st, now);
             return;
         }
         if (rc != SSE_RING_OK) {

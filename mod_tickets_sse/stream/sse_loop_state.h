@@ -16,6 +16,7 @@
 #define SSE_LOOP_EVENTS         256     /* epoll events per wait */
 #define SSE_LOOP_BUF_INITIAL    16384   /* record buffer; grows as needed */
 #define SSE_LOOP_END_RETRY_MIN  1000    /* retry: sent when the child stops */
+#define SSE_LOOP_LAPPED_RETRY   1000    /* retry: sent to a lapped stream */
 #define SSE_LOOP_END_RETRY_SPAN 4000
 
 /* One stream on the loop.  The viewer's and filter's strings live in
