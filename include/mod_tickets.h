@@ -203,7 +203,8 @@ typedef tickets_job_rc_t tickets_job_fn(tickets_job_t *job);
 /* Register the function of a job kind (letters, digits, '_' and '.'; at
  * most 63).  Call from a pre_config or post_config hook (the table is
  * read-only once children start); a kind registered twice keeps the last
- * function.  APR_SUCCESS, or APR_EINVAL for a bad kind. */
+ * function.  APR_SUCCESS, APR_EINVAL for a bad kind, or APR_ENOSPC when
+ * 64 kinds are registered already. */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, tickets_job_register,
                         (const char *kind, tickets_job_fn *fn));
 

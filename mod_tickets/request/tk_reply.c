@@ -282,10 +282,12 @@ static apr_status_t tk_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
+/* Errors only: a redirect (an authentication module's login) keeps its
+ * page and its Location. */
 static void tk_insert_error_filter(request_rec *r)
 {
-    if (r->uri && strncmp(r->uri, TK_API_PREFIX, sizeof(TK_API_PREFIX) - 1)
-                  == 0) {
+    if (r->status >= 400 && r->uri
+        && strncmp(r->uri, TK_API_PREFIX, sizeof(TK_API_PREFIX) - 1) == 0) {
         ap_add_output_filter(TK_ERROR_FILTER, NULL, r, r->connection);
     }
 }

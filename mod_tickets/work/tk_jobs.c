@@ -594,7 +594,8 @@ void tk_jobs_register_hooks(apr_pool_t *p)
 {
     (void)p;
     tk_worker_declare(&tk_jobs_spec);
-    ap_hook_pre_config(tk_jobs_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* first: another module's pre_config may register its kinds */
+    ap_hook_pre_config(tk_jobs_pre_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(tk_jobs_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* before the workers start (tk_worker.c, also in child_init) */
     ap_hook_child_init(tk_jobs_child_init, NULL, NULL, APR_HOOK_FIRST);

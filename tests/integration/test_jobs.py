@@ -82,6 +82,10 @@ def all_done(env, ids):
 
 
 def test_a_job_of_a_rolled_back_transaction_never_runs(jobs):
+    """The queue's side of the contract: jobs of a transaction that rolled
+    back are never claimed, though the workers are woken (by the control
+    job) right after.  (No endpoint enqueues yet; the first that does tests
+    its own rollback through the API.)"""
     env = jobs
     lost = enqueue(env, 5, commit=False)
     control = enqueue(env, 1)
