@@ -37,19 +37,14 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 NJOBS=${BENCH_JOBS:-20000}
 DURATION=${BENCH_DURATION:-15}
 RATE=${BENCH_RATE:-50}
 ENQUEUERS=${BENCH_ENQUEUERS:-4}
 WORKERS=${BENCH_JOB_WORKERS:-2}
-BUILD=${TICKETS_BUILD_DIR:-build}
-HTTPD=${HTTPD:-/usr/sbin/apache2}
-PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
-export PG_BINDIR
-PSQL=$PG_BINDIR/psql
-PGBENCH=$PG_BINDIR/pgbench
-[ -x "$PGBENCH" ] || PGBENCH=pgbench
 
 ORG=00000000-0000-4000-8000-0000000000a1      # acme (sql/demo.sql)
 DIR=$root/var/bench-jobs-$$
@@ -64,8 +59,6 @@ die() {
     exit 1
 }
 
-# shellcheck source=bench/lib.sh
-. "$root/bench/lib.sh"
 # shellcheck disable=SC2317 # invoked through the EXIT trap
 cleanup() {
     local rc=$?

@@ -1,7 +1,7 @@
 # lib.sh: what the benchmark scripts (bench/run.sh, bench/sse.sh,
 # bench/jobs.sh) share; sourced, not run.  Each script sets DIR (its
-# throwaway directory), INST, CONF, HTTPD, BUILD and PSQL, defines log and
-# die, and calls:
+# throwaway directory), INST and CONF, defines log and die, and calls what
+# follows; sourcing it sets BUILD, HTTPD, PG_BINDIR, PSQL and PGBENCH:
 #
 #   bench_free_port               a free TCP port on loopback
 #   bench_pg PORT                 a private PostgreSQL cluster under $DIR
@@ -20,6 +20,15 @@
 #                                 the watchdog, kill whatever still runs
 #                                 with $CONF, destroy the PostgreSQL
 #                                 cluster under $DIR and remove $DIR
+
+# Where things are (the callers' environment may say otherwise).
+BUILD=${TICKETS_BUILD_DIR:-build}
+HTTPD=${HTTPD:-/usr/sbin/apache2}
+PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+export PG_BINDIR
+PSQL=$PG_BINDIR/psql
+PGBENCH=$PG_BINDIR/pgbench
+[ -x "$PGBENCH" ] || PGBENCH=pgbench
 
 watchdog_pid=
 httpd_started=

@@ -34,19 +34,14 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 DURATION=${BENCH_DURATION:-15}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNS:-32}
 THREADS=${BENCH_THREADS:-2}
 NTICKETS=${BENCH_TICKETS:-10000}
-BUILD=${TICKETS_BUILD_DIR:-build}
-HTTPD=${HTTPD:-/usr/sbin/apache2}
-PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
-export PG_BINDIR
-PSQL=$PG_BINDIR/psql
-PGBENCH=$PG_BINDIR/pgbench
-[ -x "$PGBENCH" ] || PGBENCH=pgbench
 
 ORG=00000000-0000-4000-8000-0000000000a1      # acme (sql/demo.sql)
 ADMIN=00000000-0000-4000-8000-00000000a001    # admin@acme.test
@@ -71,8 +66,6 @@ die() {
 }
 
 # ---- cleanup -----------------------------------------------------------------
-# shellcheck source=bench/lib.sh
-. "$root/bench/lib.sh"
 # shellcheck disable=SC2317 # invoked through the EXIT trap
 cleanup() {
     local rc=$?

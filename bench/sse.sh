@@ -36,6 +36,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 STREAMS=${SSE_STREAMS:-"1000 5000 10000"}
 RATE=${SSE_RATE:-10}
@@ -46,11 +48,6 @@ ON_SERVER=() ON_CLIENT=()
 if [ "$PIN" = 1 ]; then
     ON_SERVER=(taskset -c 0) ON_CLIENT=(taskset -c 1)
 fi
-BUILD=${TICKETS_BUILD_DIR:-build}
-HTTPD=${HTTPD:-/usr/sbin/apache2}
-PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
-export PG_BINDIR
-PSQL=$PG_BINDIR/psql
 LOAD=$BUILD/sse_load
 
 ORG=00000000-0000-4000-8000-0000000000a1      # acme (sql/demo.sql)
@@ -71,8 +68,6 @@ die() {
 }
 
 # ---- cleanup -----------------------------------------------------------------
-# shellcheck source=bench/lib.sh
-. "$root/bench/lib.sh"
 load_pid=
 # shellcheck disable=SC2317 # invoked through the EXIT trap
 cleanup() {
