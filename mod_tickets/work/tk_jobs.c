@@ -31,6 +31,7 @@
  * events) run outside the transaction, and are marked done after.
  */
 #include <unistd.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_general.h>
 #include <http_core.h>
@@ -40,6 +41,7 @@
 #include "work/tk_work.h"
 #include "core/tk_json.h"
 #include "jobs/tk_backoff.h"
+#include "crypto/tk_crypto.h"
 #include "core/tk_wake.h"
 #include "tk_queries.h"
 
@@ -376,6 +378,17 @@ static void tk_jobs_sleep(tk_worker_t *w, uint32_t seen, int ms)
     }
 }
 
+/* 1 at most once a minute in this child: a database outage is said once,
+ * not by every worker thread at every retry. */
+static int tk_jobs_complain(void)
+{
+    static apr_uint32_t last;           /* minutes since the epoch */
+    apr_uint32_t now = (apr_uint32_t)(apr_time_sec(apr_time_now()) / 60);
+    apr_uint32_t was = apr_atomic_read32(&last);
+
+    return was != now && apr_atomic_cas32(&last, now, was) == was;
+}
+
 /* One round, on a connection taken for it: tend the queue when due and
  * run every ready job.  0, or -1 when the database failed; *wait gets the
  * milliseconds to the next round. */
@@ -408,8 +421,11 @@ static int tk_jobs_round(tk_jobber_t *j, apr_pool_t *p, apr_time_t *next_tend,
         *wait = tk_jobs_wait(j, *next_tend, p);
     }
     else {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK00069: a job "
-                     "worker lost the database (%s); retrying",
+        /* once a minute per child, not once a second per thread */
+        int level = tk_jobs_complain() ? APLOG_WARNING : APLOG_DEBUG;
+
+        ap_log_error(APLOG_MARK, level, 0, s, "TK00069: a job worker lost "
+                     "the database (%s); retrying",
                      j->db->error ? j->db->error : "?");
     }
     tk_db_rollback(j->db);
@@ -423,6 +439,7 @@ static int tk_jobs_round(tk_jobber_t *j, apr_pool_t *p, apr_time_t *next_tend,
 static void tk_jobs_work(tk_worker_t *w, apr_pool_t *p)
 {
     char host[64] = "";
+    const char *tag;
     apr_time_t next_tend = 0;
     tk_jobber_t j;
     apr_pool_t *round;
@@ -431,8 +448,11 @@ static void tk_jobs_work(tk_worker_t *w, apr_pool_t *p)
     j.w = w;
     j.conf = tk_srv_conf(tk_worker_server(w));
     gethostname(host, sizeof(host) - 1);
-    j.holder = apr_psprintf(p, "%s:%ld:%d", host, (long)getpid(),
-                            tk_worker_index(w));
+    /* host, pid and thread say who it is; the random part makes it unique
+     * where two hosts share a name and pid (containers) */
+    tag = tk_random_secret(p, "", 6);
+    j.holder = apr_psprintf(p, "%s:%ld:%d:%s", host, (long)getpid(),
+                            tk_worker_index(w), tag ? tag : "-");
     apr_pool_create(&round, p);
     while (!tk_worker_stopping(w)) {
         uint32_t seen = tk_jobs_wake_word ? tk_wake_seen(tk_jobs_wake_word)
