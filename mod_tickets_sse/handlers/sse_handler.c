@@ -16,7 +16,9 @@
  * Where the client resumes from may come two ways, the Last-Event-ID
  * header (what browsers send) and the lastEventId parameter (for clients
  * that cannot set headers); both are checked, a malformed one is refused
- * whichever it is, and when both are given the header wins.
+ * whichever it is, and when both are given the header wins.  An empty one
+ * is no id (a reset's `id:` leaves a client just that): the stream starts
+ * at the newest event.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -125,6 +127,12 @@ static int sse_read_query(request_rec *r, sse_cursor_t *cur, int *has_cursor)
     }
     cur->filter.tickets_only = strcmp(r->uri, "/api/sse/tickets") == 0;
     *has_cursor = 0;
+    if (header && !*header) {
+        header = NULL;
+    }
+    if (q.last_id && !*q.last_id) {
+        q.last_id = NULL;
+    }
     if ((q.last_id && sse_event_parse_id(q.last_id, pos) != 0)
         || (header && sse_event_parse_id(header, pos) != 0)) {
         return sse_refuse(r, HTTP_BAD_REQUEST, TICKETS_E_INVALID_QUERY,

@@ -524,6 +524,18 @@ def test_malformed_id_is_400(env):
 
 
 @pytest.mark.parametrize("how", ["header", "query"])
+def test_empty_id_is_no_id(env, how):
+    """An empty id, which a reset's `id:` leaves a client, is no id: the
+    stream starts at the newest event and says which that is."""
+    kw = ({"headers": {"Last-Event-ID": ""}} if how == "header"
+          else {"path": f"{STREAM}?lastEventId="})
+    with start(env, **kw) as s:
+        t = new_ticket(Api(env, AGENT))
+        got = s.collect(about(t["id"]), timeout=10)
+        assert any(e["event"] == "ticket_created" for e in got), got
+
+
+@pytest.mark.parametrize("how", ["header", "query"])
 @pytest.mark.parametrize("bad", ["1-9223372036854775808", "9223372036854775808-1",
                                  "1-18446744073709551615"])
 def test_id_past_the_signed_64_bit_range_is_400(env, how, bad):
