@@ -1,6 +1,7 @@
 /* fuzz_headers.c: the parsers of values taken from request headers and
  * paths: Authorization (Basic, Bearer), Cookie, If-Match, ticket ids,
- * route captures and ISO 8601 dates. */
+ * route captures, ISO 8601 dates, and the platforms' webhook signature
+ * headers (the input as header and as body). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "valid/tk_valid_tickets.h"
 #include "valid/tk_valid_auth.h"
 #include "core/tk_utf8.h"
+#include "platforms/tk_signature.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,6 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     (void)tk_route_match(p, "/api/tickets/:id/events", s, params);
     (void)tk_iso8601_valid(s);
+    (void)tk_sig_facebook(s, data, size, "fuzz-secret");
+    (void)tk_sig_discord(s, "1700000000", data, size,
+                         "3d4017c3e843895a92b70aa74d1b7ebc"
+                         "9c982ccf2ec4968cc0cd55f12af4660c");
     apr_pool_destroy(p);
     return 0;
 }

@@ -28,6 +28,7 @@ Suite *tk_suite_sse_filter(void);
 Suite *tk_suite_sse_users(void);
 Suite *tk_suite_revlog(void);
 Suite *tk_suite_valid_users(void);
+Suite *tk_suite_signature(void);
 Suite *tk_suite_sse_cursor(void);
 
 /* The pool of the running test. */
