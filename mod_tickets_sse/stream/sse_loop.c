@@ -34,8 +34,8 @@
  * write again it reads the ring from its own cursor (as a resumed stream
  * does) until it has caught up; if the ring lapped it meanwhile it ends
  * at its cursor with a retry: line, and the client's reconnection reads
- * what it missed from the log (the thread path reads the log at once).  A client that takes
- * nothing for SSE_LOOP_STALL_SEC seconds is dropped.
+ * what it missed from the log (the thread path reads the log at once).
+ * A client that takes nothing for SSE_LOOP_STALL_SEC seconds is dropped.
  *
  * A sweep twice a second sends pings (preceded by the id-only block when
  * the cursor moved past filtered events) and ends streams whose lifetime
@@ -223,10 +223,7 @@ static void sse_lp_end_all(void)
                   + (long)(sse_lp_mix(seed + ++n) % SSE_LOOP_END_RETRY_SPAN);
 
         if (!st->pending) {
-            const char *text = apr_pstrcat(sse_lp.scratch,
-                                           sse_lp_tell(st, sse_lp.scratch),
-                                           sse_event_pretry(sse_lp.scratch,
-                                                            ms, NULL), NULL);
+            const char *text = sse_lp_goodbye(st, ms, sse_lp.scratch);
 
             sse_lp_write(st->fd, text, strlen(text));
             apr_pool_clear(sse_lp.scratch);

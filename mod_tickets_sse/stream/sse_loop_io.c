@@ -136,17 +136,20 @@ const char *sse_lp_tell(sse_lstream_t *st, apr_pool_t *p)
     return sse_cursor_tell(&st->cur, p, NULL);
 }
 
+const char *sse_lp_goodbye(sse_lstream_t *st, long ms, apr_pool_t *p)
+{
+    return apr_pstrcat(p, sse_lp_tell(st, p), sse_event_pretry(p, ms, NULL),
+                       NULL);
+}
+
 /* The ring lapped the stream: it ends at its cursor (the id-only block
  * when it passed events it did not send) with a retry: line, and the
  * client's reconnection reads what it missed from the log, as a resumed
  * stream does; nothing is lost. */
 static void sse_lp_lapped(sse_lstream_t *st, apr_time_t now)
 {
-    const char *text = apr_pstrcat(sse_lp.scratch,
-                                   sse_lp_tell(st, sse_lp.scratch),
-                                   sse_event_pretry(sse_lp.scratch,
-                                                    SSE_LOOP_LAPPED_RETRY,
-                                                    NULL), NULL);
+    const char *text = sse_lp_goodbye(st, SSE_LOOP_LAPPED_RETRY,
+                                      sse_lp.scratch);
 
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, sse_lp.s, "TK10046: stream of "
                  "user %s lapped at id %" APR_UINT64_T_FMT "-%"

@@ -69,6 +69,9 @@ int sse_lp_send(sse_lstream_t *st, const char *text, apr_size_t len, apr_time_t 
 void sse_lp_finish(sse_lstream_t *st, const char *text, apr_size_t len,
                           apr_time_t now, const char *why);
 const char *sse_lp_tell(sse_lstream_t *st, apr_pool_t *p);
+/* The last words of a stream ending at its cursor: its id-only block (if
+ * any) and a retry: of ms milliseconds, from p. */
+const char *sse_lp_goodbye(sse_lstream_t *st, long ms, apr_pool_t *p);
 void sse_lp_catch_up(sse_lstream_t *st, apr_time_t now);
 void sse_lp_ring_moved(apr_time_t now);
 

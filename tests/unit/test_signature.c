@@ -4,6 +4,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "tk_suites.h"
+#include "crypto/tk_crypto.h"
 #include "platforms/tk_signature.h"
 
 /* RFC 4231, test case 2: key "Jefe". */

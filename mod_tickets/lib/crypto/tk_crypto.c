@@ -123,3 +123,35 @@ const char *tk_password_hash(apr_pool_t *p, const char *password)
     }
     return out;
 }
+
+static int tk_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+int tk_hex_decode(const char *s, unsigned char *out, size_t n)
+{
+    size_t i;
+
+    if (!s) {
+        return -1;
+    }
+    for (i = 0; i < n; ++i) {
+        int hi = tk_hex_digit(s[2 * i]), lo;
+
+        if (hi < 0 || (lo = tk_hex_digit(s[2 * i + 1])) < 0) {
+            return -1;
+        }
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return s[2 * n] == '\0' ? 0 : -1;
+}

@@ -15,6 +15,10 @@
 /* Lower-case hex SHA-256 of data into out (65 bytes with the NUL). */
 void tk_sha256_hex(const void *data, size_t len, char out[TK_SHA256_HEX_LEN + 1]);
 
+/* Decode exactly n bytes of hex (either case) from s into out, which must
+ * then end: 0, or -1 for anything else. */
+int tk_hex_decode(const char *s, unsigned char *out, size_t n);
+
 /* SHA-256 hex of the concatenation of the NULL-terminated strings. */
 const char *tk_sha256_strs(apr_pool_t *p, ...);
 

@@ -4,43 +4,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include "crypto/tk_crypto.h"
 #include "platforms/tk_signature.h"
 
 #define TK_SHA256_LEN   32
 #define TK_ED25519_KEY  32
 #define TK_ED25519_SIG  64
-
-static int tk_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-int tk_hex_decode(const char *s, unsigned char *out, apr_size_t n)
-{
-    apr_size_t i;
-
-    if (!s) {
-        return -1;
-    }
-    for (i = 0; i < n; ++i) {
-        int hi = tk_hex_digit(s[2 * i]), lo;
-
-        if (hi < 0 || (lo = tk_hex_digit(s[2 * i + 1])) < 0) {
-            return -1;
-        }
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return s[2 * n] == '\0' ? 0 : -1;
-}
 
 int tk_sig_facebook(const char *header, const void *body, apr_size_t len,
                     const char *secret)

@@ -24,8 +24,4 @@ int tk_sig_discord(const char *sig_hex, const char *timestamp,
                    const void *body, apr_size_t len,
                    const char *public_key_hex);
 
-/* Decode exactly n bytes of hex (either case) from s into out, which must
- * then end: 0, or -1 for anything else. */
-int tk_hex_decode(const char *s, unsigned char *out, apr_size_t n);
-
 #endif
