@@ -49,12 +49,22 @@ fi
 # repository sits under a directory www-data cannot traverse, serve a copy
 # from the instance's directory under /var/tmp (the one scripts/pg.sh made
 # for the same reason; removed with the cluster by pg.sh destroy).
-docroot=$root/console
-if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1 &&
-    ! runuser -u www-data -- test -r "$docroot/." 2>/dev/null; then
+# The same holds for the runtime directory, where each child opens the
+# lock files of its singleton workers (mod_tickets/work/tk_worker.c).
+children_cannot() { # $1: test's flag, $2: path
+    [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1 &&
+        ! runuser -u www-data -- test "$1" "$2" 2>/dev/null
+}
+# The instance's directory under /var/tmp, or "" when there is none.
+var_tmp_dir() {
+    local pglink
     pglink=$(dirname "$inst")/pg
-    if [ -L "$pglink" ]; then
-        docroot=$(dirname "$(readlink -f "$pglink")")/console
+    [ -L "$pglink" ] && dirname "$(readlink -f "$pglink")"
+}
+docroot=$root/console
+if children_cannot -r "$docroot/."; then
+    if spare=$(var_tmp_dir); then
+        docroot=$spare/console
         rm -rf "$docroot"
         cp -R "$root/console" "$docroot"
         chmod -R a+rX "$docroot"
@@ -66,6 +76,12 @@ fi
 # When run as root the children (www-data) write nothing here but must be
 # able to use the mutex files in run/.
 chmod 0755 "$inst" "$inst/run" "$inst/logs"
+runtimedir=$inst/run
+if children_cannot -x "$runtimedir" && spare=$(var_tmp_dir); then
+    runtimedir=$spare/run-$(basename "$inst")
+    mkdir -p "$runtimedir"
+    chmod 0755 "$runtimedir"
+fi
 
 # Escape a value for the replacement side of a sed s||| command.
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g' -e '$!s/$/\\/'; }
@@ -73,6 +89,7 @@ esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g' -e '$!s/$/\\/'; }
 sed -e "s|@ROOT@|$(esc "$root")|g" \
     -e "s|@DOCROOT@|$(esc "$docroot")|g" \
     -e "s|@VARDIR@|$(esc "$inst")|g" \
+    -e "s|@RUNTIMEDIR@|$(esc "$runtimedir")|g" \
     -e "s|@PORT@|$(esc "$port")|g" \
     -e "s|@PGHOST@|$(esc "$pghost")|g" \
     -e "s|@PGPORT@|$(esc "$pgport")|g" \
