@@ -1,0 +1,58 @@
+/* tk_http.h: outbound HTTP on libcurl, for the chat platforms' send APIs
+ * (and, later, webhook subscribers and the LLM provider).
+ *
+ * One call, one request, one answer, on the caller's thread.  The curl
+ * handle and its header list belong to the pool given (a cleanup frees
+ * them), as mod_md's md_curl.c does.  Every request has a connect and a
+ * total timeout, a cap on the answer's size, no redirects, and TLS
+ * verification on.  A CURLcode becomes an apr_status_t and a sentence of
+ * our own: no URL (Facebook's carries the access token), header or body
+ * ever goes into an error or a log line.
+ */
+#ifndef TK_HTTP_H
+#define TK_HTTP_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_errno.h>
+
+typedef struct {
+    const char *method;             /* "GET", "POST", ... */
+    const char *url;
+    /* Request headers, "Name: value" (const char *); NULL: none. */
+    const apr_array_header_t *headers;
+    const char *body;               /* NULL: none */
+    apr_size_t body_len;
+    long connect_timeout_ms;        /* > 0 */
+    long timeout_ms;                /* > 0: the whole exchange */
+    apr_size_t max_response;        /* bytes of body kept at most */
+} tk_http_req_t;
+
+typedef struct {
+    int status;                     /* HTTP status; 0 when none came */
+    apr_table_t *headers;           /* the answer's headers */
+    const char *body;               /* NUL-terminated, body_len bytes */
+    apr_size_t body_len;
+    const char *error;              /* when the call failed: a sentence */
+} tk_http_resp_t;
+
+/* Once per process, before any thread sends (curl_global_init). */
+apr_status_t tk_http_global_init(void);
+
+/* Send req and read the answer into *resp (allocated in p):
+ *   APR_SUCCESS      an answer came, whatever its status
+ *   APR_TIMEUP       the connect or total timeout ran out
+ *   APR_ECONNREFUSED the peer could not be reached
+ *   APR_EHOSTUNREACH its name did not resolve
+ *   APR_ENOSPC       the answer was longer than max_response
+ *   APR_EINVAL       req is malformed (no URL, a bad timeout)
+ *   APR_EGENERAL     anything else (TLS, protocol)
+ * resp->error is set for every failure. */
+apr_status_t tk_http_perform(apr_pool_t *p, const tk_http_req_t *req,
+                             tk_http_resp_t *resp);
+
+/* Retry-After (RFC 9110 10.2.3) as seconds from now: delay-seconds, or an
+ * HTTP-date; -1 when absent or malformed; 0 for a date in the past. */
+double tk_http_retry_after(const char *value, apr_time_t now);
+
+#endif
