@@ -58,6 +58,8 @@ SSE_LIB_SRCS := $(sort $(shell find mod_tickets_sse/lib -name '*.c'))
 SSE_GLUE  := $(wildcard mod_tickets_sse/mod_tickets_sse.c)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 QUERIES_C := $(BUILD)/tk_queries.c
+# Every statement, by label: the core's, then one file per area.
+QUERY_SQL := sql/queries.sql $(sort $(wildcard sql/queries/*.sql))
 
 MOD_LOS  := $(MOD_SRCS:%.c=$(BUILD)/obj/%.lo) $(BUILD)/obj/tk_queries.lo
 SSE_LOS  := $(SSE_SRCS:%.c=$(BUILD)/obj/%.lo)
@@ -104,14 +106,14 @@ endif
 modules: $(MODULES) $(if $(wildcard tests/modules/mod_tickets_testjobs.c),$(TEST_MODULE))
 	@if [ -z "$(MOD_SRCS)" ]; then echo "make: no sources in mod_tickets/ yet"; fi
 
-$(BUILD)/tk_queries.h: sql/queries.sql scripts/gen-queries.sh
+$(BUILD)/tk_queries.h: $(QUERY_SQL) scripts/gen-queries.sh
 	@mkdir -p $(@D)
-	scripts/gen-queries.sh sql/queries.sql header > $@.tmp
+	scripts/gen-queries.sh header $(QUERY_SQL) > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
-$(QUERIES_C): sql/queries.sql scripts/gen-queries.sh
+$(QUERIES_C): $(QUERY_SQL) scripts/gen-queries.sh
 	@mkdir -p $(@D)
-	scripts/gen-queries.sh sql/queries.sql source > $@.tmp
+	scripts/gen-queries.sh source $(QUERY_SQL) > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(BUILD)/obj/mod_tickets/%.lo: mod_tickets/%.c $(CONFIG) | $(BUILD)/tk_queries.h

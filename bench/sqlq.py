@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""sqlq.py: print one labelled statement of sql/queries.sql with its
-placeholders filled in, as a pgbench script command.
+"""sqlq.py: print one labelled statement of sql/queries.sql (or of
+sql/queries/*.sql) with its placeholders filled in, as a pgbench script
+command.
 
-    bench/sqlq.py [-f sql/queries.sql] LABEL ARG...
+    bench/sqlq.py [-f FILE] LABEL ARG...
 
 The block `-- name: LABEL` runs up to the next `-- name:` line (or the end of
 the file).  Full-line `--` comments are dropped, exactly as
@@ -37,7 +38,7 @@ def extract(path, label):
                 continue
             lines.append(line)
     if text is None:
-        raise SystemExit(f"sqlq.py: no statement labelled {label!r} in {path}")
+        raise LookupError(label)
     while lines and not lines[-1].strip():
         lines.pop()
     while lines and not lines[0].strip():
@@ -72,16 +73,33 @@ def fill(sql, args, label):
     return text
 
 
+def query_files():
+    sql = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sql")
+    area = os.path.join(sql, "queries")
+    more = sorted(os.path.join(area, f) for f in os.listdir(area)
+                  if f.endswith(".sql")) if os.path.isdir(area) else []
+    return [os.path.join(sql, "queries.sql")] + more
+
+
+def find(paths, label):
+    for path in paths:
+        try:
+            return extract(path, label)
+        except LookupError:
+            continue
+    raise SystemExit(f"sqlq.py: no statement labelled {label!r} in "
+                     + ", ".join(paths))
+
+
 def main(argv):
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                        "sql", "queries.sql")
+    paths = query_files()
     if len(argv) >= 2 and argv[0] == "-f":
-        path = argv[1]
+        paths = [argv[1]]
         argv = argv[2:]
     if not argv:
-        raise SystemExit(__doc__.strip().splitlines()[2])
+        raise SystemExit(__doc__.strip().splitlines()[4])
     label, args = argv[0], argv[1:]
-    print(fill(extract(path, label), args, label) + ";")
+    print(fill(find(paths, label), args, label) + ";")
 
 
 if __name__ == "__main__":

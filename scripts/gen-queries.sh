@@ -1,5 +1,5 @@
 #!/bin/sh
-# gen-queries.sh: turn sql/queries.sql into a C header.
+# gen-queries.sh: turn sql/queries.sql and sql/queries/*.sql into C.
 #
 # Each `-- name: <label>` block becomes a `#define TKQ_<label> "<label>"`
 # (so a mistyped label fails to compile), a `#define TKQ_<label>_NARGS n`
@@ -9,12 +9,14 @@
 # register every statement with mod_dbd.  Full-line SQL comments are
 # dropped; the statement text is kept verbatim.
 #
-#   gen-queries.sh sql/queries.sql header   build/tk_queries.h
-#   gen-queries.sh sql/queries.sql source   build/tk_queries.c: the
-#                                           catalogue (tk_query_catalogue)
+#   gen-queries.sh header FILE...   build/tk_queries.h
+#   gen-queries.sh source FILE...   build/tk_queries.c: the catalogue
+#                                   (tk_query_catalogue)
+#
+# Labels are one name space across the files; a label given twice fails.
 set -eu
-src=${1:?usage: gen-queries.sh sql/queries.sql header|source}
-what=${2:-header}
+what=${1:?usage: gen-queries.sh header|source FILE...}
+shift
 
 awk 'BEGIN { n = 0 }
 function flush() {
@@ -25,7 +27,12 @@ function flush() {
     labels[n] = label; texts[n] = text; n++
     label = ""; text = ""
 }
-/^-- name: / { flush(); label = $3; next }
+FNR == 1 { flush() }
+/^-- name: / {
+    flush(); label = $3
+    if (label in seen) { print "gen-queries.sh: label " label " given twice" > "/dev/stderr"; failed = 1; exit 1 }
+    seen[label] = 1; next
+}
 /^[[:space:]]*--/ { next }
 {
     if (label == "") next
@@ -35,7 +42,9 @@ function flush() {
     text = text line "\\n"
 }
 END {
+    if (failed) exit 1
     flush()
+    if (n == 0) exit 1
     print "/* Generated from sql/queries.sql by scripts/gen-queries.sh: do not edit. */"
     if (what == "source") {
         print "#include \"db/tk_db.h\""
@@ -64,4 +73,4 @@ END {
     for (i = 0; i < n; i++) printf "    TK_QUERY(\"%s\", \"%s\") \\\n", labels[i], texts[i]
     print ""
     print "#endif"
-}' what="$what" "$src"
+}' what="$what" "$@"

@@ -1,7 +1,7 @@
 -- demo.sql: the demo tenants of `make run` and of the tests.
 --
 -- Org acme: admin, agent, viewer and customer logins and 8 tickets; org
--- globex: one admin and 2 tickets.  Every password is `demo-password`
+-- globex: one admin and 2 tickets; each has its web chat channel.  Every password is `demo-password`
 -- (bcrypt, cost 10).  Loading it twice changes nothing: rows have fixed ids
 -- and tickets are only created for an organization that has none.
 
@@ -31,6 +31,15 @@ INSERT INTO users (id, org_id, email, name, role, password_hash) VALUES
      'admin@globex.test', 'Gale Globex', 'admin',
      '$2y$10$swGfty94ukYrScwEarwNauUunPdkYkPxgAayA0idXBgO7yDUCai8u')
 ON CONFLICT (id) DO NOTHING;
+
+-- Each organization's web chat (the channel of its customers' in-app
+-- conversations).
+INSERT INTO channels (id, org_id, platform, name, account_id) VALUES
+    ('00000000-0000-4000-8000-0000000ce0a1', '00000000-0000-4000-8000-0000000000a1',
+     'web', 'Web chat', 'acme'),
+    ('00000000-0000-4000-8000-0000000ce0b1', '00000000-0000-4000-8000-0000000000b1',
+     'web', 'Web chat', 'globex')
+ON CONFLICT DO NOTHING;
 
 INSERT INTO customers (id, org_id, user_id, name, email, phone) VALUES
     ('00000000-0000-4000-8000-00000000c001', '00000000-0000-4000-8000-0000000000a1',

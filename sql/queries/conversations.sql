@@ -1,0 +1,204 @@
+-- conversations.sql: the statements of /api/conversations, of the web
+-- chat, of the platforms' webhooks and of the delivery of replies
+-- (sql/migrations/007_messaging.sql).  A customer's statements take
+-- own_user, the login whose conversations alone they may see; staff pass
+-- NULL.  Each change writes its live events in the same statement.
+
+-- name: conversation_list
+WITH p AS (SELECT %s::uuid AS org_id, %s::uuid AS own_user,
+                  string_to_array(%s, ',') AS statuses, %s::uuid AS channel_id,
+                  %s::text AS platform, %s::uuid AS assignee_id,
+                  %s::boolean AS unassigned, %s::uuid AS customer_id,
+                  %s::text AS mode, %s::text AS q, %s::int AS lim, %s::int AS off)
+SELECT tk_conversation_json(v)::text, count(*) OVER ()
+  FROM p JOIN conversations v ON v.org_id = p.org_id
+  JOIN customers c ON c.id = v.customer_id
+ WHERE (p.own_user IS NULL OR c.user_id = p.own_user)
+   AND (p.statuses IS NULL OR v.status = ANY (p.statuses))
+   AND (p.channel_id IS NULL OR v.channel_id = p.channel_id)
+   AND (p.platform IS NULL OR v.platform = p.platform)
+   AND (p.assignee_id IS NULL OR v.assignee_id = p.assignee_id)
+   AND (p.unassigned IS NOT TRUE OR v.assignee_id IS NULL)
+   AND (p.customer_id IS NULL OR v.customer_id = p.customer_id)
+   AND (p.mode IS NULL OR v.mode = p.mode)
+   AND (p.q IS NULL OR strpos(lower(c.name), lower(p.q)) > 0
+        OR strpos(lower(coalesce(c.email, '')), lower(p.q)) > 0
+        OR strpos(coalesce(c.phone, ''), p.q) > 0
+        OR v.thread_id = p.q)
+ ORDER BY v.last_message_at DESC, v.id
+ LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p)
+
+-- name: conversation_get
+SELECT tk_conversation_json(v)::text, v.version
+  FROM conversations v JOIN customers c ON c.id = v.customer_id
+ WHERE v.id = %s::uuid AND v.org_id = %s::uuid
+   AND (%s::uuid IS NULL OR c.user_id = %s::uuid)
+
+-- name: conversation_lock
+SELECT v.id, v.version, tk_conversation_json(v)::text, v.status, v.platform
+  FROM conversations v JOIN customers c ON c.id = v.customer_id
+ WHERE v.id = %s::uuid AND v.org_id = %s::uuid
+   AND (%s::uuid IS NULL OR c.user_id = %s::uuid)
+   FOR UPDATE OF v
+
+-- name: conversation_update
+-- A conversation closed is out of its thread: the next message there
+-- opens a new one.  Reopening one whose thread has another open
+-- conversation is refused by conversations_thread (the caller says 409).
+WITH p AS (SELECT %s::uuid AS id, %s::text AS status, %s::boolean AS set_assignee,
+                  %s::uuid AS assignee_id, %s::text AS mode, %s::boolean AS read),
+v AS (
+    UPDATE conversations v
+       SET status = coalesce(p.status, v.status),
+           assignee_id = CASE WHEN p.set_assignee THEN p.assignee_id
+                              ELSE v.assignee_id END,
+           mode = coalesce(p.mode, v.mode),
+           unread_count = CASE WHEN p.read THEN 0 ELSE v.unread_count END,
+           version = v.version + 1, updated_at = now()
+      FROM p
+     WHERE v.id = p.id
+    RETURNING v.*)
+SELECT tk_conversation_json(v)::text, v.version FROM v
+
+-- name: conversation_messages
+SELECT tk_conv_message_json(m)::text, count(*) OVER ()
+  FROM conversation_messages m
+ WHERE m.conversation_id = %s::uuid
+ ORDER BY m.created_at, m.id
+ LIMIT %s::int OFFSET %s::int
+
+-- name: conversation_reply
+-- A message written in the conversation by staff (sender agent) or by its
+-- customer in the web chat (sender customer).  A staff reply on a
+-- platform waits for its delivery (pending); the rest is there at once
+-- (sent).  The conversation's time moves; a staff reply reads it, a
+-- customer message adds to the unread and reopens it.
+WITH p AS (SELECT %s::uuid AS conversation_id, %s::uuid AS author_id,
+                  %s::text AS sender, %s::text AS content, %s::text AS status),
+m AS (
+    INSERT INTO conversation_messages (org_id, conversation_id, channel_id, sender,
+                                       author_id, content, status)
+    SELECT v.org_id, v.id, v.channel_id, p.sender, p.author_id, p.content, p.status
+      FROM p JOIN conversations v ON v.id = p.conversation_id
+    RETURNING *),
+v AS (
+    UPDATE conversations v
+       SET last_message_at = m.sent_at,
+           unread_count = CASE WHEN m.sender = 'customer' THEN v.unread_count + 1
+                               ELSE 0 END,
+           status = CASE WHEN m.sender = 'customer' AND v.status IN ('pending', 'resolved')
+                         THEN 'open' ELSE v.status END,
+           version = v.version + 1, updated_at = now()
+      FROM m
+     WHERE v.id = m.conversation_id
+    RETURNING v.*),
+e AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'new_message',
+                                   tk_new_message_data(m))
+        FROM m, v)
+SELECT tk_conv_message_json(m)::text, m.id, v.org_id, (SELECT count(*) FROM e)
+  FROM m, v
+
+-- name: conversation_open_web
+-- A customer's new web chat conversation with its first message, on the
+-- organization's web channel (the first argument, from channel_web).
+WITH p AS (SELECT %s::uuid AS channel_id, %s::uuid AS user_id, %s::text AS content),
+c AS (SELECT c.* FROM customers c, p
+       WHERE c.user_id = p.user_id AND c.deleted_at IS NULL),
+v AS (
+    INSERT INTO conversations (org_id, channel_id, customer_id, platform,
+                               unread_count)
+    SELECT ch.org_id, ch.id, c.id, 'web', 1
+      FROM p JOIN channels ch ON ch.id = p.channel_id, c
+    RETURNING *),
+m AS (
+    INSERT INTO conversation_messages (org_id, conversation_id, channel_id, sender,
+                                       author_id, content, sent_at, status)
+    SELECT v.org_id, v.id, v.channel_id, 'customer', p.user_id, p.content,
+           v.last_message_at, 'sent'
+      FROM v, p
+    RETURNING *),
+e1 AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id,
+                                    'new_conversation', tk_conversation_json(v))
+         FROM v),
+e2 AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'new_message',
+                                    tk_new_message_data(m))
+         FROM m, v, e1)
+SELECT tk_conversation_json(v)::text, v.version, v.id, (SELECT count(*) FROM e2)
+  FROM v
+
+-- name: conversation_message_retry
+-- A failed reply, back to pending for another delivery.
+WITH m AS (
+    UPDATE conversation_messages m
+       SET status = 'pending', last_error = NULL
+     WHERE m.id = %s::uuid AND m.conversation_id = %s::uuid
+       AND m.status = 'failed'
+    RETURNING m.*),
+e AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'message_sent',
+                                   tk_conv_message_json(m))
+        FROM m JOIN conversations v ON v.id = m.conversation_id)
+SELECT tk_conv_message_json(m)::text, (SELECT count(*) FROM e) FROM m
+
+-- name: conversation_message_status
+SELECT m.status FROM conversation_messages m
+ WHERE m.id = %s::uuid AND m.conversation_id = %s::uuid
+
+-- name: conversation_ticket
+-- A ticket opened from a conversation: its customer, the platform as its
+-- source, and the conversation's last customer message as its first
+-- message (the title given, or the message's first line).
+SELECT doc, version, id FROM tk_conversation_ticket(%s::uuid, %s::uuid, %s)
+
+-- ---------------------------------------------------------------------
+-- Webhooks
+-- ---------------------------------------------------------------------
+
+-- name: inbound_message
+SELECT message_id, conversation_id, stored
+  FROM tk_inbound_message(%s::uuid, %s, %s, %s, %s, %s, %s,
+                          to_timestamp(%s::float8 / 1000))
+
+-- name: discord_ticket_open
+SELECT doc, key FROM tk_discord_ticket_open(%s::uuid, %s, %s, %s, %s, %s, %s, %s)
+
+-- name: discord_ticket_move
+SELECT key, moved FROM tk_discord_ticket_move(%s::uuid, %s, %s)
+
+-- ---------------------------------------------------------------------
+-- Delivery of replies (work/tk_send.c)
+-- ---------------------------------------------------------------------
+
+-- name: send_load
+-- What a delivery needs: the message, where it goes, and the channel's
+-- credentials.
+SELECT m.status, m.content, v.reply_to, ch.platform, ch.account_id,
+       ch.api_base, ch.settings::text, ch.secrets::text, m.attempts
+  FROM conversation_messages m
+  JOIN conversations v ON v.id = m.conversation_id
+  JOIN channels ch ON ch.id = m.channel_id
+ WHERE m.id = %s::uuid
+
+-- name: send_outcome
+-- The outcome of one attempt, and message_sent with it.  A message sent
+-- already stays so (a job run twice never takes it back).
+WITH p AS (SELECT %s::uuid AS id, %s::text AS status, %s::text AS platform_id,
+                  %s::text AS error),
+m AS (
+    UPDATE conversation_messages m
+       SET status = p.status,
+           platform_message_id = coalesce(p.platform_id, m.platform_message_id),
+           last_error = CASE WHEN p.status = 'sent' THEN NULL ELSE p.error END,
+           attempts = m.attempts + 1,
+           sent_at = CASE WHEN p.status = 'sent' THEN now() ELSE m.sent_at END
+      FROM p
+     WHERE m.id = p.id AND m.status <> 'sent'
+    RETURNING m.*),
+e AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'message_sent',
+                                   tk_conv_message_json(m))
+        FROM m JOIN conversations v ON v.id = m.conversation_id)
+SELECT m.status, (SELECT count(*) FROM e) FROM m
+
+-- name: conversation_event
+-- A conversation's live event, after a statement that changed it.
+SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, %s, %s::jsonb)
+  FROM conversations v WHERE v.id = %s::uuid
