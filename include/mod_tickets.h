@@ -188,6 +188,10 @@ typedef struct {
     void *dbd_handle;           /* apr_dbd_t * */
     apr_hash_t *dbd_prepared;   /* label -> apr_dbd_prepared_t * */
     const char *error;          /* set by a failing function: recorded */
+    double retry_after;         /* set by a function returning RETRY:
+                                 * seconds before the next attempt (a
+                                 * platform's Retry-After); 0: the
+                                 * queue's backoff */
 } tickets_job_t;
 
 /* A job's outcome. */

@@ -42,6 +42,14 @@
       "Seconds between looks at the queue when no notification came") \
     X(TicketsJobRetention, INT, SRV, job_retention, "604800", 60, 31536000, \
       "Seconds finished jobs are kept for inspection") \
+    X(TicketsHttpConnectTimeout, INT, SRV, http_connect_timeout, "5", 1, 300, \
+      "Seconds an outbound request (a platform send) may take to connect") \
+    X(TicketsHttpTimeout, INT, SRV, http_timeout, "15", 1, 600, \
+      "Seconds an outbound request may take in all") \
+    X(TicketsHttpMaxResponse, SIZE, SRV, http_max_response, "1048576", 1024, \
+      67108864, "Largest answer body in bytes an outbound request reads") \
+    X(TicketsWebhookTolerance, INT, SRV, webhook_tolerance, "300", 1, 86400, \
+      "Seconds a signed webhook's timestamp may be off the clock (TikTok)") \
     X(TicketsMaxBodySize, SIZE, DIR, max_body, "1048576", 1, 1073741824, \
       "Largest JSON request body in bytes") \
     X(TicketsDefaultPageSize, INT, DIR, default_page, "20", 1, 1000, \

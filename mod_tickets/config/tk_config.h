@@ -24,6 +24,10 @@ typedef struct {
     int job_lease;                  /* seconds a claimed job is held */
     int job_poll;                   /* seconds between polls */
     int job_retention;              /* seconds finished jobs are kept */
+    int http_connect_timeout;       /* seconds: outbound connect */
+    int http_timeout;               /* seconds: outbound, in all */
+    apr_int64_t http_max_response;  /* bytes of an outbound answer */
+    int webhook_tolerance;          /* seconds of clock skew allowed */
 } tk_srv_conf_t;
 
 typedef struct {

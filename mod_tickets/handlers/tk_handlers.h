@@ -11,6 +11,12 @@
  *               /api/tickets/:id/status
  *   messages.c  /api/tickets/:id/messages, /api/tickets/:id/events
  *   jobs.c      /api/jobs/stats
+ *   customers.c      /api/customers, /:id, /:id/merge
+ *   channels.c       /api/channels, /:id, /:id/secrets
+ *   conversations.c  /api/conversations, /:id, /:id/messages,
+ *                    /:id/messages/:mid/retry, /:id/ticket
+ *   webhooks.c       /webhooks/facebook, /webhooks/zalo, /webhooks/tiktok
+ *   discord.c        /webhooks/discord
  *
  * A handler returns TK_SENT or TK_FAIL (request/tk_request.h).
  */
@@ -46,6 +52,54 @@ int tk_handle_messages_create(tk_ctx_t *c);
 int tk_handle_events_list(tk_ctx_t *c);
 
 int tk_handle_jobs_stats(tk_ctx_t *c);
+
+int tk_handle_customers_list(tk_ctx_t *c);
+int tk_handle_customers_create(tk_ctx_t *c);
+int tk_handle_customers_get(tk_ctx_t *c);
+int tk_handle_customers_update(tk_ctx_t *c);
+int tk_handle_customers_delete(tk_ctx_t *c);
+int tk_handle_customers_merge(tk_ctx_t *c);
+
+int tk_handle_channels_list(tk_ctx_t *c);
+int tk_handle_channels_create(tk_ctx_t *c);
+int tk_handle_channels_get(tk_ctx_t *c);
+int tk_handle_channels_update(tk_ctx_t *c);
+int tk_handle_channels_secrets(tk_ctx_t *c);
+int tk_handle_channels_delete(tk_ctx_t *c);
+
+int tk_handle_conversations_list(tk_ctx_t *c);
+int tk_handle_conversations_create(tk_ctx_t *c);
+int tk_handle_conversations_get(tk_ctx_t *c);
+int tk_handle_conversations_update(tk_ctx_t *c);
+int tk_handle_conversation_messages(tk_ctx_t *c);
+int tk_handle_conversation_reply(tk_ctx_t *c);
+int tk_handle_conversation_retry(tk_ctx_t *c);
+int tk_handle_conversation_ticket(tk_ctx_t *c);
+
+int tk_handle_webhook_facebook_verify(tk_ctx_t *c);
+int tk_handle_webhook_facebook(tk_ctx_t *c);
+int tk_handle_webhook_zalo(tk_ctx_t *c);
+int tk_handle_webhook_tiktok(tk_ctx_t *c);
+int tk_handle_webhook_discord(tk_ctx_t *c);
+
+/* The channel a webhook's URL names (params[0]) on platform, with its
+ * secrets and settings: TK_FAIL (404) when there is none (webhooks.c). */
+typedef struct {
+    const char *id;
+    const char *org_id;
+    const char *account_id;
+    json_t *secrets;
+    json_t *settings;
+} tk_webhook_channel_t;
+
+int tk_webhook_channel(tk_ctx_t *c, const char *platform,
+                       tk_webhook_channel_t *ch);
+/* A secret of the channel; NULL when not set. */
+const char *tk_webhook_secret(const tk_webhook_channel_t *ch,
+                              const char *name);
+/* 401 INVALID_SIGNATURE, logged at info with why (never a secret). */
+int tk_webhook_refuse(tk_ctx_t *c, const tk_webhook_channel_t *ch,
+                      const char *why);
 
 /* A ticket named by :id (params[0]: uuid, number or key) as the two
  * arguments of the ticket statements; TK_FAIL (404) when it names none. */

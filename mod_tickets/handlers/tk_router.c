@@ -56,6 +56,33 @@ static const tk_route_t tk_routes[] = {
     { "POST",   "/api/tickets/:id/messages",  tk_handle_messages_create, TK_JSON },
     { "GET",    "/api/tickets/:id/events",    tk_handle_events_list,    TK_QUERY },
     { "GET",    "/api/jobs/stats",            tk_handle_jobs_stats,     0 },
+    { "GET",    "/api/customers",             tk_handle_customers_list,   TK_QUERY },
+    { "POST",   "/api/customers",             tk_handle_customers_create, TK_JSON },
+    { "GET",    "/api/customers/:id",         tk_handle_customers_get,    0 },
+    { "PATCH",  "/api/customers/:id",         tk_handle_customers_update, TK_JSON },
+    { "DELETE", "/api/customers/:id",         tk_handle_customers_delete, 0 },
+    { "POST",   "/api/customers/:id/merge",   tk_handle_customers_merge,  TK_JSON },
+    { "GET",    "/api/channels",              tk_handle_channels_list,    TK_QUERY },
+    { "POST",   "/api/channels",              tk_handle_channels_create,  TK_JSON },
+    { "GET",    "/api/channels/:id",          tk_handle_channels_get,     0 },
+    { "PATCH",  "/api/channels/:id",          tk_handle_channels_update,  TK_JSON },
+    { "DELETE", "/api/channels/:id",          tk_handle_channels_delete,  0 },
+    { "PUT",    "/api/channels/:id/secrets",  tk_handle_channels_secrets, TK_JSON },
+    { "GET",    "/api/conversations",         tk_handle_conversations_list,   TK_QUERY },
+    { "POST",   "/api/conversations",         tk_handle_conversations_create, TK_JSON },
+    { "GET",    "/api/conversations/:id",     tk_handle_conversations_get,    0 },
+    { "PATCH",  "/api/conversations/:id",     tk_handle_conversations_update, TK_JSON },
+    { "GET",    "/api/conversations/:id/messages", tk_handle_conversation_messages, TK_QUERY },
+    { "POST",   "/api/conversations/:id/messages", tk_handle_conversation_reply, TK_JSON },
+    { "POST",   "/api/conversations/:id/messages/:mid/retry", tk_handle_conversation_retry, 0 },
+    { "POST",   "/api/conversations/:id/ticket", tk_handle_conversation_ticket, TK_JSON },
+    /* The platforms: the signature is checked on the raw body, which each
+     * handler reads itself (docs/platforms.md). */
+    { "GET",    "/webhooks/facebook/:id",     tk_handle_webhook_facebook_verify, TK_PUBLIC | TK_QUERY },
+    { "POST",   "/webhooks/facebook/:id",     tk_handle_webhook_facebook, TK_PUBLIC },
+    { "POST",   "/webhooks/zalo/:id",         tk_handle_webhook_zalo,     TK_PUBLIC },
+    { "POST",   "/webhooks/tiktok/:id",       tk_handle_webhook_tiktok,   TK_PUBLIC },
+    { "POST",   "/webhooks/discord/:id",      tk_handle_webhook_discord,  TK_PUBLIC },
 };
 
 #define TK_NROUTES (sizeof(tk_routes) / sizeof(tk_routes[0]))

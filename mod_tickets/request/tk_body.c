@@ -1,5 +1,7 @@
-/* tk_body.c: the JSON request body, read into pool memory within
- * TicketsMaxBodySize before it is parsed (see tk_request.h). */
+/* tk_body.c: the request body, read into pool memory within
+ * TicketsMaxBodySize before it is parsed: as JSON for the API, as bytes
+ * for the webhooks, whose signatures are over the body as sent (see
+ * tk_request.h). */
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include "request/tk_request.h"
@@ -80,16 +82,12 @@ static int tk_read_body(tk_ctx_t *c, apr_off_t declared, apr_off_t limit)
     return TK_OK;
 }
 
-int tk_read_json(tk_ctx_t *c)
+int tk_read_raw(tk_ctx_t *c)
 {
     request_rec *r = c->r;
     const char *clen = apr_table_get(r->headers_in, "Content-Length");
     apr_off_t limit = c->dconf->max_body, declared = -1;
 
-    if (!tk_is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
-        return tk_fail(c, TK_E_UNSUPPORTED_MEDIA_TYPE, NULL,
-                       "Send the request body as application/json.");
-    }
     if (clen) {
         char *end;
         apr_int64_t v = apr_strtoi64(clen, &end, 10);
@@ -102,9 +100,19 @@ int tk_read_json(tk_ctx_t *c)
         }
         declared = (apr_off_t)v;
     }
-    if (tk_read_body(c, declared, limit) != TK_OK) {
+    return tk_read_body(c, declared, limit);
+}
+
+int tk_read_json(tk_ctx_t *c)
+{
+    if (!tk_is_json_type(apr_table_get(c->r->headers_in, "Content-Type"))) {
+        return tk_fail(c, TK_E_UNSUPPORTED_MEDIA_TYPE, NULL,
+                       "Send the request body as application/json.");
+    }
+    if (tk_read_raw(c) != TK_OK) {
         return TK_FAIL;
     }
-    c->body = tk_json_parse_object(r->pool, c->raw_body, c->raw_len, &c->err);
+    c->body = tk_json_parse_object(c->r->pool, c->raw_body, c->raw_len,
+                                   &c->err);
     return c->body ? TK_OK : TK_FAIL;
 }

@@ -144,6 +144,24 @@ int tk_send_paged(tk_ctx_t *c, tk_page_fn *fetch, const void *data);
 /* Read and parse the JSON object body (Content-Type, size limit) into
  * c->body and c->raw_body. */
 int tk_read_json(tk_ctx_t *c);
+/* Read the body as it came, any Content-Type, within the size limit,
+ * into c->raw_body and c->raw_len (NUL-terminated). */
+int tk_read_raw(tk_ctx_t *c);
+
+/* ---------------------------------------------------------------------
+ * Single resources (tk_resource.c)
+ * ------------------------------------------------------------------- */
+
+/* Answer GET of one resource from rows of (document, version): 404 with
+ * missing when there is none, 304 for a matching If-None-Match, else
+ * {"data": doc} with its ETag. */
+int tk_send_resource(tk_ctx_t *c, const tk_rows_t *rows,
+                     const char *missing);
+
+/* After a statement that locked one resource (cols id, version, ...):
+ * TK_FAIL with 404 (missing) when there is none, or 412 when If-Match
+ * names another version. */
+int tk_check_locked(tk_ctx_t *c, const tk_rows_t *rows, const char *missing);
 
 /* ---------------------------------------------------------------------
  * The database (tk_sql.c); failures are logged and set c->err

@@ -183,7 +183,11 @@ static void tk_job_failed(tk_jobber_t *j, tickets_job_t *job,
 {
     server_rec *s = tk_worker_server(j->w);
     const char *error = job->error ? job->error : "The job failed.";
-    double delay = rc == TICKETS_JOB_RETRY ? tk_job_delay(job->attempt) : 0;
+    double delay = rc != TICKETS_JOB_RETRY ? 0
+                   : job->retry_after > 0 ? (job->retry_after < TK_JOB_RETRY_CAP
+                                             ? job->retry_after
+                                             : TK_JOB_RETRY_CAP)
+                   : tk_job_delay(job->attempt);
     const char *state;
     tk_rows_t *rows;
 
@@ -208,6 +212,15 @@ static void tk_job_failed(tk_jobber_t *j, tickets_job_t *job,
                      job->id, job->kind, job->attempt, job->max_attempts,
                      error, delay);
     }
+}
+
+void tk_job_db(tickets_job_t *job, tk_db_t *db)
+{
+    memset(db, 0, sizeof(*db));
+    db->driver = job->dbd_driver;
+    db->handle = job->dbd_handle;
+    db->prepared = job->dbd_prepared;
+    db->pool = job->pool;
 }
 
 /* Mark the job done, in the open transaction when there is one. */

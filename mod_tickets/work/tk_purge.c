@@ -20,16 +20,6 @@
 #define TK_PURGE_BATCH      5000    /* rows per statement */
 #define TK_PURGE_BATCHES    40      /* statements per run at most */
 
-/* The job's connection as a tk_db_t. */
-static void tk_purge_db(tickets_job_t *job, tk_db_t *db)
-{
-    memset(db, 0, sizeof(*db));
-    db->driver = job->dbd_driver;
-    db->handle = job->dbd_handle;
-    db->prepared = job->dbd_prepared;
-    db->pool = job->pool;
-}
-
 typedef enum {
     TK_PURGE_SESSIONS, TK_PURGE_IDEMPOTENCY, TK_PURGE_EVENTS, TK_PURGE_JOBS
 } tk_purge_what_t;
@@ -67,7 +57,7 @@ static tickets_job_rc_t tk_purge(tickets_job_t *job, tk_purge_what_t what)
     tk_db_t db;
     int round, n, total = 0;
 
-    tk_purge_db(job, &db);
+    tk_job_db(job, &db);
     for (round = 0; round < TK_PURGE_BATCHES; ++round) {
         if ((n = tk_purge_batch(&db, what, conf, job->pool)) < 0) {
             job->error = apr_pstrcat(job->pool, "The purge failed: ",

@@ -93,7 +93,17 @@ json_t *tk_jobs_stats(tk_ctx_t *c);
  * database notified tickets_jobs). */
 void tk_jobs_wake(void);
 
+/* The connection a job was handed, as a tk_db_t for TK_SELECT/TK_EXEC. */
+void tk_job_db(tickets_job_t *job, tk_db_t *db);
+
 void tk_jobs_register_hooks(apr_pool_t *p);
 void tk_purge_register_hooks(apr_pool_t *p);
+
+/* ---------------------------------------------------------------------
+ * Delivery of replies to the platforms (tk_send.c)
+ * ------------------------------------------------------------------- */
+
+#define TK_SEND_JOB "message.send"
+void tk_send_register_hooks(apr_pool_t *p);
 
 #endif

@@ -35,6 +35,7 @@ SELECT ch.id, ch.version, tk_channel_json(ch)::text, ch.platform
    FOR UPDATE
 
 -- name: channel_update
+-- No row when the organization has another channel for the account.
 UPDATE channels ch
    SET name = coalesce(p.name, ch.name),
        account_id = coalesce(p.account_id, ch.account_id),
@@ -47,6 +48,10 @@ UPDATE channels ch
                %s::boolean AS set_api_base, %s::text AS api_base,
                %s::jsonb AS settings, %s::jsonb AS secrets) p
  WHERE ch.id = p.id
+   AND NOT EXISTS (SELECT 1 FROM channels o
+                    WHERE o.org_id = ch.org_id AND o.platform = ch.platform
+                      AND o.account_id = p.account_id AND o.id <> ch.id
+                      AND o.deleted_at IS NULL)
 RETURNING tk_channel_json(ch)::text, ch.version
 
 -- name: channel_delete

@@ -43,8 +43,9 @@ SELECT v.id, v.version, tk_conversation_json(v)::text, v.status, v.platform
 
 -- name: conversation_update
 -- A conversation closed is out of its thread: the next message there
--- opens a new one.  Reopening one whose thread has another open
--- conversation is refused by conversations_thread (the caller says 409).
+-- opens a new one.  One whose thread has another open conversation since
+-- stays closed (no row: the caller says 409), as conversations_thread
+-- would have it.
 WITH p AS (SELECT %s::uuid AS id, %s::text AS status, %s::boolean AS set_assignee,
                   %s::uuid AS assignee_id, %s::text AS mode, %s::boolean AS read),
 v AS (
@@ -57,6 +58,11 @@ v AS (
            version = v.version + 1, updated_at = now()
       FROM p
      WHERE v.id = p.id
+       AND NOT (v.status = 'closed' AND coalesce(p.status, 'closed') <> 'closed'
+                AND EXISTS (SELECT 1 FROM conversations o
+                             WHERE o.channel_id = v.channel_id
+                               AND o.thread_id = v.thread_id
+                               AND o.id <> v.id AND o.status <> 'closed'))
     RETURNING v.*)
 SELECT tk_conversation_json(v)::text, v.version FROM v
 

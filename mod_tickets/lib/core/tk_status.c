@@ -15,6 +15,15 @@ const char *const tk_sources[] = {
 const char *const tk_roles[] = {
     "admin", "agent", "viewer", "customer", NULL
 };
+const char *const tk_platforms[] = {
+    "web", "facebook", "zalo", "tiktok", "discord", NULL
+};
+const char *const tk_conversation_statuses[] = {
+    "open", "pending", "resolved", "closed", NULL
+};
+const char *const tk_conversation_modes[] = {
+    "human", "ai", NULL
+};
 
 typedef struct {
     const char *from;

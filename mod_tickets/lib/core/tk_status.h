@@ -15,6 +15,10 @@ extern const char *const tk_statuses[];     /* NULL-terminated */
 extern const char *const tk_priorities[];
 extern const char *const tk_sources[];
 extern const char *const tk_roles[];
+/* Messaging (SPEC section 7). */
+extern const char *const tk_platforms[];    /* web and the four platforms */
+extern const char *const tk_conversation_statuses[];
+extern const char *const tk_conversation_modes[];
 
 /* 1 when s is one of the NULL-terminated list. */
 int tk_enum_valid(const char *const *list, const char *s);

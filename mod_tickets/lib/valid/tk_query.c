@@ -193,3 +193,37 @@ int tk_query_label(const apr_table_t *q, const char *name, size_t max,
     }
     return 0;
 }
+
+int tk_query_uuid(const apr_table_t *q, const char *name, const char *what,
+                  const char **out, tk_err_t *err)
+{
+    const char *v = apr_table_get(q, name);
+
+    *out = NULL;
+    if (v && !tk_uuid_valid(v)) {
+        return tk_err(err, TK_E_INVALID_QUERY, name,
+                      apr_pstrcat(apr_table_elts(q)->pool, "This must be ",
+                                  what, ".", NULL));
+    }
+    *out = v;
+    return 0;
+}
+
+int tk_query_enum(apr_pool_t *p, const apr_table_t *q, const char *name,
+                  const char *const *list, const char *def,
+                  const char **out, tk_err_t *err)
+{
+    const char *v = apr_table_get(q, name);
+
+    *out = def;
+    if (!v) {
+        return 0;
+    }
+    if (!tk_enum_valid(list, v)) {
+        return tk_err(err, TK_E_INVALID_QUERY, name,
+                      apr_psprintf(p, "This must be one of: %s.",
+                                   tk_enum_list(p, list)));
+    }
+    *out = v;
+    return 0;
+}

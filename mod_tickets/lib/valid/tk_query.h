@@ -38,4 +38,14 @@ int tk_query_date(const apr_table_t *q, const char *name,
 int tk_query_label(const apr_table_t *q, const char *name, size_t max,
                    const char **out, tk_err_t *err);
 
+/* A uuid; *out NULL when absent.  what names it in the message ("a
+ * customer id"). */
+int tk_query_uuid(const apr_table_t *q, const char *name, const char *what,
+                  const char **out, tk_err_t *err);
+
+/* One of list (NULL-terminated); *out def when absent. */
+int tk_query_enum(apr_pool_t *p, const apr_table_t *q, const char *name,
+                  const char *const *list, const char *def,
+                  const char **out, tk_err_t *err);
+
 #endif
