@@ -1,7 +1,8 @@
 /* fuzz_headers.c: the parsers of values taken from request headers and
  * paths: Authorization (Basic, Bearer), Cookie, If-Match, ticket ids,
- * route captures, ISO 8601 dates, and the platforms' webhook signature
- * headers (the input as header and as body). */
+ * route captures, ISO 8601 dates, the platforms' webhook signature
+ * headers (the input as header and as body), and Retry-After from the
+ * answers of outbound requests. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "valid/tk_valid_auth.h"
 #include "core/tk_utf8.h"
 #include "platforms/tk_signature.h"
+#include "http/tk_http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p;
     const char *s, *user, *pass, *params[TK_ROUTE_MAX_PARAMS];
     tk_ticket_ref_t ref;
+    double wait;
 
     if (!initialized) {
         apr_initialize();
@@ -50,6 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)tk_sig_discord(s, "1700000000", data, size,
                          "3d4017c3e843895a92b70aa74d1b7ebc"
                          "9c982ccf2ec4968cc0cd55f12af4660c");
+    wait = tk_http_retry_after(s, apr_time_from_sec(1700000000));
+    if (wait != -1 && !(wait >= 0 && wait <= TK_HTTP_RETRY_AFTER_MAX)) {
+        abort();
+    }
     apr_pool_destroy(p);
     return 0;
 }

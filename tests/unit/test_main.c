@@ -89,6 +89,7 @@ int main(void)
     srunner_add_suite(sr, tk_suite_valid_users());
     srunner_add_suite(sr, tk_suite_sse_cursor());
     srunner_add_suite(sr, tk_suite_signature());
+    srunner_add_suite(sr, tk_suite_http());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -30,6 +30,7 @@ Suite *tk_suite_revlog(void);
 Suite *tk_suite_valid_users(void);
 Suite *tk_suite_signature(void);
 Suite *tk_suite_sse_cursor(void);
+Suite *tk_suite_http(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;

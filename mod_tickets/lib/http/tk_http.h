@@ -15,6 +15,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_errno.h>
+#include <apr_time.h>
 
 typedef struct {
     const char *method;             /* "GET", "POST", ... */
@@ -52,7 +53,10 @@ apr_status_t tk_http_perform(apr_pool_t *p, const tk_http_req_t *req,
                              tk_http_resp_t *resp);
 
 /* Retry-After (RFC 9110 10.2.3) as seconds from now: delay-seconds, or an
- * HTTP-date; -1 when absent or malformed; 0 for a date in the past. */
+ * HTTP-date; -1 when absent or malformed; 0 for a date in the past.
+ * Whitespace around the value is ignored; a longer wait than
+ * TK_HTTP_RETRY_AFTER_MAX comes back as TK_HTTP_RETRY_AFTER_MAX. */
+#define TK_HTTP_RETRY_AFTER_MAX 86400.0
 double tk_http_retry_after(const char *value, apr_time_t now);
 
 #endif
