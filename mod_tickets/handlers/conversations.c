@@ -324,9 +324,9 @@ int tk_handle_conversations_create(tk_ctx_t *c)
         return TK_FAIL;
     }
     if (rows->nrows != 1) {
-        return tk_fail(c, TK_E_FORBIDDEN, NULL,
-                       "Your login has no customer record in this "
-                       "organization.");
+        return tk_fail(c, TK_E_CONFLICT, NULL,
+                       "Your customer record was being made by another "
+                       "request; try again.");
     }
     if (!(ch.data = tk_doc_row(c, rows))) {
         return TK_FAIL;

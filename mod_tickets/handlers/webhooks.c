@@ -94,7 +94,16 @@ int tk_handle_webhook_facebook_verify(tk_ctx_t *c)
         return tk_fail(c, TK_E_FORBIDDEN, NULL,
                        "The verify token does not match.");
     }
+    if (strlen(challenge) > 256 || strspn(challenge, "0123456789abcdefghijklmn"
+                                          "opqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~")
+                                   != strlen(challenge)) {
+        return tk_fail(c, TK_E_VALIDATION, "hub.challenge",
+                       "The challenge must be up to 256 letters, digits and "
+                       "-_.~.");
+    }
     c->r->status = HTTP_OK;
+    apr_table_setn(c->r->headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(c->r->headers_out, "Cache-Control", "no-store");
     ap_set_content_type(c->r, "text/plain");
     ap_set_content_length(c->r, (apr_off_t)strlen(challenge));
     if (!c->r->header_only) {

@@ -106,10 +106,22 @@ SELECT tk_conv_message_json(m)::text, m.id, v.org_id, (SELECT count(*) FROM e)
 
 -- name: conversation_open_web
 -- A customer's new web chat conversation with its first message, on the
--- organization's web channel (the first argument, from channel_web).
+-- organization's web channel (the first argument, from channel_web).  A
+-- login without a customer record gets one (customer_created); none is
+-- returned when another request made it at this very moment (the caller
+-- says try again).
 WITH p AS (SELECT %s::uuid AS channel_id, %s::uuid AS user_id, %s::text AS content),
-c AS (SELECT c.* FROM customers c, p
-       WHERE c.user_id = p.user_id AND c.deleted_at IS NULL),
+known AS (SELECT c.* FROM customers c, p WHERE c.user_id = p.user_id),
+made AS (
+    INSERT INTO customers (org_id, user_id, name, email)
+    SELECT u.org_id, u.id, u.name, u.email
+      FROM p JOIN users u ON u.id = p.user_id
+     WHERE NOT EXISTS (SELECT 1 FROM known)
+    ON CONFLICT DO NOTHING
+    RETURNING *),
+c AS (SELECT * FROM known UNION ALL SELECT * FROM made),
+e0 AS (SELECT tk_customer_event(made.org_id, 'customer_created', tk_customer_json(made))
+         FROM made),
 v AS (
     INSERT INTO conversations (org_id, channel_id, customer_id, platform,
                                unread_count)
@@ -129,7 +141,8 @@ e1 AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id,
 e2 AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'new_message',
                                     tk_new_message_data(m))
          FROM m, v, e1)
-SELECT tk_conversation_json(v)::text, v.version, v.id, (SELECT count(*) FROM e2)
+SELECT tk_conversation_json(v)::text, v.version, v.id,
+       (SELECT count(*) FROM e2) + (SELECT count(*) FROM e0)
   FROM v
 
 -- name: conversation_message_retry

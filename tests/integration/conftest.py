@@ -20,6 +20,9 @@ def pytest_configure(config):
         "markers", "allow_log(*patterns): error-log lines matching these regexes are expected")
     config.addinivalue_line(
         "markers", "users_api: tests of user management, /api/users (test_users.py)")
+    config.addinivalue_line(
+        "markers", "messaging: customers, channels, conversations, the platforms' "
+        "webhooks and deliveries")
     install_signal_handlers()
 
 

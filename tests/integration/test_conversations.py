@@ -1,0 +1,135 @@
+"""/api/conversations: threads with customers, and the web chat (SPEC
+section 7).
+
+A logged-in customer opens a web chat conversation with its first message
+and writes more; staff answer in the same thread; customers only ever see
+their own conversations and their events.  Staff list with filters, change
+status, assignee and mode, mark read, and open a ticket from a
+conversation.
+"""
+
+import pytest
+
+from messaging_util import Channel, count, data
+from platforms import facebook_delivery
+from test_sse import start
+from tickets_util import (ADMIN, AGENT, CUSTOMER, GLOBEX_ADMIN, VIEWER, Api,
+                          assert_error, assert_list_shape, uniq)
+
+pytestmark = pytest.mark.messaging
+
+AGENT_ID = "00000000-0000-4000-8000-00000000a002"
+
+
+def open_web_chat(env, text=None):
+    r = Api(env, CUSTOMER).post("/api/conversations", {"content": text or f"Hi {uniq()}"})
+    return data(r, 201)
+
+
+def test_web_chat_round_trip(env):
+    with start(env, user=ADMIN) as staff, start(env, user=CUSTOMER) as cust:
+        conv = open_web_chat(env, "My order is late")
+        assert conv["platform"] == "web" and conv["status"] == "open"
+        assert conv["unreadCount"] == 1
+        m2 = data(Api(env, CUSTOMER).post(f"/api/conversations/{conv['id']}/messages",
+                                          {"content": "Order 1234"}), 201)
+        reply = data(Api(env, AGENT).post(f"/api/conversations/{conv['id']}/messages",
+                                          {"content": "Looking into it"}), 201)
+        assert m2["sender"] == "customer" and reply["sender"] == "agent"
+        assert reply["status"] == "sent" and reply["authorId"] == AGENT_ID
+        mine = lambda out: [e for e in out if e["json"].get("conversationId") == conv["id"]
+                            or e["json"].get("id") == conv["id"]]
+        for s in (staff, cust):
+            got = s.collect(lambda out: len(mine(out)) >= 4)
+            assert [e["event"] for e in mine(got)] == [
+                "new_conversation", "new_message", "new_message", "new_message"]
+    msgs = Api(env, CUSTOMER).get(f"/api/conversations/{conv['id']}/messages").json()
+    assert_list_shape(msgs)
+    assert [m["content"] for m in msgs["data"]] == ["My order is late", "Order 1234",
+                                                    "Looking into it"]
+    got = data(Api(env, AGENT).get(f"/api/conversations/{conv['id']}"))
+    assert got["unreadCount"] == 0              # the reply read it
+
+
+def test_customers_see_only_their_own(env):
+    conv = open_web_chat(env)
+    ch = Channel(env, "facebook")
+    body, headers = facebook_delivery(ch.account_id, "p-" + uniq(), "m-" + uniq(), "yo",
+                                      ch.secret)
+    assert ch.post(body, headers).status_code == 200
+    fb_conv = env.psql(f"SELECT id FROM conversations WHERE channel_id = '{ch.id}'")[0][0]
+    listed = [c["id"] for c in Api(env, CUSTOMER).get(
+        "/api/conversations?limit=100").json()["data"]]
+    assert conv["id"] in listed and fb_conv not in listed
+    assert_error(Api(env, CUSTOMER).get(f"/api/conversations/{fb_conv}"), 404, "NOT_FOUND")
+    assert_error(Api(env, CUSTOMER).get(f"/api/conversations/{fb_conv}/messages"),
+                 404, "NOT_FOUND")
+    assert_error(Api(env, CUSTOMER).post(f"/api/conversations/{fb_conv}/messages",
+                                         {"content": "x"}), 404, "NOT_FOUND")
+    for user in (GLOBEX_ADMIN,):
+        assert_error(Api(env, user).get(f"/api/conversations/{conv['id']}"), 404, "NOT_FOUND")
+    with start(env, user=CUSTOMER) as cust:
+        body, headers = facebook_delivery(ch.account_id, "p-" + uniq(), "m-" + uniq(),
+                                          "not yours", ch.secret)
+        assert ch.post(body, headers).status_code == 200
+        assert [e for e in cust.quiet(0.8) if e["event"] in
+                ("new_message", "new_conversation")] == []
+
+
+def test_roles(env):
+    conv = open_web_chat(env)
+    assert_error(Api(env, VIEWER).post(f"/api/conversations/{conv['id']}/messages",
+                                       {"content": "x"}), 403, "FORBIDDEN")
+    assert_error(Api(env, VIEWER).patch(f"/api/conversations/{conv['id']}",
+                                        {"status": "resolved"}), 403, "FORBIDDEN")
+    assert_error(Api(env, AGENT).post("/api/conversations", {"content": "x"}), 403, "FORBIDDEN")
+    assert_error(Api(env, CUSTOMER).patch(f"/api/conversations/{conv['id']}",
+                                          {"status": "closed"}), 403, "FORBIDDEN")
+    assert data(Api(env, VIEWER).get(f"/api/conversations/{conv['id']}"))["id"] == conv["id"]
+
+
+def test_patch_and_filters(env):
+    conv = open_web_chat(env)
+    with start(env, user=ADMIN) as staff:
+        u = data(Api(env, AGENT).patch(f"/api/conversations/{conv['id']}",
+                                       {"status": "pending", "assigneeId": AGENT_ID,
+                                        "read": True}))
+        got = staff.collect(lambda out: any(e["event"] == "conversation_updated" for e in out))
+    assert u["status"] == "pending" and u["assigneeId"] == AGENT_ID and u["unreadCount"] == 0
+    ev = [e for e in got if e["event"] == "conversation_updated"][0]["json"]
+    assert ev["changes"]["status"] == {"before": "open", "after": "pending"}
+    q = f"/api/conversations?status=pending&assigneeId={AGENT_ID}&platform=web&limit=100"
+    assert conv["id"] in [c["id"] for c in Api(env, AGENT).get(q).json()["data"]]
+    q = "/api/conversations?status=closed&platform=web&limit=100"
+    assert conv["id"] not in [c["id"] for c in Api(env, AGENT).get(q).json()["data"]]
+    for bad in ("status=done", "platform=icq", "assigneeId=me", "mode=robot", "x=1"):
+        assert_error(Api(env, AGENT).get(f"/api/conversations?{bad}"), 400, "INVALID_QUERY")
+    for body, field in (({"status": "done"}, "status"), ({"read": False}, "read"),
+                        ({"assigneeId": "00000000-0000-4000-8000-00000000a004"},
+                         "assigneeId"), ({}, None), ({"color": 1}, "color")):
+        assert_error(Api(env, AGENT).patch(f"/api/conversations/{conv['id']}", body),
+                     400, "VALIDATION_ERROR", field)
+    for body in ({}, {"content": ""}, {"content": "x" * 2001}, {"content": 5}):
+        before = count(env, f"SELECT count(*) FROM conversation_messages "
+                            f"WHERE conversation_id = '{conv['id']}'")
+        assert_error(Api(env, AGENT).post(f"/api/conversations/{conv['id']}/messages", body),
+                     400, "VALIDATION_ERROR", "content")
+        assert count(env, f"SELECT count(*) FROM conversation_messages "
+                          f"WHERE conversation_id = '{conv['id']}'") == before
+
+
+def test_ticket_from_conversation(env):
+    conv = open_web_chat(env, "The app crashes on login\nsince the update")
+    with start(env, user=CUSTOMER) as cust:
+        t = data(Api(env, AGENT).post(f"/api/conversations/{conv['id']}/ticket", {}), 201)
+        got = cust.collect(lambda out: any(e["event"] == "ticket_created" for e in out))
+    assert t["title"] == "The app crashes on login" and t["source"] == "web"
+    assert t["conversationId"] == conv["id"] and t["customerId"] == conv["customerId"]
+    assert [e["json"]["id"] for e in got if e["event"] == "ticket_created"] == [t["id"]]
+    detail = data(Api(env, AGENT).get(f"/api/tickets/{t['id']}"))
+    assert detail["messages"][0]["content"].startswith("The app crashes")
+    assert count(env, f"SELECT count(*) FROM ticket_events WHERE ticket_id = '{t['id']}' "
+                      "AND type = 'TICKET_CREATED'") == 1
+    t2 = data(Api(env, AGENT).post(f"/api/conversations/{conv['id']}/ticket",
+                                   {"title": "Login crash"}), 201)
+    assert t2["title"] == "Login crash"

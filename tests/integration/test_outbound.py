@@ -1,0 +1,202 @@
+"""Agent replies delivered to the platforms (SPEC section 8).
+
+POST /api/conversations/:id/messages stores the reply pending and enqueues
+its delivery; a worker sends it to the platform's send API (here a fake
+platform server) and records the outcome, emitted as message_sent.
+Transient failures (500, 429 with Retry-After, a timeout) are retried;
+permanent ones mark the reply failed with the platform's message; a
+failed reply can be sent again.  A child killed before the platform
+answered: the send is retried after the lease.  A child killed after the
+outcome was recorded: nothing is sent again.
+"""
+
+import os
+import signal
+import time
+
+import pytest
+
+from messaging_util import Channel, data, message_row, wait_until
+from platforms import FakePlatform, facebook_delivery, tiktok_delivery, zalo_delivery
+from platforms import discord_ticket_command, snowflake
+from test_sse import start
+from tickets_util import ADMIN, AGENT, Api, assert_error, uniq
+
+pytestmark = pytest.mark.messaging
+
+CONF = """
+TicketsJobLease 3
+TicketsJobPollInterval 1
+TicketsHttpTimeout 2
+TicketsHttpConnectTimeout 1
+"""
+
+
+@pytest.fixture(scope="module")
+def fake(env):
+    env.restart(CONF)
+    with FakePlatform() as f:
+        yield f
+    env.restart("")
+
+
+def conversation(env, ch):
+    """A conversation opened by a customer message on ch; its id."""
+    user = "u" + uniq()
+    if ch.platform == "facebook":
+        body, h = facebook_delivery(ch.account_id, user, "m-" + uniq(), "hi", ch.secret)
+    elif ch.platform == "zalo":
+        body, h = zalo_delivery(ch.app_id, ch.account_id, user, "m-" + uniq(), "hi", ch.secret)
+    elif ch.platform == "tiktok":
+        body, h = tiktok_delivery("ck", ch.account_id, user, "conv-" + user, "m-" + uniq(),
+                                  "hi", ch.secret)
+    else:
+        body, h = discord_ticket_command(ch.key, ch.account_id, "g", "4242", snowflake(),
+                                         "u", "open", subject="help")
+    assert ch.post(body, h).status_code == 200
+    return env.psql(f"SELECT id FROM conversations WHERE channel_id = '{ch.id}' "
+                    "ORDER BY created_at DESC LIMIT 1")[0][0]
+
+
+def reply(env, conv, text=None):
+    r = Api(env, AGENT).post(f"/api/conversations/{conv}/messages",
+                             {"content": text or f"Reply {uniq()}"})
+    m = data(r, 201)
+    assert m["status"] == "pending" and m["sender"] == "agent"
+    return m
+
+
+def settled(env, mid, timeout=20):
+    return wait_until(lambda: (lambda r: r if r and r[0] != "pending" else None)(
+        message_row(env, mid)), timeout=timeout, what=f"message {mid} settled")
+
+
+@pytest.mark.parametrize("platform", ["facebook", "zalo", "tiktok", "discord"])
+def test_sent_on_the_first_try(env, fake, platform):
+    ch = Channel(env, platform, api_base=fake.base)
+    fake.tokens[platform] = ch.token
+    conv = conversation(env, ch)
+    fake.clear()
+    with start(env, user=ADMIN) as staff:
+        m = reply(env, conv, "Your order ships today")
+        status, attempts, err, pid = settled(env, m["id"])
+        got = staff.collect(lambda out: any(e["event"] == "message_sent" for e in out))
+    assert (status, attempts, err) == ("sent", "1", "") and pid
+    sent = [e["json"] for e in got if e["event"] == "message_sent"]
+    assert sent[-1]["status"] == "sent" and sent[-1]["platformMessageId"] == pid
+    (req,) = fake.requests(platform)
+    assert req["problem"] is None, req
+    text = {"facebook": lambda j: j["message"]["text"], "zalo": lambda j: j["message"]["text"],
+            "tiktok": lambda j: j["text"]["body"], "discord": lambda j: j["content"]}[platform]
+    assert text(req["json"]) == "Your order ships today"
+
+
+@pytest.mark.parametrize("outcome", ["500", "429", "hang"])
+def test_transient_failures_are_retried(env, fake, outcome):
+    ch = Channel(env, "facebook", api_base=fake.base)
+    fake.tokens["facebook"] = ch.token
+    conv = conversation(env, ch)
+    fake.clear()
+    if outcome == "500":
+        fake.fail_with_500(platform="facebook")
+    elif outcome == "429":
+        fake.rate_limit(2, platform="facebook")
+    else:
+        fake.queue(("hang", 3), platform="facebook")
+    t0 = time.time()
+    m = reply(env, conv)
+    status, attempts, err, pid = settled(env, m["id"], timeout=30)
+    assert status == "sent" and attempts == "2", (status, attempts, err)
+    reqs = fake.requests("facebook")
+    assert len(reqs) == 2
+    if outcome == "429":
+        assert reqs[1]["time"] - reqs[0]["time"] >= 1.9
+    assert time.time() - t0 < 30
+
+
+def test_permanent_failure_keeps_the_platforms_message_and_retry_resends(env, fake):
+    ch = Channel(env, "facebook", api_base=fake.base)
+    fake.tokens["facebook"] = ch.token
+    conv = conversation(env, ch)
+    fake.clear()
+    fake.facebook_error(190, "Error validating access token: Session has expired")
+    with start(env, user=ADMIN) as staff:
+        m = reply(env, conv)
+        status, attempts, err, _ = settled(env, m["id"])
+        got = staff.collect(lambda out: any(e["event"] == "message_sent" for e in out))
+    assert status == "failed" and attempts == "1"
+    assert "Session has expired" in err
+    failed = [e["json"] for e in got if e["event"] == "message_sent"][-1]
+    assert failed["status"] == "failed" and "Session has expired" in failed["lastError"]
+    assert ch.token not in err
+    r = Api(env, AGENT).post(f"/api/conversations/{conv}/messages/{m['id']}/retry")
+    assert data(r)["status"] == "pending"
+    status, attempts, err, _ = settled(env, m["id"])
+    assert status == "sent" and attempts == "2"
+    assert_error(Api(env, AGENT).post(f"/api/conversations/{conv}/messages/{m['id']}/retry"),
+                 409, "CONFLICT")
+
+
+def test_zalo_error_at_http_200_is_a_failure(env, fake):
+    ch = Channel(env, "zalo", api_base=fake.base)
+    fake.tokens["zalo"] = ch.token
+    conv = conversation(env, ch)
+    fake.zalo_error(-216, "Access token is invalid")
+    m = reply(env, conv)
+    status, _, err, _ = settled(env, m["id"])
+    assert status == "failed" and "Access token is invalid" in err
+
+
+def child_pids(env):
+    main = env._httpd_pid()
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == main:
+                        out.append(int(p))
+            except OSError:
+                pass
+    return out
+
+
+def test_child_killed_before_the_platform_answered_sends_again(env, fake):
+    ch = Channel(env, "discord", api_base=fake.base)
+    fake.tokens["discord"] = ch.token
+    conv = conversation(env, ch)
+    fake.clear()
+    fake.hold()
+    try:
+        m = reply(env, conv)
+        fake.wait_for(1, timeout=10, platform="discord")
+        holder = env.psql("SELECT lease_holder FROM jobs WHERE kind = 'message.send' "
+                          f"AND payload->>'messageId' = '{m['id']}'")[0][0]
+        pid = int(holder.split(":")[1])
+        env.expect_child_killed(pid)
+        env.expect_log(r"TK0006[3-6]|AH00052")
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        fake.release()
+    status, attempts, _, _ = settled(env, m["id"], timeout=30)
+    assert status == "sent"
+    assert len(fake.requests("discord")) == 2        # at least once: it was sent twice
+
+
+def test_child_killed_after_the_outcome_sends_nothing_again(env, fake):
+    ch = Channel(env, "tiktok", api_base=fake.base)
+    fake.tokens["tiktok"] = ch.token
+    conv = conversation(env, ch)
+    fake.clear()
+    m = reply(env, conv)
+    settled(env, m["id"])
+    # As if the worker died after recording the outcome, before the job
+    # was marked done: the job is run again when its lease has run out.
+    env.psql("UPDATE jobs SET state = 'running', lease_holder = 'gone:1:1', "
+             "lease_expires = now() - interval '1 second', finished_at = NULL "
+             f"WHERE kind = 'message.send' AND payload->>'messageId' = '{m['id']}'")
+    wait_until(lambda: env.psql("SELECT state FROM jobs WHERE kind = 'message.send' AND "
+                                f"payload->>'messageId' = '{m['id']}'")[0][0] == "done",
+               timeout=20, what="the job run again")
+    assert len(fake.requests("tiktok")) == 1
+    assert message_row(env, m["id"])[1] == "1"
