@@ -83,6 +83,7 @@ MOD_CFLAGS = $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) $(LIB_CFLAGS) \
 # directory is deliberately not on this path.
 UNIT_CFLAGS = $(APXS_CFLAGS) $(LIB_CFLAGS) $(CHECK_CFLAGS) -Iinclude \
 	-Imod_tickets/lib -Imod_tickets_sse/lib -I$(BUILD) -Itests/unit \
+	-DTK_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' \
 	$(WARN_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
 # Libraries handed to apxs/libtool for the module link.  libtool mangles
 # -fsanitize= on a link line, so a sanitizer build names the runtimes

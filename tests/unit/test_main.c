@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_strings.h>
 #include "tk_suites.h"
@@ -61,6 +62,33 @@ char *tk_repeat(const char *unit, size_t n)
     return s;
 }
 
+#ifndef TK_FIXTURES_DIR
+#define TK_FIXTURES_DIR "tests/fixtures"
+#endif
+
+const char *tk_fixture(const char *name, apr_size_t *len)
+{
+    const char *path = apr_pstrcat(tk_tp, TK_FIXTURES_DIR, "/", name, NULL);
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t n;
+    char *buf;
+
+    ck_assert_msg(apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                                APR_OS_DEFAULT, tk_tp) == APR_SUCCESS,
+                  "cannot open the fixture %s", path);
+    ck_assert_int_eq(apr_file_info_get(&fi, APR_FINFO_SIZE, f), APR_SUCCESS);
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(tk_tp, n + 1);
+    ck_assert_int_eq(apr_file_read_full(f, buf, n, NULL), APR_SUCCESS);
+    apr_file_close(f);
+    buf[n] = '\0';
+    if (len) {
+        *len = n;
+    }
+    return buf;
+}
+
 int main(void)
 {
     SRunner *sr;
@@ -90,6 +118,8 @@ int main(void)
     srunner_add_suite(sr, tk_suite_sse_cursor());
     srunner_add_suite(sr, tk_suite_signature());
     srunner_add_suite(sr, tk_suite_http());
+    srunner_add_suite(sr, tk_suite_platforms());
+    srunner_add_suite(sr, tk_suite_outbound());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

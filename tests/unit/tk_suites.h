@@ -31,6 +31,8 @@ Suite *tk_suite_valid_users(void);
 Suite *tk_suite_signature(void);
 Suite *tk_suite_sse_cursor(void);
 Suite *tk_suite_http(void);
+Suite *tk_suite_platforms(void);
+Suite *tk_suite_outbound(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
@@ -48,5 +50,10 @@ json_t *tk_tj(const char *text);
 /* A string of n copies of unit (which may be a multibyte character), in
  * tk_tp. */
 char *tk_repeat(const char *unit, size_t n);
+
+/* The bytes of tests/fixtures/<name> (NUL-terminated, *len without the
+ * NUL; len may be NULL), read into tk_tp; fails the test if unreadable.
+ * TK_FIXTURES_DIR, set by the Makefile, is where the fixtures are. */
+const char *tk_fixture(const char *name, apr_size_t *len);
 
 #endif

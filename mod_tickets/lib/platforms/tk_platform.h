@@ -53,7 +53,8 @@ typedef struct {
 
 /* Read a delivery of platform (Facebook, Zalo or TikTok) into *msgs
  * (tk_inbound_t elements) and *ignored (items skipped).  0, or -1 with
- * *why (a sentence) when the body is not such a delivery. */
+ * *why (a sentence) when the body is not such a delivery; then *msgs is
+ * empty and *ignored 0.  docs/platforms.md says what each reads. */
 int tk_inbound_parse(apr_pool_t *p, tk_platform_t platform,
                      const char *body, apr_size_t len,
                      apr_array_header_t **msgs, int *ignored,
@@ -79,15 +80,18 @@ typedef struct {
     const char *guild_id;       /* NULL in a direct message */
     const char *channel_id;
     const char *command;        /* data.name, e.g. "ticket" */
-    const char *subcommand;     /* the first option of type 1: "open" */
+    const char *subcommand;     /* the first option of type 1: "open";
+                                 * NULL when there is none */
     const char *subject;        /* the subcommand's option "subject" */
-    const char *description;    /* ... "description"; NULL when absent */
+    const char *description;    /* ... "description"; each NULL when
+                                 * absent */
     const char *user_id;        /* member.user or user */
     const char *username;
     const char *global_name;    /* NULL when absent */
 } tk_discord_t;
 
-/* 0, or -1 with *why. */
+/* 0, or -1 with *why.  Ids and username are required for a command
+ * (type 2); a PING or another type needs only id and application_id. */
 int tk_discord_parse(apr_pool_t *p, const char *body, apr_size_t len,
                      tk_discord_t *out, const char **why);
 
@@ -114,7 +118,9 @@ const char *tk_send_default_base(tk_platform_t platform);
 
 /* Fill req's method, url, headers and body for sending in (the timeouts
  * and size cap are the caller's).  0, or -1 for the web platform, which
- * has no send API. */
+ * has no send API, and for an in without token, recipient or text (or,
+ * for TikTok, account_id), with a CR or LF in the token or recipient, or
+ * with text that is not UTF-8. */
 int tk_send_request(apr_pool_t *p, tk_platform_t platform,
                     const tk_send_t *in, tk_http_req_t *req);
 
