@@ -174,7 +174,7 @@ def test_child_killed_before_the_platform_answered_sends_again(env, fake):
                           f"AND payload->>'messageId' = '{m['id']}'")[0][0]
         pid = int(holder.split(":")[1])
         env.expect_child_killed(pid)
-        env.expect_log(r"TK0006[3-6]|AH00052")
+        env.expect_log(r"TK0006[3-7]|AH00052")
         os.kill(pid, signal.SIGKILL)
     finally:
         fake.release()
@@ -192,6 +192,7 @@ def test_child_killed_after_the_outcome_sends_nothing_again(env, fake):
     settled(env, m["id"])
     # As if the worker died after recording the outcome, before the job
     # was marked done: the job is run again when its lease has run out.
+    env.expect_log(r"TK00067")
     env.psql("UPDATE jobs SET state = 'running', lease_holder = 'gone:1:1', "
              "lease_expires = now() - interval '1 second', finished_at = NULL "
              f"WHERE kind = 'message.send' AND payload->>'messageId' = '{m['id']}'")
