@@ -10,6 +10,7 @@
 #   make bench      bench/run.sh
 #   make bench-sse  bench/sse.sh: 1,000 to 10,000 event streams (builds sse_load)
 #   make bench-jobs bench/jobs.sh: the job queue against pgbench
+#   make bench-messaging  bench/messaging.sh: webhook deliveries and replies
 #   make clean      remove build/ and build-asan/ (var/ keeps its data)
 #
 # Objects are compiled with the same compiler and flags apxs uses (through
@@ -32,7 +33,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 # Targets that only orchestrate (they call $(MAKE) after scripts/deps.sh has
 # made sure configure can succeed) or need no configuration at all.
-NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse bench-jobs integration help
+NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse bench-jobs bench-messaging integration help
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
   ifeq ($(wildcard $(CONFIG)),)
     $(info $(CONFIG) is missing: running ./configure $(CONFIGURE_FLAGS))
@@ -93,7 +94,7 @@ APXS_LINK = -ljansson -lcurl -lcrypto -lpq $(if $(SAN_CFLAGS),-lasan -lubsan)
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
 # ---- build -----------------------------------------------------------------
-.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse bench-jobs sse-load clean distclean deps help
+.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse bench-jobs bench-messaging sse-load clean distclean deps help
 
 all: modules
 
@@ -299,6 +300,11 @@ bench-sse: deps
 bench-jobs: deps
 	$(MAKE) --no-print-directory all
 	bench/jobs.sh
+
+# Messaging: signed deliveries and agent replies (bench/messaging.sh).
+bench-messaging: deps
+	$(MAKE) --no-print-directory all
+	bench/messaging.sh
 
 clean:
 	rm -rf build build-asan

@@ -1,6 +1,8 @@
 /* fuzz_body.c: request bodies, through the JSON parser and every body
- * validator (tickets, messages, sign-in, tokens, users).  Any input must be accepted or refused with an error code and
- * a message; nothing may crash, leak or read out of bounds. */
+ * validator (tickets, messages, sign-in, tokens, users, customers,
+ * channels and their secrets, conversations and replies).  Any input must
+ * be accepted or refused with an error code and a message; nothing may
+ * crash, leak or read out of bounds. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <apr_general.h>
@@ -11,6 +13,9 @@
 #include "valid/tk_valid_tickets.h"
 #include "valid/tk_valid_auth.h"
 #include "valid/tk_valid_users.h"
+#include "valid/tk_valid_customers.h"
+#include "valid/tk_valid_channels.h"
+#include "valid/tk_valid_conversations.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,6 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tk_ticket_patch_t patch;
     tk_user_input_t user;
     tk_user_patch_t user_patch;
+    tk_customer_input_t customer;
+    tk_channel_input_t channel;
+    tk_conversation_patch_t conversation;
+    static const char *const platforms[] = {
+        "facebook", "zalo", "tiktok", "discord", "web"
+    };
+    size_t i;
     const char *a, *b, *c;
     json_t *body;
     int n;
@@ -52,6 +64,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tk_fuzz_check(tk_valid_token_create(body, &a, &c, &n, &err), &err);
         tk_fuzz_check(tk_valid_user_create(p, body, &user, &err), &err);
         tk_fuzz_check(tk_valid_user_patch(p, body, &user_patch, &err), &err);
+        tk_fuzz_check(tk_valid_customer(p, body, 1, &customer, &err), &err);
+        tk_fuzz_check(tk_valid_customer(p, body, 0, &customer, &err), &err);
+        tk_fuzz_check(tk_valid_customer_merge(body, &a, &err), &err);
+        tk_fuzz_check(tk_valid_channel_create(p, body, &channel, &err), &err);
+        for (i = 0; i < sizeof(platforms) / sizeof(platforms[0]); ++i) {
+            tk_fuzz_check(tk_valid_channel_patch(p, body, platforms[i], &channel,
+                                                 &err), &err);
+            tk_fuzz_check(tk_valid_channel_secrets(p, body, platforms[i], &a,
+                                                   &err), &err);
+        }
+        tk_fuzz_check(tk_valid_conversation_patch(p, body, &conversation, &err),
+                      &err);
+        tk_fuzz_check(tk_valid_reply(p, body, &a, &err), &err);
+        tk_fuzz_check(tk_valid_conversation_ticket(p, body, &a, &err), &err);
     }
     apr_pool_destroy(p);
     return 0;

@@ -1,5 +1,5 @@
 /* fuzz_query.c: query strings, through the decoder and the list filter
- * parsers (tickets, users). */
+ * parsers (tickets, users, customers, conversations). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <apr_general.h>
@@ -9,6 +9,8 @@
 #include "valid/tk_query.h"
 #include "valid/tk_valid_tickets.h"
 #include "valid/tk_valid_users.h"
+#include "valid/tk_valid_customers.h"
+#include "valid/tk_valid_conversations.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tk_err_t err = { TK_E_NONE, NULL, NULL };
     tk_ticket_filter_t f;
     tk_user_filter_t uf;
+    tk_customer_filter_t cf;
+    tk_conversation_filter_t vf;
     apr_table_t *q;
 
     if (!initialized) {
@@ -41,6 +45,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     if (q && tk_user_filter_parse(p, q, 20, 100, &uf, &err) != 0
+        && (err.code != TK_E_INVALID_QUERY || !err.message)) {
+        abort();
+    }
+    if (q && tk_customer_filter_parse(p, q, 20, 100, &cf, &err) != 0
+        && (err.code != TK_E_INVALID_QUERY || !err.message)) {
+        abort();
+    }
+    if (q && tk_conversation_filter_parse(p, q, 20, 100, &vf, &err) != 0
         && (err.code != TK_E_INVALID_QUERY || !err.message)) {
         abort();
     }

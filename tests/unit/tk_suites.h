@@ -33,6 +33,7 @@ Suite *tk_suite_sse_cursor(void);
 Suite *tk_suite_http(void);
 Suite *tk_suite_platforms(void);
 Suite *tk_suite_outbound(void);
+Suite *tk_suite_valid_messaging(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
