@@ -192,6 +192,9 @@ typedef struct {
                                  * seconds before the next attempt (a
                                  * platform's Retry-After); 0: the
                                  * queue's backoff */
+    apr_pool_t *worker_pool;    /* lives as long as the worker's thread:
+                                 * where a kind keeps what its runs on
+                                 * this thread share (open connections) */
 } tickets_job_t;
 
 /* A job's outcome. */

@@ -167,6 +167,8 @@ typedef struct {
     tk_db_t *db;
     const char *holder;             /* "<host>:<pid>:<thread>" */
     const tk_srv_conf_t *conf;
+    apr_pool_t *pool;               /* the worker thread's, for its jobs'
+                                     * worker_pool */
 } tk_jobber_t;
 
 static double tk_job_delay(int attempt)
@@ -298,6 +300,7 @@ static int tk_job_next(tk_jobber_t *j, apr_pool_t *p)
     job.max_attempts = atoi(tk_rows_get(rows, 0, 4));
     job.s = tk_worker_server(j->w);
     job.pool = p;
+    job.worker_pool = j->pool;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, job.s, "TK00061: job %s (%s), "
                  "attempt %d, started %s us after it was enqueued", job.id,
                  job.kind, job.attempt, tk_rows_get(rows, 0, 5));
@@ -459,6 +462,7 @@ static void tk_jobs_work(tk_worker_t *w, apr_pool_t *p)
 
     memset(&j, 0, sizeof(j));
     j.w = w;
+    j.pool = p;
     j.conf = tk_srv_conf(tk_worker_server(w));
     gethostname(host, sizeof(host) - 1);
     /* host, pid and thread say who it is; the random part makes it unique

@@ -9,9 +9,9 @@
  *      done with at once, so a job run again after its worker died once
  *      the outcome was recorded sends nothing;
  *   2. sends it with the platform's API (lib/platforms builds the request
- *      and judges the answer; lib/http sends it), outside any
- *      transaction: no row lock or snapshot is held while a platform
- *      thinks;
+ *      and judges the answer; lib/http sends it, on a connection the
+ *      worker thread keeps open between sends), outside any transaction:
+ *      no row lock or snapshot is held while a platform thinks;
  *   3. records the outcome on the message with message_sent, in one
  *      statement that commits on its own: sent (with the platform's
  *      message id), pending with the error of an attempt to be retried,
@@ -87,6 +87,21 @@ static int tk_delivery_load(tickets_job_t *job, tk_db_t *db,
     return 0;
 }
 
+/* This worker thread's open connections to the platforms. */
+static tk_http_conns_t *tk_send_conns(tickets_job_t *job)
+{
+    void *conns = NULL;
+
+    if (!job->worker_pool) {
+        return NULL;
+    }
+    apr_pool_userdata_get(&conns, "tk_send.conns", job->worker_pool);
+    if (!conns && (conns = tk_http_conns_make(job->worker_pool))) {
+        apr_pool_userdata_setn(conns, "tk_send.conns", NULL, job->worker_pool);
+    }
+    return conns;
+}
+
 /* Step 2: the verdict on one attempt. */
 static void tk_delivery_send(tickets_job_t *job, const tk_delivery_t *d,
                              tk_send_outcome_t *out)
@@ -111,6 +126,7 @@ static void tk_delivery_send(tickets_job_t *job, const tk_delivery_t *d,
     req.connect_timeout_ms = conf->http_connect_timeout * 1000L;
     req.timeout_ms = conf->http_timeout * 1000L;
     req.max_response = (apr_size_t)conf->http_max_response;
+    req.conns = tk_send_conns(job);
     rv = tk_http_perform(job->pool, &req, &resp);
     tk_send_judge(job->pool, d->platform, rv, &resp, apr_time_now(), out);
 }

@@ -26,7 +26,7 @@
 
 typedef enum {
     SRV_OK, SRV_REDIRECT, SRV_BIG_STREAM, SRV_BIG_LENGTH, SRV_SILENT,
-    SRV_ECHO, SRV_INTERIM, SRV_KEEP, SRV_FAT_HEADERS
+    SRV_ECHO, SRV_INTERIM, SRV_KEEP, SRV_FAT_HEADERS, SRV_TWO
 } srv_mode_t;
 
 typedef struct {
@@ -136,6 +136,15 @@ static void srv_answer(srv_t *s, int fd)
             srv_send(fd, chunk, 1024);
         }
         srv_say(fd, "Content-Length: 0\r\n\r\n");
+        break;
+    case SRV_TWO:               /* two requests on one connection */
+        srv_say(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none");
+        s->req_len = 0;
+        srv_read(s, fd);
+        if (s->req_len > 0) {
+            srv_say(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+                    "Connection: close\r\n\r\ntwo");
+        }
         break;
     case SRV_KEEP:              /* a kept-alive connection, until closed */
         srv_say(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -439,6 +448,31 @@ START_TEST(pool_owns_the_handle)
 }
 END_TEST
 
+/* Two requests sharing conns go over one connection: the server accepts
+ * one, and answers "two" only to a second request on it. */
+START_TEST(conns_keep_the_connection)
+{
+    srv_t *s = srv_start(SRV_TWO);
+    tk_http_conns_t *conns = tk_http_conns_make(tk_tp);
+    tk_http_req_t r = req_make("POST", s->port, "/");
+    tk_http_resp_t resp;
+    apr_pool_t *p;
+    int i;
+
+    ck_assert_ptr_nonnull(conns);
+    r.conns = conns;
+    r.body = "{}";
+    r.body_len = 2;
+    for (i = 0; i < 2; ++i) {
+        ck_assert_int_eq(apr_pool_create(&p, tk_tp), APR_SUCCESS);
+        ck_assert_int_eq(tk_http_perform(p, &r, &resp), APR_SUCCESS);
+        ck_assert_str_eq(resp.body, i == 0 ? "one" : "two");
+        apr_pool_destroy(p);        /* the handle goes; the connection stays */
+    }
+    srv_stop(s);
+}
+END_TEST
+
 START_TEST(connection_refused)
 {
     struct sockaddr_in sin;
@@ -615,6 +649,7 @@ Suite *tk_suite_http(void)
     tcase_add_test(tc, other_methods);
     tcase_add_test(tc, interim_headers_dropped);
     tcase_add_test(tc, pool_owns_the_handle);
+    tcase_add_test(tc, conns_keep_the_connection);
     tcase_add_test(tc, connection_refused);
     tcase_add_test(tc, malformed_requests);
     tcase_add_test(tc, threads_at_once);

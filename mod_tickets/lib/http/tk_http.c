@@ -65,6 +65,44 @@ typedef struct {
     int headers_over;               /* the headers passed their cap */
 } tk_http_xfer_t;
 
+/* ---- connections kept between requests ---------------------------------- */
+
+struct tk_http_conns_t {
+    CURLSH *share;
+};
+
+static apr_status_t tk_http_conns_cleanup(void *data)
+{
+    tk_http_conns_t *c = data;
+
+    if (c->share) {
+        curl_share_cleanup(c->share);
+        c->share = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+tk_http_conns_t *tk_http_conns_make(apr_pool_t *p)
+{
+    tk_http_conns_t *c = apr_pcalloc(p, sizeof(*c));
+
+    if (!(c->share = curl_share_init())) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, c, tk_http_conns_cleanup,
+                              apr_pool_cleanup_null);
+    /* One thread at a time: no lock functions are needed. */
+    if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT)
+        != CURLSHE_OK
+        || curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS)
+           != CURLSHE_OK) {
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- one request ------------------------------------------------------- */
+
 static apr_status_t tk_http_xfer_cleanup(void *data)
 {
     tk_http_xfer_t *x = data;
@@ -256,6 +294,9 @@ static CURLcode tk_http_setup(tk_http_xfer_t *x, const tk_http_req_t *req)
     }
     if (x->headers) {
         TK_SETOPT(h, CURLOPT_HTTPHEADER, x->headers);
+    }
+    if (req->conns) {
+        TK_SETOPT(h, CURLOPT_SHARE, req->conns->share);
     }
     return CURLE_OK;
 }

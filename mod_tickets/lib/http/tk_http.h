@@ -17,6 +17,17 @@
 #include <apr_errno.h>
 #include <apr_time.h>
 
+/* Connections kept open between requests, and the names they resolved:
+ * curl's connection and DNS caches in a share, for the requests of one
+ * thread at a time (a job worker's).  A send to a platform then costs no
+ * new TCP and TLS handshake while the platform keeps the connection
+ * alive. */
+typedef struct tk_http_conns_t tk_http_conns_t;
+
+/* A share owned by p (freed with it, after the requests that used it);
+ * NULL when curl cannot make one. */
+tk_http_conns_t *tk_http_conns_make(apr_pool_t *p);
+
 typedef struct {
     const char *method;             /* "GET", "POST", ... */
     const char *url;
@@ -27,6 +38,8 @@ typedef struct {
     long connect_timeout_ms;        /* > 0 */
     long timeout_ms;                /* > 0: the whole exchange */
     apr_size_t max_response;        /* bytes of body kept at most */
+    tk_http_conns_t *conns;         /* NULL: a connection of its own,
+                                     * closed after */
 } tk_http_req_t;
 
 typedef struct {
