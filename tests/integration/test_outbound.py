@@ -201,3 +201,23 @@ def test_child_killed_after_the_outcome_sends_nothing_again(env, fake):
                timeout=20, what="the job run again")
     assert len(fake.requests("tiktok")) == 1
     assert message_row(env, m["id"])[1] == "1"
+
+
+def test_a_retried_reply_is_sent_once(env, fake):
+    ch = Channel(env, "zalo", api_base=fake.base)
+    fake.tokens["zalo"] = ch.token
+    conv = conversation(env, ch)
+    fake.clear()
+    key = {"Idempotency-Key": uniq("reply")}
+    first = Api(env, AGENT).post(f"/api/conversations/{conv}/messages",
+                                 {"content": "Once only"}, headers=key)
+    again = Api(env, AGENT).post(f"/api/conversations/{conv}/messages",
+                                 {"content": "Once only"}, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    settled(env, first.json()["data"]["id"])
+    time.sleep(0.5)
+    assert [r["json"]["message"]["text"] for r in fake.requests("zalo")] == ["Once only"]
+    other = Api(env, AGENT).post(f"/api/conversations/{conv}/messages",
+                                 {"content": "Something else"}, headers=key)
+    assert_error(other, 409, "CONFLICT")
