@@ -12,9 +12,10 @@
 #      BENCH_DURATION seconds; each is checked, parsed, stored with its
 #      new_message event, committed and answered.  Deliveries/s, and a
 #      check that every answered one is stored with its event;
-#   2. pgbench running the same SQL (inbound_message and wake of
-#      sql/queries/, cut out by bench/sqlq.py) with as many clients as wrk
-#      has connections: messages/s;
+#   2. pgbench running the same SQL (channel_for_webhook, inbound_message
+#      and wake of sql/queries/, cut out by bench/sqlq.py, as the webhook
+#      runs them for a delivery of one message) with as many clients as
+#      wrk has connections: messages/s;
 #   3. replies: wrk posts agent replies to BENCH_CONVERSATIONS
 #      conversations for BENCH_DURATION seconds; the job workers deliver
 #      them to the fake.  Replies/s accepted, and replies/s delivered
@@ -192,11 +193,10 @@ pgb() { # $1 name, then pgbench arguments
 }
 {
     echo "\\set u random(0, $((SENDERS - 1)))"
-    echo "BEGIN;"
+    bench/sqlq.py channel_for_webhook "'$CHANNEL'" "'facebook'"
     bench/sqlq.py inbound_message "'$CHANNEL'" "'psid-' || :u" NULL "'psid-' || :u" \
         "'psid-' || :u" "'m_pg_' || :client_id || '_' || nextval('bench_seq')" \
         "'Where is my order?'" "(extract(epoch FROM now()) * 1000)::bigint"
-    echo "COMMIT;"
     bench/sqlq.py wake true false
 } >"$OUT/inbound.sql"
 q "CREATE SEQUENCE bench_seq" >/dev/null

@@ -18,8 +18,9 @@
  * the conversation and writes the live events; a message whose platform
  * id the channel has stored before is not stored again, so the
  * platforms' retries, even simultaneous ones, store one.  All of a
- * delivery's messages commit together, then 200: the platform stops
- * retrying only once they are stored.
+ * delivery's messages commit together (in one transaction, or in the one
+ * statement of a delivery of one message, the usual case), then 200: the
+ * platform stops retrying only once they are stored.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -170,42 +171,59 @@ static const char *tk_check_tiktok(tk_ctx_t *c, const tk_webhook_channel_t *ch)
     }
 }
 
-/* Store the delivery's messages in one transaction. */
+/* Store one message (tk_inbound_message): TK_OK, with *stored 1 when it
+ * is new. */
+static int tk_store_one(tk_ctx_t *c, const tk_webhook_channel_t *ch,
+                        const tk_inbound_t *m, int *stored)
+{
+    tk_rows_t *rows;
+
+    if (TK_SQL_SELECT(c, inbound_message, &rows, ch->id, m->user_id,
+                      m->user_name, m->thread_id, m->thread_id, m->message_id,
+                      m->text,
+                      m->sent_at_ms > 0
+                      ? apr_psprintf(c->r->pool, "%" APR_INT64_T_FMT,
+                                     m->sent_at_ms)
+                      : NULL)) {
+        return TK_FAIL;
+    }
+    *stored = rows->nrows == 1 && tk_rows_get(rows, 0, 2)
+              && strcmp(tk_rows_get(rows, 0, 2), "t") == 0;
+    return TK_OK;
+}
+
+/* Store the delivery's messages for the channel's account; all of them
+ * commit together: in one transaction, or, for the usual delivery of one
+ * message, in its one statement. */
 static int tk_store(tk_ctx_t *c, const tk_webhook_channel_t *ch,
                     const apr_array_header_t *msgs, int *stored, int *copies,
                     int *elsewhere)
 {
-    int i;
+    apr_array_header_t *ours = apr_array_make(c->r->pool, msgs->nelts + 1,
+                                              sizeof(tk_inbound_t));
+    int i, one, alone;
 
-    if (tk_sql_begin(c)) {
-        return TK_FAIL;
-    }
     for (i = 0; i < msgs->nelts; ++i) {
         const tk_inbound_t *m = &APR_ARRAY_IDX(msgs, i, tk_inbound_t);
-        tk_rows_t *rows;
-
         if (m->account_id && strcmp(m->account_id, ch->account_id) != 0) {
             ++*elsewhere;           /* sent to another page or account */
             continue;
         }
-        if (TK_SQL_SELECT(c, inbound_message, &rows, ch->id, m->user_id,
-                          m->user_name, m->thread_id, m->thread_id,
-                          m->message_id, m->text,
-                          m->sent_at_ms > 0
-                          ? apr_psprintf(c->r->pool, "%" APR_INT64_T_FMT,
-                                         m->sent_at_ms)
-                          : NULL)) {
+        APR_ARRAY_PUSH(ours, tk_inbound_t) = *m;
+    }
+    alone = ours->nelts == 1;
+    c->stream_written = 1;          /* the relays are woken at commit */
+    if (ours->nelts == 0 || (!alone && tk_sql_begin(c))) {
+        return ours->nelts == 0 ? TK_OK : TK_FAIL;
+    }
+    for (i = 0; i < ours->nelts; ++i) {
+        if (tk_store_one(c, ch, &APR_ARRAY_IDX(ours, i, tk_inbound_t), &one)) {
             return TK_FAIL;
         }
-        if (rows->nrows == 1 && strcmp(tk_rows_get(rows, 0, 2), "t") == 0) {
-            ++*stored;
-            c->stream_written = 1;
-        }
-        else {
-            ++*copies;
-        }
+        *stored += one;
+        *copies += !one;
     }
-    return tk_sql_commit(c);
+    return alone ? tk_sql_committed(c) : tk_sql_commit(c);
 }
 
 static int tk_deliver(tk_ctx_t *c, tk_platform_t platform)

@@ -177,6 +177,10 @@ int tk_sql_exec(tk_ctx_t *c, const char *label, int *affected,
                 int nargs, const char *const *args);
 int tk_sql_begin(tk_ctx_t *c);
 int tk_sql_commit(tk_ctx_t *c);
+/* After a change made by one statement outside a transaction (it
+ * committed on its own): wake the relays or workers as tk_sql_commit
+ * does.  TK_OK. */
+int tk_sql_committed(tk_ctx_t *c);
 
 /* TK_SQL_SELECT(c, label, &rows, arg1, ...): the statement `-- name:
  * label` of sql/queries.sql; the number of arguments is checked when

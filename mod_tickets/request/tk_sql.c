@@ -209,6 +209,14 @@ int tk_sql_commit(tk_ctx_t *c)
     return TK_OK;
 }
 
+int tk_sql_committed(tk_ctx_t *c)
+{
+    if (c->stream_written || c->jobs_written) {
+        tk_sql_wake(c);
+    }
+    return TK_OK;
+}
+
 const char *tk_bool(int v)
 {
     return v ? "true" : "false";

@@ -23,6 +23,12 @@
 -- call: customer, identity, conversation, message and their live events,
 -- serialized per sender by an advisory lock so that simultaneous first
 -- messages of one customer make one customer and one conversation.
+--
+-- The functions that write are PL/pgSQL, even the one-statement ones: a
+-- LANGUAGE sql function that is not inlined is parsed and planned again
+-- at every call from PL/pgSQL, where PL/pgSQL keeps its plans for the
+-- session: pgbench ran tk_inbound_message 1.3 to 1.5 times as fast so
+-- (fsync off, 2 clients).
 
 -- ---------------------------------------------------------------------
 -- Channels
@@ -226,20 +232,24 @@ $$;
 CREATE FUNCTION tk_conversation_event(p_org uuid, p_conversation uuid,
                                       p_customer uuid, p_type text,
                                       p_data jsonb) RETURNS void
-LANGUAGE sql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
     INSERT INTO stream_events (org_id, type, conversation_id, audience0,
                                staff_only, data)
     VALUES (p_org, p_type, p_conversation,
             (SELECT c.user_id FROM customers c WHERE c.id = p_customer),
-            false, p_data::text)
+            false, p_data::text);
+END;
 $$;
 
 -- A customer's event: staff only.
 CREATE FUNCTION tk_customer_event(p_org uuid, p_type text, p_data jsonb)
 RETURNS void
-LANGUAGE sql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
     INSERT INTO stream_events (org_id, type, staff_only, data)
-    VALUES (p_org, p_type, true, p_data::text)
+    VALUES (p_org, p_type, true, p_data::text);
+END;
 $$;
 
 -- What new_message carries (seed document 001): the message as stored.
@@ -288,8 +298,10 @@ $$;
 -- transaction ends: simultaneous first messages make one customer and one
 -- conversation.
 CREATE FUNCTION tk_platform_lock(p_channel uuid, p_user_id text) RETURNS void
-LANGUAGE sql VOLATILE AS $$
-    SELECT pg_advisory_xact_lock(hashtextextended(p_channel::text || '/' || p_user_id, 7))
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_channel::text || '/' || p_user_id, 7));
+END;
 $$;
 
 -- The open (not closed) conversation of the thread, made with
@@ -408,7 +420,8 @@ $$;
 CREATE FUNCTION tk_ticket_happened(t tickets, p_actor uuid, p_type text,
                                    p_audit text, p_payload jsonb,
                                    p_data jsonb) RETURNS void
-LANGUAGE sql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
     INSERT INTO ticket_events (org_id, ticket_id, actor_id, type, payload)
     VALUES (t.org_id, t.id, p_actor, p_audit, p_payload);
     INSERT INTO stream_events (org_id, type, ticket_id, audience0, audience1,
@@ -417,6 +430,7 @@ LANGUAGE sql VOLATILE AS $$
             (SELECT u.id FROM users u WHERE u.id = t.creator_id AND u.role = 'customer'),
             (SELECT c.user_id FROM customers c WHERE c.id = t.customer_id),
             false, (p_data - 'version')::text);
+END;
 $$;
 
 -- A new ticket of conversation conv: its customer, the platform as its
