@@ -49,7 +49,8 @@
     X(TicketsHttpMaxResponse, SIZE, SRV, http_max_response, "1048576", 1024, \
       67108864, "Largest answer body in bytes an outbound request reads") \
     X(TicketsWebhookTolerance, INT, SRV, webhook_tolerance, "300", 1, 86400, \
-      "Seconds a signed webhook's timestamp may be off the clock (TikTok)") \
+      "Seconds a signed webhook's timestamp may be off the clock (TikTok, "\
+      "Discord)") \
     X(TicketsMaxBodySize, SIZE, DIR, max_body, "1048576", 1, 1073741824, \
       "Largest JSON request body in bytes") \
     X(TicketsDefaultPageSize, INT, DIR, default_page, "20", 1, 1000, \

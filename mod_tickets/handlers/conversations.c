@@ -208,7 +208,7 @@ static int tk_enqueue_send(tk_ctx_t *c, const char *message_id)
                                   json_pack("{s:s}", "messageId", message_id));
 
     return tk_job_enqueue(c, TK_SEND_JOB, tk_json_dump(c->r->pool, payload),
-                          0, 0);
+                          0, TK_SEND_ATTEMPTS);
 }
 
 int tk_handle_conversation_reply(tk_ctx_t *c)
@@ -235,10 +235,11 @@ int tk_handle_conversation_reply(tk_ctx_t *c)
                        "Customers write in their web chat conversations "
                        "only.");
     }
-    if (strcmp(v.status, "closed") == 0 && !web) {
+    if (strcmp(v.status, "closed") == 0) {
         return tk_fail(c, TK_E_CONFLICT, "status",
-                       "The conversation is closed; the customer's next "
-                       "message opens a new one.");
+                       web ? "The conversation is closed; open a new one."
+                           : "The conversation is closed; the customer's "
+                             "next message opens a new one.");
     }
     sender = tk_is_customer(c) ? "customer" : "agent";
     status = web ? "sent" : "pending";
@@ -279,7 +280,8 @@ int tk_handle_conversation_retry(tk_ctx_t *c)
         return rows->nrows == 0
                ? tk_not_found(c, "No such message.")
                : tk_fail(c, TK_E_CONFLICT, NULL,
-                         "Only a failed reply is sent again.");
+                         "Only a failed reply, or one whose delivery "
+                         "stopped, is sent again.");
     }
     if (!(ch.data = tk_doc_row(c, rows))
         || tk_enqueue_send(c, c->params[1])) {

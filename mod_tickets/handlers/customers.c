@@ -16,6 +16,7 @@
  * its statement (sql/queries/customers.sql).
  */
 #include <apr_strings.h>
+#include <apr_lib.h>
 #include <http_protocol.h>
 #include "handlers/tk_handlers.h"
 #include "events/tk_events.h"
@@ -135,7 +136,8 @@ int tk_handle_customers_create(tk_ctx_t *c)
     return tk_change_finish(c, &ch);
 }
 
-/* Inside a transaction: lock the customer named by :id. */
+/* Inside a transaction: lock the customer of id (If-Match is the
+ * request's customer's: :id). */
 static int tk_lock_customer(tk_ctx_t *c, const char *id, tk_rows_t **rows)
 {
     if (!tk_uuid_valid(id)) {
@@ -144,7 +146,22 @@ static int tk_lock_customer(tk_ctx_t *c, const char *id, tk_rows_t **rows)
     if (TK_SQL_SELECT(c, customer_lock, rows, id, c->who->org_id)) {
         return TK_FAIL;
     }
+    if (strcasecmp(id, c->params[0]) != 0) {
+        return (*rows)->nrows == 1 ? TK_OK : tk_not_found(c, TK_NO_CUSTOMER);
+    }
     return tk_check_locked(c, *rows, TK_NO_CUSTOMER);
+}
+
+/* A uuid as PostgreSQL writes it (lower case), so two spellings of one
+ * id compare equal. */
+static const char *tk_uuid_lower(tk_ctx_t *c, const char *id)
+{
+    char *s = apr_pstrdup(c->r->pool, id), *q;
+
+    for (q = s; *q; ++q) {
+        *q = (char)apr_tolower(*q);
+    }
+    return s;
 }
 
 int tk_handle_customers_update(tk_ctx_t *c)
@@ -189,27 +206,29 @@ int tk_handle_customers_delete(tk_ctx_t *c)
 int tk_handle_customers_merge(tk_ctx_t *c)
 {
     tk_change_t ch = { 0 };
-    const char *from;
+    const char *from, *into;
     tk_rows_t *rows;
 
     if (tk_require_writer(c)
         || tk_valid_customer_merge(c->body, &from, &c->err)) {
         return TK_FAIL;
     }
-    if (strcmp(from, c->params[0]) == 0) {
+    if (!tk_uuid_valid(c->params[0])) {
+        return tk_not_found(c, TK_NO_CUSTOMER);
+    }
+    from = tk_uuid_lower(c, from);
+    into = tk_uuid_lower(c, c->params[0]);
+    if (strcmp(from, into) == 0) {
         return tk_fail(c, TK_E_VALIDATION, "from",
                        "A customer cannot be merged into itself.");
     }
     /* Both rows locked in one order (the smaller id first), so two merges
      * of the same pair in opposite directions cannot deadlock. */
     if (tk_sql_begin(c)
-        || tk_lock_customer(c, strcmp(from, c->params[0]) < 0 ? from
-                                                              : c->params[0],
-                            &rows)
-        || tk_lock_customer(c, strcmp(from, c->params[0]) < 0 ? c->params[0]
-                                                              : from,
-                            &rows)
-        || TK_SQL_SELECT(c, customer_merge, &rows, c->params[0], from)
+        || tk_lock_customer(c, strcmp(from, into) < 0 ? from : into, &rows)
+        || tk_lock_customer(c, strcmp(from, into) < 0 ? into : from, &rows)
+        || TK_SQL_SELECT(c, customer_merge, &rows, into, from,
+                         c->who->user_id)
         || tk_answer(c, rows, HTTP_OK, &ch)) {
         return TK_FAIL;
     }

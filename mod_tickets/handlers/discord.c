@@ -4,7 +4,9 @@
  * Discord signs every interaction with Ed25519 over X-Signature-Timestamp
  * followed by the raw body, under the application's public key, and
  * sends invalid signatures on purpose: an endpoint that accepts one is
- * dropped.  So nothing is read before the signature holds (401 otherwise).
+ * dropped.  So nothing is read before the signature holds (401 otherwise),
+ * and a signed interaction older or newer than TicketsWebhookTolerance is
+ * refused too (a replay).
  *
  *   PING (type 1)                   {"type": 1}
  *   /ticket open subject [description]
@@ -59,13 +61,15 @@ static int tk_discord_open(tk_ctx_t *c, const tk_webhook_channel_t *ch,
         return tk_discord_say(c, "Give the ticket a subject: /ticket open "
                                  "subject:<what is wrong>");
     }
-    c->stream_written = 1;              /* the relays are woken at commit */
     if (tk_sql_begin(c)
         || TK_SQL_SELECT(c, discord_ticket_open, &rows, ch->id, in->user_id,
                          in->global_name ? in->global_name : in->username,
                          tk_discord_thread(c, in), in->channel_id, in->id,
-                         in->subject, in->description)
-        || tk_sql_commit(c)) {
+                         in->subject, in->description)) {
+        return TK_FAIL;
+    }
+    c->stream_written = 1;              /* the relays are woken at commit */
+    if (tk_sql_commit(c)) {
         return TK_FAIL;
     }
     return tk_discord_say(c, apr_psprintf(c->r->pool, "Ticket %s is open: "
@@ -79,11 +83,13 @@ static int tk_discord_move(tk_ctx_t *c, const tk_webhook_channel_t *ch,
 {
     tk_rows_t *rows;
 
-    c->stream_written = 1;
     if (tk_sql_begin(c)
         || TK_SQL_SELECT(c, discord_ticket_move, &rows, ch->id,
-                         tk_discord_thread(c, in), to)
-        || tk_sql_commit(c)) {
+                         tk_discord_thread(c, in), to)) {
+        return TK_FAIL;
+    }
+    c->stream_written = rows->nrows == 1;
+    if (tk_sql_commit(c)) {
         return TK_FAIL;
     }
     if (rows->nrows != 1) {
@@ -99,6 +105,22 @@ static int tk_discord_move(tk_ctx_t *c, const tk_webhook_channel_t *ch,
                                           tk_rows_get(rows, 0, 0),
                                           strcmp(to, "open") == 0
                                           ? "open again" : "closed"));
+}
+
+/* A signed interaction replayed later (a captured /ticket close) is
+ * refused: its timestamp, Unix seconds, must be within
+ * TicketsWebhookTolerance of the clock. */
+static int tk_discord_fresh(tk_ctx_t *c, const char *ts)
+{
+    apr_int64_t t, now = apr_time_sec(apr_time_now());
+    char *end;
+
+    t = apr_strtoi64(ts, &end, 10);
+    if (end == ts || *end || t <= 0) {
+        return 0;
+    }
+    return t >= now - c->sconf->webhook_tolerance
+           && t <= now + c->sconf->webhook_tolerance;
 }
 
 int tk_handle_webhook_discord(tk_ctx_t *c)
@@ -119,6 +141,10 @@ int tk_handle_webhook_discord(tk_ctx_t *c)
     }
     if (!key || !tk_sig_discord(sig, ts, c->raw_body, c->raw_len, key)) {
         return tk_webhook_refuse(c, &ch, "X-Signature-Ed25519 does not match");
+    }
+    if (!tk_discord_fresh(c, ts)) {
+        return tk_webhook_refuse(c, &ch, "X-Signature-Timestamp is out of "
+                                         "tolerance");
     }
     if (tk_discord_parse(c->r->pool, c->raw_body, c->raw_len, &in, &why) != 0) {
         return tk_fail(c, TK_E_VALIDATION, NULL, why);

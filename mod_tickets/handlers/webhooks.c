@@ -22,6 +22,7 @@
  * statement of a delivery of one message, the usual case), then 200: the
  * platform stops retrying only once they are stored.
  */
+#include <stdlib.h>
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include "handlers/tk_handlers.h"
@@ -171,6 +172,17 @@ static const char *tk_check_tiktok(tk_ctx_t *c, const tk_webhook_channel_t *ch)
     }
 }
 
+/* The platform's time of a message as milliseconds for to_timestamp, or
+ * NULL (now) when it has none or one outside 2000-2100: a clock that far
+ * off says nothing, and PostgreSQL refuses some of those numbers. */
+static const char *tk_sent_at(tk_ctx_t *c, apr_int64_t ms)
+{
+    if (ms < APR_INT64_C(946684800000) || ms > APR_INT64_C(4102444800000)) {
+        return NULL;
+    }
+    return apr_psprintf(c->r->pool, "%" APR_INT64_T_FMT, ms);
+}
+
 /* Store one message (tk_inbound_message): TK_OK, with *stored 1 when it
  * is new. */
 static int tk_store_one(tk_ctx_t *c, const tk_webhook_channel_t *ch,
@@ -180,16 +192,21 @@ static int tk_store_one(tk_ctx_t *c, const tk_webhook_channel_t *ch,
 
     if (TK_SQL_SELECT(c, inbound_message, &rows, ch->id, m->user_id,
                       m->user_name, m->thread_id, m->thread_id, m->message_id,
-                      m->text,
-                      m->sent_at_ms > 0
-                      ? apr_psprintf(c->r->pool, "%" APR_INT64_T_FMT,
-                                     m->sent_at_ms)
-                      : NULL)) {
+                      m->text, tk_sent_at(c, m->sent_at_ms))) {
         return TK_FAIL;
     }
     *stored = rows->nrows == 1 && tk_rows_get(rows, 0, 2)
               && strcmp(tk_rows_get(rows, 0, 2), "t") == 0;
     return TK_OK;
+}
+
+/* Messages by sender: a transaction storing several takes their senders'
+ * locks (tk_platform_lock) in this order, so two deliveries with the same
+ * senders in another order cannot deadlock. */
+static int tk_by_sender(const void *a, const void *b)
+{
+    return strcmp(((const tk_inbound_t *)a)->user_id,
+                  ((const tk_inbound_t *)b)->user_id);
 }
 
 /* Store the delivery's messages for the channel's account; all of them
@@ -206,16 +223,21 @@ static int tk_store(tk_ctx_t *c, const tk_webhook_channel_t *ch,
     for (i = 0; i < msgs->nelts; ++i) {
         const tk_inbound_t *m = &APR_ARRAY_IDX(msgs, i, tk_inbound_t);
         if (m->account_id && strcmp(m->account_id, ch->account_id) != 0) {
-            ++*elsewhere;           /* sent to another page or account */
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, c->r, "TK00076: a "
+                          "message for account %s came to channel %s (of "
+                          "account %s); ignored", m->account_id, ch->id,
+                          ch->account_id);
+            ++*elsewhere;
             continue;
         }
         APR_ARRAY_PUSH(ours, tk_inbound_t) = *m;
     }
     alone = ours->nelts == 1;
-    c->stream_written = 1;          /* the relays are woken at commit */
     if (ours->nelts == 0 || (!alone && tk_sql_begin(c))) {
         return ours->nelts == 0 ? TK_OK : TK_FAIL;
     }
+    qsort(ours->elts, (size_t)ours->nelts, sizeof(tk_inbound_t), tk_by_sender);
+    c->stream_written = 1;          /* the relays are woken at commit */
     for (i = 0; i < ours->nelts; ++i) {
         if (tk_store_one(c, ch, &APR_ARRAY_IDX(ours, i, tk_inbound_t), &one)) {
             return TK_FAIL;

@@ -18,10 +18,13 @@
  *      or failed with the platform's message.
  *
  * A transient failure is retried by the queue (after the platform's
- * Retry-After when it gave one, else the queue's backoff); on the last
- * attempt, or for a permanent failure, the message is failed and the job
- * done (its work, recording why, is done; the job table keeps only the
- * queue's own failures).  Delivery is at least once: a worker that dies
+ * Retry-After when it gave one, else the queue's backoff), TK_SEND_ATTEMPTS
+ * times in all; on the last attempt, or for a permanent failure, the
+ * message is failed and the job done (its work, recording why, is done;
+ * the job table keeps only the queue's own failures).  A job that died on
+ * its last attempt (its worker killed, the database gone) leaves its
+ * message pending with no job: the sweep (TK_SEND_SWEEP, every minute)
+ * marks those failed, with message_sent, and they can be sent again.  Delivery is at least once: a worker that dies
  * between the platform's answer and step 3's commit leaves the message
  * pending, and the send is made again when the lease runs out
  * (docs/platforms.md says how small that window is).  No token ever goes
@@ -39,6 +42,7 @@ typedef struct {
     const char *status;
     tk_platform_t platform;
     tk_send_t send;
+    int channel_gone;           /* the channel was deleted */
 } tk_delivery_t;
 
 /* The name of the channel's secret that authorizes sends. */
@@ -84,6 +88,7 @@ static int tk_delivery_load(tickets_job_t *job, tk_db_t *db,
                                                 NULL));
     d->send.version = tk_json_str(settings, "graphVersion");
     d->send.token = tk_json_str(secrets, tk_token_name(d->platform));
+    d->channel_gone = strcmp(tk_rows_get(rows, 0, 9), "t") == 0;
     return 0;
 }
 
@@ -112,10 +117,11 @@ static void tk_delivery_send(tickets_job_t *job, const tk_delivery_t *d,
     apr_status_t rv;
 
     memset(&req, 0, sizeof(req));
-    if (!d->send.token || !d->send.recipient
+    if (d->channel_gone || !d->send.token || !d->send.recipient
         || tk_send_request(job->pool, d->platform, &d->send, &req) != 0) {
         out->verdict = TK_SEND_FAILED;
-        out->error = !d->send.token
+        out->error = d->channel_gone ? "The channel was deleted."
+                     : !d->send.token
                      ? "The channel has no token to send with; set its "
                        "secrets."
                      : "This conversation has nowhere to send a reply to.";
@@ -190,16 +196,61 @@ static tickets_job_rc_t tk_send_job(tickets_job_t *job)
     return TICKETS_JOB_DONE;
 }
 
+/* The sweep: replies whose delivery stopped without an outcome are
+ * failed (send_sweep), so none stays pending unseen. */
+static tickets_job_rc_t tk_send_sweep(tickets_job_t *job)
+{
+    tk_rows_t *rows;
+    tk_db_t db;
+
+    tk_job_db(job, &db);
+    if (TK_SELECT(&db, send_sweep, &rows) != 0) {
+        job->error = apr_pstrcat(job->pool, "The sweep failed: ",
+                                 db.error ? db.error : "?", NULL);
+        return TICKETS_JOB_RETRY;
+    }
+    if (rows->nrows == 1 && strcmp(tk_rows_get(rows, 0, 0), "0") != 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, job->s, "TK00077: %s replies "
+                     "whose delivery stopped were marked failed",
+                     tk_rows_get(rows, 0, 0));
+    }
+    return TICKETS_JOB_DONE;
+}
+
+/* A send must end within its job's lease, or another worker takes the
+ * job over and sends again while the first one still waits. */
+static int tk_send_check_lease(server_rec *main)
+{
+    server_rec *s;
+
+    for (s = main; s; s = s->next) {
+        const tk_srv_conf_t *conf = tk_srv_conf(s);
+        if (conf->job_workers > 0 && conf->http_timeout >= conf->job_lease) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00078: "
+                         "TicketsHttpTimeout (%d s) must be shorter than "
+                         "TicketsJobLease (%d s)", conf->http_timeout,
+                         conf->job_lease);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
 static int tk_send_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
     (void)pconf; (void)plog; (void)ptemp;
+    if (tk_send_check_lease(s) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (tk_http_global_init() != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "TK00072: libcurl could "
                      "not be initialized");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     tk_job_register_kind(TK_SEND_JOB, tk_send_job, 0,
+                         TK_JOB_OWN_TRANSACTIONS);
+    tk_job_register_kind(TK_SEND_SWEEP, tk_send_sweep, TK_SEND_SWEEP_EVERY,
                          TK_JOB_OWN_TRANSACTIONS);
     return OK;
 }

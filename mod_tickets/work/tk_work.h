@@ -104,6 +104,12 @@ void tk_purge_register_hooks(apr_pool_t *p);
  * ------------------------------------------------------------------- */
 
 #define TK_SEND_JOB "message.send"
+/* Attempts of a delivery: the queue's backoff (1 s doubling, with
+ * jitter) spreads ten over about eight minutes. */
+#define TK_SEND_ATTEMPTS 10
+/* The sweep of replies whose delivery stopped (TK_SEND_SWEEP_EVERY s). */
+#define TK_SEND_SWEEP "message.sweep"
+#define TK_SEND_SWEEP_EVERY 60
 void tk_send_register_hooks(apr_pool_t *p);
 
 #endif

@@ -176,7 +176,9 @@ CREATE TABLE conversation_messages (
                          CHECK (status IN ('pending', 'sent', 'failed')),
     attempts             integer NOT NULL DEFAULT 0,
     last_error           text,
-    created_at           timestamptz NOT NULL DEFAULT now(),
+    -- the clock, not the transaction's start: the messages of one
+    -- delivery keep their order
+    created_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
     UNIQUE (channel_id, platform_message_id)
 );
 CREATE INDEX conversation_messages_conversation
@@ -227,8 +229,8 @@ $$;
 
 -- A conversation's event: the org's staff see it, and the customer whose
 -- conversation it is (through their login, when they have one).  Every
--- value comes as an argument but the customer's login: a statement that
--- made the conversation in a CTE cannot read it back.
+-- value but the customer's login comes as an argument, so the statement
+-- that makes a conversation writes its event without reading it back.
 CREATE FUNCTION tk_conversation_event(p_org uuid, p_conversation uuid,
                                       p_customer uuid, p_type text,
                                       p_data jsonb) RETURNS void
@@ -312,8 +314,11 @@ CREATE FUNCTION tk_platform_conversation(ch channels, cust customers,
                                          OUT conv conversations, OUT fresh boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
+    -- Locked: an agent closing it meanwhile is waited for, and then it is
+    -- no longer the thread's (a closed one takes no new message).
     SELECT * INTO conv FROM conversations v
-     WHERE v.channel_id = ch.id AND v.thread_id = p_thread AND v.status <> 'closed';
+     WHERE v.channel_id = ch.id AND v.thread_id = p_thread AND v.status <> 'closed'
+       FOR NO KEY UPDATE;
     fresh := NOT FOUND;
     IF fresh THEN
         INSERT INTO conversations (org_id, channel_id, customer_id, platform,
@@ -566,26 +571,45 @@ $$;
 -- Merging two customers
 -- ---------------------------------------------------------------------
 
--- Everything of p_from moves to p_into (the caller locked both rows):
--- identities, conversations and tickets; p_from's login too when p_into
--- has none.  p_from is then deleted.  One event for each customer.
-CREATE FUNCTION tk_customer_merge(p_into uuid, p_from uuid)
+-- Everything of p_from moves to p_into (the caller locked both rows;
+-- p_actor did it): identities, conversations and tickets; p_from's login
+-- too when p_into has none.  p_from is then deleted.  Events:
+-- customer_deleted for p_from, customer_updated for p_into,
+-- conversation_updated for each conversation and ticket_updated (with an
+-- UPDATED audit row) for each ticket that moved.
+CREATE FUNCTION tk_customer_merge(p_into uuid, p_from uuid, p_actor uuid)
 RETURNS TABLE (doc text, version integer)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     src customers;
     dst customers;
+    v conversations;
+    t tickets;
+    moved jsonb := jsonb_build_object('customerId', jsonb_build_object(
+                       'before', p_from, 'after', p_into));
 BEGIN
+    IF p_into = p_from THEN
+        RAISE EXCEPTION 'a customer cannot be merged into itself';
+    END IF;
     SELECT * INTO src FROM customers WHERE id = p_from;
     UPDATE customer_identities SET customer_id = p_into WHERE customer_id = p_from;
-    UPDATE conversations SET customer_id = p_into, updated_at = now(),
-                             version = conversations.version + 1
-     WHERE customer_id = p_from;
-    UPDATE tickets t
-       SET customer_id = p_into, version = t.version + 1,
-           public_version = t.public_version + 1,
-           updated_at = now(), public_updated_at = now()
-     WHERE t.customer_id = p_from;
+    FOR v IN UPDATE conversations c SET customer_id = p_into, updated_at = now(),
+                                      version = c.version + 1
+              WHERE c.customer_id = p_from RETURNING c.* LOOP
+        PERFORM tk_conversation_event(v.org_id, v.id, v.customer_id,
+            'conversation_updated',
+            tk_conversation_json(v) || jsonb_build_object('changes', moved));
+    END LOOP;
+    FOR t IN UPDATE tickets k
+                SET customer_id = p_into, version = k.version + 1,
+                    public_version = k.public_version + 1,
+                    updated_at = now(), public_updated_at = now()
+              WHERE k.customer_id = p_from RETURNING k.* LOOP
+        PERFORM tk_ticket_happened(t, p_actor, 'ticket_updated', 'UPDATED',
+            jsonb_build_object('before', jsonb_build_object('customerId', p_from),
+                               'after', jsonb_build_object('customerId', p_into)),
+            tk_ticket_json(t) || jsonb_build_object('changes', moved));
+    END LOOP;
     UPDATE customers SET deleted_at = now(), updated_at = now(),
                          version = customers.version + 1, user_id = NULL
      WHERE id = p_from;
@@ -603,4 +627,21 @@ BEGIN
     PERFORM tk_customer_event(dst.org_id, 'customer_updated', tk_customer_json(dst));
     RETURN QUERY SELECT tk_customer_json(dst)::text, dst.version;
 END;
+$$;
+
+-- ---------------------------------------------------------------------
+-- Deliveries of replies
+-- ---------------------------------------------------------------------
+
+-- The delivery jobs of a message are found by its id.
+CREATE INDEX jobs_message ON jobs ((payload->>'messageId'))
+    WHERE kind = 'message.send';
+
+-- true while a delivery job of message p_message is to run or running.
+CREATE FUNCTION tk_send_unfinished(p_message uuid) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT EXISTS (SELECT 1 FROM jobs j
+                    WHERE j.kind = 'message.send'
+                      AND j.payload->>'messageId' = p_message::text
+                      AND j.state IN ('queued', 'running', 'retrying'))
 $$;

@@ -32,16 +32,21 @@ RETURNING tk_channel_json(channels)::text, version, id
 SELECT ch.id, ch.version, tk_channel_json(ch)::text, ch.platform
   FROM channels ch
  WHERE ch.id = %s::uuid AND ch.org_id = %s::uuid AND ch.deleted_at IS NULL
-   FOR UPDATE
+   FOR NO KEY UPDATE
 
 -- name: channel_update
--- No row when the organization has another channel for the account.
+-- No row when the organization has another channel for the account.  A
+-- new apiBase drops the token sends are made with (accessToken,
+-- botToken): the stored one never goes to a base it was not set for;
+-- PUT /secrets gives it again.
 UPDATE channels ch
    SET name = coalesce(p.name, ch.name),
        account_id = coalesce(p.account_id, ch.account_id),
        api_base = CASE WHEN p.set_api_base THEN p.api_base ELSE ch.api_base END,
        settings = coalesce(p.settings, ch.settings),
-       secrets = coalesce(p.secrets, ch.secrets),
+       secrets = CASE WHEN p.set_api_base AND p.api_base IS DISTINCT FROM ch.api_base
+                      THEN coalesce(p.secrets, ch.secrets) - 'accessToken' - 'botToken'
+                      ELSE coalesce(p.secrets, ch.secrets) END,
        version = ch.version + 1,
        updated_at = now()
   FROM (SELECT %s::uuid AS id, %s::text AS name, %s::text AS account_id,

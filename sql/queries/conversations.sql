@@ -39,7 +39,7 @@ SELECT v.id, v.version, tk_conversation_json(v)::text, v.status, v.platform
   FROM conversations v JOIN customers c ON c.id = v.customer_id
  WHERE v.id = %s::uuid AND v.org_id = %s::uuid
    AND (%s::uuid IS NULL OR c.user_id = %s::uuid)
-   FOR UPDATE OF v
+   FOR NO KEY UPDATE OF v
 
 -- name: conversation_update
 -- A conversation closed is out of its thread: the next message there
@@ -137,7 +137,8 @@ m AS (
     RETURNING *),
 e1 AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id,
                                     'new_conversation', tk_conversation_json(v))
-         FROM v),
+         FROM v
+        WHERE (SELECT count(*) FROM e0) >= 0),     -- after customer_created
 e2 AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'new_message',
                                     tk_new_message_data(m))
          FROM m, v, e1)
@@ -146,12 +147,16 @@ SELECT tk_conversation_json(v)::text, v.version, v.id,
   FROM v
 
 -- name: conversation_message_retry
--- A failed reply, back to pending for another delivery.
+-- A failed reply, or a pending one whose delivery stopped (no unfinished
+-- job: its worker died on the last attempt), back to pending for another
+-- delivery.  A staff reply only: a customer's message is not delivered.
 WITH m AS (
     UPDATE conversation_messages m
        SET status = 'pending', last_error = NULL
      WHERE m.id = %s::uuid AND m.conversation_id = %s::uuid
-       AND m.status = 'failed'
+       AND m.sender IN ('agent', 'ai')
+       AND (m.status = 'failed'
+            OR (m.status = 'pending' AND NOT tk_send_unfinished(m.id)))
     RETURNING m.*),
 e AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'message_sent',
                                    tk_conv_message_json(m))
@@ -189,9 +194,11 @@ SELECT key, moved FROM tk_discord_ticket_move(%s::uuid, %s, %s)
 
 -- name: send_load
 -- What a delivery needs: the message, where it goes, and the channel's
--- credentials.
+-- credentials (none once the channel is deleted: the last column says so).
 SELECT m.status, m.content, v.reply_to, ch.platform, ch.account_id,
-       ch.api_base, ch.settings::text, ch.secrets::text, m.attempts
+       ch.api_base, ch.settings::text,
+       CASE WHEN ch.deleted_at IS NULL THEN ch.secrets::text ELSE '{}' END,
+       m.attempts, ch.deleted_at IS NOT NULL
   FROM conversation_messages m
   JOIN conversations v ON v.id = m.conversation_id
   JOIN channels ch ON ch.id = m.channel_id
@@ -221,3 +228,28 @@ SELECT m.status, (SELECT count(*) FROM e) FROM m
 -- A conversation's live event, after a statement that changed it.
 SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, %s, %s::jsonb)
   FROM conversations v WHERE v.id = %s::uuid
+
+-- name: send_sweep
+-- Replies whose delivery stopped without an outcome (the job died on its
+-- last attempt: no unfinished job names them) are failed, with
+-- message_sent, so that nothing stays pending unseen; they can be sent
+-- again.  At most 500 a run.
+WITH stuck AS (
+    SELECT m.id FROM conversation_messages m
+     WHERE m.status = 'pending' AND m.sender IN ('agent', 'ai')
+       AND m.channel_id IN (SELECT ch.id FROM channels ch WHERE ch.platform <> 'web')
+       AND NOT tk_send_unfinished(m.id)
+     LIMIT 500
+       FOR UPDATE OF m SKIP LOCKED),
+m AS (
+    UPDATE conversation_messages m
+       SET status = 'failed',
+           last_error = 'The delivery stopped before the platform''s answer '
+                        'was known; send it again.'
+      FROM stuck
+     WHERE m.id = stuck.id AND m.status = 'pending'
+    RETURNING m.*),
+e AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'message_sent',
+                                   tk_conv_message_json(m))
+        FROM m JOIN conversations v ON v.id = m.conversation_id)
+SELECT count(*) FROM e

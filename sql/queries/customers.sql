@@ -44,7 +44,7 @@ SELECT tk_customer_json(c)::text, c.version
 SELECT c.id, c.version, tk_customer_json(c)::text
   FROM customers c
  WHERE c.id = %s::uuid AND c.org_id = %s::uuid AND c.deleted_at IS NULL
-   FOR UPDATE
+   FOR NO KEY UPDATE
 
 -- name: customer_user_ok
 -- A login that may be linked to a customer: a customer of the
@@ -99,10 +99,11 @@ SELECT tk_customer_json(c)::text, c.version, (SELECT count(*) FROM e)
   FROM c
 
 -- name: customer_delete
--- Soft delete: the customer's conversations and tickets stay theirs.
+-- Soft delete: the customer's conversations and tickets stay theirs; a
+-- login linked to it is let go (its next web chat makes a new record).
 WITH c AS (
     UPDATE customers SET deleted_at = now(), updated_at = now(),
-                         version = version + 1
+                         version = version + 1, user_id = NULL
      WHERE id = %s::uuid
     RETURNING *)
 SELECT tk_customer_event(c.org_id, 'customer_deleted',
@@ -111,7 +112,8 @@ SELECT tk_customer_event(c.org_id, 'customer_deleted',
 
 -- name: customer_merge
 -- Move everything of customer "from" to "into" (both locked by the
--- caller): identities, conversations, tickets, and a login when "into"
--- has none; then "from" is deleted.  customer_updated for "into" and
--- customer_deleted for "from".  Returns into's document and version.
-SELECT doc, version FROM tk_customer_merge(%s::uuid, %s::uuid)
+-- caller, the third argument the actor): identities, conversations,
+-- tickets, and a login when "into" has none; then "from" is deleted.
+-- Returns into's document and version (tk_customer_merge says which
+-- events it writes).
+SELECT doc, version FROM tk_customer_merge(%s::uuid, %s::uuid, %s::uuid)

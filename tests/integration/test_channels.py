@@ -127,3 +127,14 @@ def test_patch_refuses_secrets_and_platform(env):
     r = Api(env, ADMIN).req("PUT", f"/api/channels/{ch.id}/secrets", {"accessToken": "t"})
     assert_error(r, 400, "VALIDATION_ERROR", "oaSecretKey")
     assert uniq
+
+
+def test_a_new_api_base_drops_the_send_token(env):
+    ch = Channel(env, "facebook", api_base="http://127.0.0.1:9")
+    d = data(Api(env, ADMIN).patch(f"/api/channels/{ch.id}", {"apiBase": "http://127.0.0.1:10"}))
+    assert d["secretsSet"] == {"appSecret": True, "verifyToken": True, "accessToken": False}
+    d = data(Api(env, ADMIN).patch(f"/api/channels/{ch.id}", {"name": "same base"}))
+    assert d["secretsSet"]["appSecret"] is True
+    r = Api(env, ADMIN).patch(f"/api/channels/{ch.id}", {"apiBase": "http://evil.example"})
+    assert_error(r, 400, "VALIDATION_ERROR", "apiBase")
+    assert env.psql(f"SELECT api_base FROM channels WHERE id = '{ch.id}'") == [["http://127.0.0.1:10"]]

@@ -133,3 +133,44 @@ def test_ticket_from_conversation(env):
     t2 = data(Api(env, AGENT).post(f"/api/conversations/{conv['id']}/ticket",
                                    {"title": "Login crash"}), 201)
     assert t2["title"] == "Login crash"
+
+
+def test_other_orgs_cannot_touch_a_conversation(env):
+    conv = open_web_chat(env)
+    msg = Api(env, CUSTOMER).get(f"/api/conversations/{conv['id']}/messages").json()["data"][0]
+    g = Api(env, GLOBEX_ADMIN)
+    for r in (g.patch(f"/api/conversations/{conv['id']}", {"status": "closed"}),
+              g.get(f"/api/conversations/{conv['id']}/messages"),
+              g.post(f"/api/conversations/{conv['id']}/messages", {"content": "x"}),
+              g.post(f"/api/conversations/{conv['id']}/messages/{msg['id']}/retry"),
+              g.post(f"/api/conversations/{conv['id']}/ticket", {})):
+        assert_error(r, 404, "NOT_FOUND")
+    assert data(Api(env, AGENT).get(f"/api/conversations/{conv['id']}"))["status"] == "open"
+
+
+def test_two_customers_never_see_each_other(env):
+    from tkcheck import DEMO_HASH
+    email = f"{uniq('c2')}@acme.test"
+    env.psql("INSERT INTO users (org_id, email, name, role, password_hash) VALUES "
+             f"('00000000-0000-4000-8000-0000000000a1', '{email}', 'Other', 'customer', "
+             f"'{DEMO_HASH}')")
+    with start(env, user=CUSTOMER) as casey, start(env, user=email) as other:
+        mine = data(Api(env, email).post("/api/conversations", {"content": "private"}), 201)
+        got = other.collect(lambda out: any(e["event"] == "new_message" for e in out))
+        assert [e["json"]["content"] for e in got if e["event"] == "new_message"] == ["private"]
+        assert [e for e in casey.quiet(0.8) if e["json"].get("conversationId") == mine["id"]
+                or e["json"].get("id") == mine["id"]] == []
+    assert_error(Api(env, CUSTOMER).get(f"/api/conversations/{mine['id']}"), 404, "NOT_FOUND")
+    listed = [c["id"] for c in Api(env, CUSTOMER).get("/api/conversations?limit=100").json()["data"]]
+    assert mine["id"] not in listed
+    record = env.psql(f"SELECT c.name FROM customers c JOIN users u ON u.id = c.user_id "
+                      f"WHERE u.email = '{email}'")
+    assert record == [["Other"]]            # made for the login on its first chat
+
+
+def test_a_closed_web_chat_takes_no_more(env):
+    conv = open_web_chat(env)
+    data(Api(env, AGENT).patch(f"/api/conversations/{conv['id']}", {"status": "closed"}))
+    for user in (CUSTOMER, AGENT):
+        r = Api(env, user).post(f"/api/conversations/{conv['id']}/messages", {"content": "x"})
+        assert_error(r, 409, "CONFLICT")

@@ -129,9 +129,11 @@ def test_merge_moves_identities_conversations_and_tickets(env):
     with start(env, user=ADMIN) as staff:
         merged = data(Api(env, AGENT).post(f"/api/customers/{dst['id']}/merge",
                                            {"from": src}))
-        got = staff.collect(lambda out: len(out) >= 2)
+        got = staff.collect(lambda out: any(e["event"] == "customer_updated" for e in out))
+    conv = env.psql(f"SELECT id FROM conversations WHERE channel_id = '{ch.id}'")[0][0]
     assert [i["channelId"] for i in merged["identities"]] == [ch.id]
     assert {(e["event"], e["json"]["id"]) for e in got} == {
+        ("conversation_updated", conv), ("ticket_updated", ticket["id"]),
         ("customer_deleted", src), ("customer_updated", dst["id"])}
     assert count(env, f"SELECT count(*) FROM conversations WHERE customer_id = '{src}'") == 0
     assert count(env, f"SELECT count(*) FROM conversations "
@@ -145,3 +147,33 @@ def test_merge_moves_identities_conversations_and_tickets(env):
     assert_error(Api(env, AGENT).post(f"/api/customers/{dst['id']}/merge",
                                       {"from": other["id"]}), 404, "NOT_FOUND")
     assert dumps  # imported for the webhook helpers' callers
+
+
+def test_merge_of_itself_in_another_case_is_refused(env):
+    c = new_customer(env)
+    r = Api(env, AGENT).post(f"/api/customers/{c['id']}/merge", {"from": c["id"].upper()})
+    assert_error(r, 400, "VALIDATION_ERROR", "from")
+    assert data(Api(env, AGENT).get(f"/api/customers/{c['id']}"))["id"] == c["id"]
+
+
+def test_merge_emits_for_what_moves_and_if_match_is_the_targets(env):
+    src = new_customer(env)
+    dst = new_customer(env)
+    Api(env, AGENT).patch(f"/api/customers/{src['id']}", {"notes": "bump"})
+    t = data(Api(env, AGENT).post("/api/tickets", {
+        "title": "Moves", "description": "x", "customerId": src["id"]}), 201)
+    etag = Api(env, AGENT).get(f"/api/customers/{dst['id']}").headers["ETag"]
+    with start(env, user=ADMIN) as staff:
+        r = Api(env, AGENT).post(f"/api/customers/{dst['id'].upper()}/merge",
+                                 {"from": src["id"]}, headers={"If-Match": etag})
+        assert r.status_code == 200, r.text
+        got = staff.collect(lambda out: any(e["event"] == "customer_updated" for e in out))
+    moved = [e["json"] for e in got if e["event"] == "ticket_updated"]
+    assert [m["id"] for m in moved] == [t["id"]]
+    assert moved[0]["changes"]["customerId"] == {"before": src["id"], "after": dst["id"]}
+    audit = env.psql(f"SELECT type, payload->'after'->>'customerId' FROM ticket_events "
+                     f"WHERE ticket_id = '{t['id']}' ORDER BY id")
+    assert audit[-1] == ["UPDATED", dst["id"]]
+    r = Api(env, AGENT).post(f"/api/customers/{dst['id']}/merge",
+                             {"from": new_customer(env)["id"]}, headers={"If-Match": etag})
+    assert_error(r, 412, "PRECONDITION_FAILED")

@@ -50,6 +50,17 @@ def test_invalid_signatures_are_refused(env):
     assert count(env, f"SELECT count(*) FROM conversations WHERE channel_id = '{ch.id}'") == 0
 
 
+def test_a_replayed_interaction_is_refused(env):
+    ch = Channel(env, "discord")
+    user = snowflake()
+    old = str(int(time.time()) - 400)
+    body, headers = command(ch, user, "close", timestamp=old)
+    env.expect_log(r"TK00073")
+    assert_error(ch.post(body, headers), 401, "INVALID_SIGNATURE")
+    body, headers = discord_ping(ch.key, ch.account_id, timestamp=str(int(time.time()) - 100))
+    assert ch.post(body, headers).json() == {"type": 1}
+
+
 def test_ticket_open_close_reopen(env):
     ch = Channel(env, "discord")
     user = snowflake()

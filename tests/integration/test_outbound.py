@@ -21,6 +21,7 @@ from platforms import FakePlatform, facebook_delivery, tiktok_delivery, zalo_del
 from platforms import discord_ticket_command, snowflake
 from test_sse import start
 from tickets_util import ADMIN, AGENT, Api, assert_error, uniq
+from tkenv import EnvError
 
 pytestmark = pytest.mark.messaging
 
@@ -221,3 +222,51 @@ def test_a_retried_reply_is_sent_once(env, fake):
     other = Api(env, AGENT).post(f"/api/conversations/{conv}/messages",
                                  {"content": "Something else"}, headers=key)
     assert_error(other, 409, "CONFLICT")
+
+
+def run_the_sweep(env):
+    env.psql("UPDATE jobs SET run_at = now() WHERE kind = 'message.sweep' "
+             "AND state IN ('queued', 'retrying')")
+    env.psql("SELECT pg_notify('tickets_jobs', '')")
+
+
+def test_a_reply_whose_delivery_stopped_is_failed_and_can_be_sent_again(env, fake):
+    ch = Channel(env, "facebook", api_base=fake.base)
+    fake.tokens["facebook"] = ch.token
+    conv = conversation(env, ch)
+    # As a worker killed on the last attempt leaves it: pending, no job.
+    mid = env.psql("INSERT INTO conversation_messages (org_id, conversation_id, channel_id, "
+                   "sender, content, status) SELECT org_id, id, channel_id, 'agent', "
+                   f"'stuck', 'pending' FROM conversations WHERE id = '{conv}' "
+                   "RETURNING id")[0][0]
+    with start(env, user=ADMIN) as staff:
+        run_the_sweep(env)
+        status, _, err, _ = settled(env, mid)
+        got = staff.collect(lambda out: any(e["event"] == "message_sent" for e in out))
+    assert status == "failed" and "stopped" in err
+    assert [e["json"]["status"] for e in got if e["event"] == "message_sent"] == ["failed"]
+    fake.clear()
+    r = Api(env, AGENT).post(f"/api/conversations/{conv}/messages/{mid}/retry")
+    assert data(r)["status"] == "pending"
+    assert settled(env, mid)[0] == "sent"
+    assert [q["json"]["message"]["text"] for q in fake.requests("facebook")] == ["stuck"]
+
+
+def test_a_reply_on_a_deleted_channel_fails(env, fake):
+    ch = Channel(env, "tiktok", api_base=fake.base)
+    conv = conversation(env, ch)
+    fake.clear()
+    env.psql(f"UPDATE channels SET deleted_at = now() WHERE id = '{ch.id}'")
+    m = reply(env, conv)
+    status, _, err, _ = settled(env, m["id"])
+    assert status == "failed" and "deleted" in err
+    assert fake.requests("tiktok") == []
+
+
+def test_the_http_timeout_must_be_shorter_than_the_lease(env, fake):
+    mark = env.log_mark()
+    env.expect_log(r"TK00078|AH00016")
+    with pytest.raises(EnvError):
+        env.restart(CONF + "TicketsHttpTimeout 3\n")        # the lease is 3
+    assert any("TK00078" in line for line in env.error_log_lines_since(mark))
+    env.restart(CONF)

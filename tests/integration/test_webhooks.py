@@ -20,7 +20,7 @@ from messaging_util import Channel, count, messages_of_channel
 from platforms import (facebook_delivery, facebook_headers, fixture, tiktok_delivery,
                        tiktok_headers, zalo_delivery, zalo_headers)
 from test_sse import start
-from tickets_util import ADMIN, GLOBEX_ADMIN, assert_error, uniq
+from tickets_util import ADMIN, GLOBEX_ADMIN, Api, assert_error, uniq
 
 pytestmark = pytest.mark.messaging
 
@@ -228,7 +228,10 @@ def test_org_b_channel_never_receives_into_org_a(env):
         assert b.post(body, headers).status_code == 200
         assert any(e["event"] == "new_message" for e in
                    globex.collect(lambda out: any(e["event"] == "new_message" for e in out)))
-        assert [e for e in acme.quiet(0.5) if e["event"] == "new_message"] == []
+        convs = {c for (c,) in env.psql(f"SELECT id FROM conversations "
+                                        f"WHERE channel_id = '{b.id}'")}
+        assert [e for e in acme.quiet(0.5) if e["event"] == "new_message"
+                and e["json"]["conversationId"] in convs] == []
     org = env.psql(f"SELECT DISTINCT org_id FROM conversation_messages "
                    f"WHERE channel_id = '{b.id}'")
     assert org == [["00000000-0000-4000-8000-0000000000b1"]]
@@ -239,3 +242,56 @@ def test_malformed_signed_body_is_400(env):
     body = b'{"object": "user", "entry": []}'
     r = ch.post(body, facebook_headers(ch.secret, body))
     assert_error(r, 400, "VALIDATION_ERROR")
+
+
+def test_a_broken_item_does_not_lose_the_rest_and_order_is_kept(env):
+    ch = Channel(env, "facebook")
+    user = "u" + uniq()
+    items = [{"sender": {"id": user}, "recipient": {"id": ch.account_id}, "timestamp": 1,
+              "message": {"mid": "m-" + uniq(), "text": t}} for t in ("one", "two", "three")]
+    items.insert(1, {"sender": {"id": user}, "recipient": {"id": ch.account_id},
+                     "message": {"mid": "m-" + uniq(), "text": None}})
+    body = json.dumps({"object": "page", "entry": [
+        {"id": ch.account_id, "time": 1, "messaging": items}]}).encode()
+    r = ch.post(body, facebook_headers(ch.secret, body))
+    assert r.status_code == 200 and r.json()["data"]["stored"] == 3, r.text
+    assert r.json()["data"]["ignored"] == 1
+    conv = env.psql(f"SELECT id FROM conversations WHERE channel_id = '{ch.id}'")[0][0]
+    msgs = Api(env, ADMIN).get(f"/api/conversations/{conv}/messages").json()["data"]
+    assert [m["content"] for m in msgs] == ["one", "two", "three"]
+
+
+def test_two_senders_in_opposite_orders_at_once(env):
+    ch = Channel(env, "facebook")
+    a, b = "a" + uniq(), "b" + uniq()
+
+    def batch(first, second):
+        items = [{"sender": {"id": u}, "recipient": {"id": ch.account_id}, "timestamp": 1,
+                  "message": {"mid": "m-" + uniq(), "text": "hi"}} for u in (first, second)]
+        body = json.dumps({"object": "page", "entry": [
+            {"id": ch.account_id, "time": 1, "messaging": items}]}).encode()
+        return body, facebook_headers(ch.secret, body)
+
+    statuses = []
+    go = threading.Barrier(10)
+
+    def send(i):
+        body, headers = batch(a, b) if i % 2 else batch(b, a)
+        go.wait()
+        statuses.append(ch.post(body, headers).status_code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 10
+    assert messages_of_channel(env, ch.id) == 20
+
+
+def test_a_time_far_off_is_taken_as_now(env):
+    ch = Channel(env, "facebook")
+    body, headers = delivery(ch, "u" + uniq(), "m-" + uniq(), timestamp=99999999999999999)
+    assert ch.post(body, headers).json()["data"]["stored"] == 1
+    assert count(env, f"SELECT count(*) FROM conversation_messages WHERE channel_id = "
+                      f"'{ch.id}' AND sent_at > now() - interval '1 minute'") == 1

@@ -77,6 +77,7 @@ START_TEST(channel_bodies)
 {
     tk_channel_input_t in;
     tk_err_t err;
+    const char *s;
     char body[512];
 
     snprintf(body, sizeof(body), "{\"platform\": \"facebook\", \"name\": \"P\", "
@@ -111,6 +112,28 @@ START_TEST(channel_bodies)
         "{\"platform\": \"tiktok\", \"name\": \"T\", \"accountId\": \"1\", "
         "\"apiBase\": \"http://x/?a=1\", \"secrets\": {\"clientSecret\": \"c\"}}"),
         &in, &err), err, TK_E_VALIDATION, "apiBase");
+    TM_FAILS(tk_valid_channel_patch(tk_tp, tk_tj("{\"apiBase\": "
+                                                 "\"http://graph.example\"}"),
+                                    "facebook", &in, &err), err,
+             TK_E_VALIDATION, "apiBase");
+    ck_assert_int_eq(tk_valid_channel_patch(tk_tp, tk_tj("{\"apiBase\": "
+                                                         "\"http://localhost:8\"}"),
+                                            "facebook", &in, &err), 0);
+    ck_assert_int_eq(tk_valid_channel_patch(tk_tp, tk_tj("{\"apiBase\": "
+                                                         "\"https://graph.example\"}"),
+                                            "facebook", &in, &err), 0);
+    TM_FAILS(tk_valid_channel_patch(tk_tp, tk_tj("{\"apiBase\": "
+                                                 "\"http://127.0.0.1.evil\"}"),
+                                    "facebook", &in, &err), err,
+             TK_E_VALIDATION, "apiBase");
+    /* a key of small order matches any signature */
+    TM_FAILS(tk_valid_channel_secrets(tk_tp, tk_tj(
+        "{\"publicKey\": \"0100000000000000000000000000000000000000000000000000"
+        "000000000000\"}"), "discord", &s, &err), err, TK_E_VALIDATION,
+        "publicKey");
+    ck_assert_int_eq(tk_valid_channel_secrets(tk_tp, tk_tj(
+        "{\"publicKey\": \"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55"
+        "f12af4660c\"}"), "discord", &s, &err), 0);
     TM_FAILS(tk_valid_channel_patch(tk_tp, tk_tj("{\"secrets\": {}}"), "tiktok",
                                     &in, &err), err, TK_E_VALIDATION, "secrets");
     TM_FAILS(tk_valid_channel_patch(tk_tp, tk_tj("{\"settings\": "

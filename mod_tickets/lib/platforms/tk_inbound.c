@@ -228,9 +228,8 @@ static int tk_in_facebook(apr_pool_t *p, json_t *root,
         size_t j;
 
         if (!json_is_object(entry)) {
-            *why = apr_psprintf(p, "Entry %" APR_SIZE_T_FMT
-                                " of the delivery is not an object.", i);
-            return -1;
+            ++*ignored;                 /* see the items below */
+            continue;
         }
         if (json_is_array(other = json_object_get(entry, "standby"))) {
             *ignored += (int)json_array_size(other);
@@ -243,9 +242,8 @@ static int tk_in_facebook(apr_pool_t *p, json_t *root,
             continue;
         }
         if (!json_is_array(items)) {
-            *why = apr_psprintf(p, "Entry %" APR_SIZE_T_FMT " has a "
-                                "\"messaging\" that is not an array.", i);
-            return -1;
+            ++*ignored;
+            continue;
         }
         json_array_foreach(items, j, item) {
             json_t *message = json_object_get(item, "message"), *ts;
@@ -255,8 +253,8 @@ static int tk_in_facebook(apr_pool_t *p, json_t *root,
             at = apr_psprintf(p, "Entry %" APR_SIZE_T_FMT ", messaging item %"
                               APR_SIZE_T_FMT ",", i, j);
             if (!json_is_object(item)) {
-                *why = apr_pstrcat(p, at, " is not an object.", NULL);
-                return -1;
+                ++*ignored;
+                continue;
             }
             if (!json_is_object(message)
                 || json_is_true(json_object_get(message, "is_echo"))
@@ -270,7 +268,13 @@ static int tk_in_facebook(apr_pool_t *p, json_t *root,
                 || tk_in_id(p, item, "sender", "id", at, &m->user_id, why)
                 || tk_in_id(p, message, "mid", NULL, at, &m->message_id, why)
                 || tk_in_text(p, message, "text", NULL, at, &m->text, why)) {
-                return -1;
+                /* Not ours to act on, and not the others' fault: the rest
+                 * of a batch is still stored (a refused delivery would be
+                 * sent again and again, its good messages never stored). */
+                apr_array_pop(msgs);
+                ++*ignored;
+                *why = NULL;
+                continue;
             }
             m->thread_id = m->user_id;
             ts = json_object_get(item, "timestamp");

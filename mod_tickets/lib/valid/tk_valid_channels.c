@@ -39,6 +39,35 @@ static const tk_channel_secrets_t *tk_secrets_of(const char *platform)
     return &tk_secret_table[4];
 }
 
+/* Ed25519 public keys of small order (and their other encodings): with
+ * one of these, a signature made without any secret verifies for every
+ * message, so a channel that had one would take forged interactions. */
+static const char *const tk_weak_keys[] = {
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "0100000000000000000000000000000000000000000000000000000000000080",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    NULL
+};
+
+static int tk_weak_key(const char *hex)
+{
+    const char *const *k;
+
+    for (k = tk_weak_keys; *k; ++k) {
+        if (strcasecmp(*k, hex) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int tk_hex_len(const char *s, size_t n)
 {
     size_t i;
@@ -80,6 +109,11 @@ int tk_valid_channel_secrets(apr_pool_t *p, const json_t *body,
         if (strcmp(key, "publicKey") == 0 && !tk_hex_len(s, 64)) {
             return tk_err(err, TK_E_VALIDATION, key,
                           "Discord's public key is 64 hexadecimal digits.");
+        }
+        if (strcmp(key, "publicKey") == 0 && tk_weak_key(s)) {
+            return tk_err(err, TK_E_VALIDATION, key,
+                          "This is no application's public key: every "
+                          "signature would match it.");
         }
     }
     for (r = t->required; *r; ++r) {
@@ -136,6 +170,23 @@ static int tk_read_settings(apr_pool_t *p, const json_t *body,
     return 0;
 }
 
+/* 1 when the authority after "http://" is this host's loopback. */
+static int tk_loopback(const char *host)
+{
+    static const char *const names[] = { "127.0.0.1", "localhost", "[::1]",
+                                         NULL };
+    const char *const *n;
+
+    for (n = names; *n; ++n) {
+        size_t len = strlen(*n);
+        if (strncasecmp(host, *n, len) == 0
+            && (host[len] == '\0' || host[len] == ':' || host[len] == '/')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int tk_read_api_base(apr_pool_t *p, const json_t *body, tk_opt_t *out,
                             tk_err_t *err)
 {
@@ -155,6 +206,11 @@ static int tk_read_api_base(apr_pool_t *p, const json_t *body, tk_opt_t *out,
         return tk_err(err, TK_E_VALIDATION, "apiBase",
                       "This field must be an http or https URL without a "
                       "query.");
+    }
+    if (strncmp(out->value, "http://", 7) == 0 && !tk_loopback(out->value + 7)) {
+        return tk_err(err, TK_E_VALIDATION, "apiBase",
+                      "Tokens travel only over https, or plain http to this "
+                      "host (127.0.0.1, localhost, [::1]).");
     }
     s = apr_pstrdup(p, out->value);
     for (n = strlen(s); n > 0 && s[n - 1] == '/'; --n) {

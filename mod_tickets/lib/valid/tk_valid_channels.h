@@ -17,7 +17,9 @@
  *   web       none
  *
  * settings is an object: Facebook's "graphVersion" ("v19.0"), Zalo's
- * "appId"; other keys are kept as given.
+ * "appId"; other keys are kept as given.  apiBase is https, or http to
+ * this host's loopback (a test's fake platform): tokens never travel in
+ * clear over a network.
  */
 #ifndef TK_VALID_CHANNELS_H
 #define TK_VALID_CHANNELS_H
