@@ -196,13 +196,13 @@ static apr_status_t tickets_events_newest(request_rec *r, const char *org,
 
     apr_pool_create(&p, r->pool);
     if (!(db = tk_db_open(r->server, p, &dbd))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "TK00045: no database "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "TK00079: no database "
                       "connection to read the event log");
         apr_pool_destroy(p);
         return APR_EGENERAL;
     }
     if (TK_SELECT(db, stream_event_newest_of, &rows, org) != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "TK00046: reading the "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "TK00080: reading the "
                       "event log failed: %s", db->error ? db->error : "?");
         rv = APR_EGENERAL;
     }

@@ -97,6 +97,20 @@ int tk_sql_renewed(tk_ctx_t *c)
     return 1;
 }
 
+/* The primary line of a driver's error: PostgreSQL's DETAIL may quote
+ * the row ("Failing row contains (...)"), and a row may hold a channel's
+ * secrets, so only the first line is logged. */
+static const char *tk_sql_primary(apr_pool_t *p, const char *error)
+{
+    const char *nl;
+
+    if (!error) {
+        return "?";
+    }
+    nl = strchr(error, '\n');
+    return nl ? apr_pstrmemdup(p, error, (apr_size_t)(nl - error)) : error;
+}
+
 /* A failed statement.  When the connection is gone, or its session was
  * renewed under us (prepared statements lost), the answer is 503: the
  * check below reconnects a broken connection when it can, and the
@@ -111,7 +125,7 @@ static int tk_sql_failed(tk_ctx_t *c, const char *what, const char *label)
     c->db_failed = 1;
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r,
                   "TK00011: %s %s failed: %s", what, label,
-                  c->db->error ? c->db->error : "?");
+                  tk_sql_primary(c->r->pool, c->db->error));
     if (down || c->db->lost || tk_sql_renewed(c)) {
         return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL,
                        "The database is unavailable; try again shortly.");

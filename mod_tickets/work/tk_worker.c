@@ -253,8 +253,8 @@ static void tk_worker_start(tk_worker_kind_t *k, apr_pool_t *pchild,
     }
     if (pipe(k->wake) != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, APR_FROM_OS_ERROR(errno), s,
-                     "TK00057: the %s could not start in this child",
-                     spec->name);
+                     "TK00081: the %s could not start in this child (no "
+                     "wake pipe)", spec->name);
         return;
     }
     if (want > TK_WORKER_THREADS) {
@@ -268,8 +268,8 @@ static void tk_worker_start(tk_worker_kind_t *k, apr_pool_t *pchild,
         w->index = i;
         rv = apr_thread_create(&w->thread, NULL, tk_worker_main, w, pchild);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK00057: the %s "
-                         "could not start in this child", spec->name);
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "TK00082: the %s "
+                         "could not start in this child (no thread)", spec->name);
             break;
         }
         ++k->nthreads;

@@ -253,10 +253,6 @@ static int sse_segment_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         || ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
         return OK;
     }
-        if (!APR_RETRIEVE_OPTIONAL_FN(tickets_identify)) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "TK10006: mod_tickets "
-                     "is not loaded: event streams will answer 500");
-    }
     size = (apr_size_t)sse_srv_conf(s)->ring_size;
     kept = ap_retained_data_get(SSE_RETAINED_KEY);
     if (!kept) {
