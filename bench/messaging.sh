@@ -8,14 +8,17 @@
 # both modules, and a fake platform (tests/integration/platforms.py) that
 # answers every send at once.  Then:
 #   1. deliveries: wrk posts signed Facebook deliveries (each a new message
-#      id, from BENCH_SENDERS customers) to the channel's webhook for
-#      BENCH_DURATION seconds; each is checked, parsed, stored with its
-#      new_message event, committed and answered.  Deliveries/s, and a
-#      check that every answered one is stored with its event;
+#      id, from BENCH_SENDERS customers) to the channel's webhook; each is
+#      checked, parsed, stored with its new_message event, committed and
+#      answered.  Deliveries/s, and a check that every answered one is
+#      stored with its event;
 #   2. pgbench running the same SQL (channel_for_webhook, inbound_message
 #      and wake of sql/queries/, cut out by bench/sqlq.py, as the webhook
 #      runs them for a delivery of one message) with as many clients as
-#      wrk has connections: messages/s;
+#      wrk has connections: messages/s.
+#      1 and 2 alternate, BENCH_ROUNDS rounds of BENCH_DURATION / rounds
+#      seconds each, so that a slower minute of a shared machine weighs on
+#      both; the ratio is the median of the rounds';
 #   3. replies: wrk posts agent replies to BENCH_CONVERSATIONS
 #      conversations for BENCH_DURATION seconds; the job workers deliver
 #      them to the fake.  Replies/s accepted, and replies/s delivered
@@ -27,7 +30,8 @@
 # Results also go to var/bench-results/messaging-<timestamp>/.
 #
 # Environment (defaults in brackets):
-#   BENCH_DURATION       [15]   seconds of each run
+#   BENCH_DURATION       [15]   seconds of each run (1 and 2: in all)
+#   BENCH_ROUNDS         [3]    rounds of 1 and 2
 #   BENCH_CONNECTIONS    [8]    wrk connections (and pgbench clients)
 #   BENCH_SENDERS        [200]  customers writing
 #   BENCH_CONVERSATIONS  [200]  conversations replied to
@@ -42,6 +46,8 @@ cd "$root"
 . "$root/bench/lib.sh"
 
 DURATION=${BENCH_DURATION:-15}
+ROUNDS=${BENCH_ROUNDS:-3}
+SLICE=$(( (DURATION + ROUNDS - 1) / ROUNDS ))
 CONNS=${BENCH_CONNECTIONS:-8}
 SENDERS=${BENCH_SENDERS:-200}
 CONVS=${BENCH_CONVERSATIONS:-200}
@@ -121,22 +127,28 @@ q "INSERT INTO channels (id, org_id, platform, name, account_id, api_base, secre
 sleep 2
 CHILDREN=$(pgrep -P "$(cat "$INST/run/httpd.pid")" | wc -l)
 
-# ---- 1. deliveries -----------------------------------------------------------------
-# Signed bodies, more than wrk can send in the time, each a new message id.
-NBODIES=$((DURATION * 6000))
-log "deliveries: $NBODIES signed bodies"
-python3 - "$NBODIES" "$SENDERS" "$PAGE" "$SECRET" >"$DIR/deliveries.txt" <<'PY'
+# ---- 1 and 2. deliveries, and pgbench on the same statements ---------------------
+# Signed bodies, more than wrk can send in a round, each a new message id:
+# one file per round.
+PER_ROUND=$((SLICE * 6000))
+log "deliveries: $((PER_ROUND * ROUNDS)) signed bodies"
+python3 - "$PER_ROUND" "$ROUNDS" "$SENDERS" "$PAGE" "$SECRET" "$DIR/deliveries" <<'PY'
 import hashlib, hmac, json, sys, time
-n, senders, page, secret = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+n, rounds, senders, page, secret, prefix = (int(sys.argv[1]), int(sys.argv[2]),
+                                            int(sys.argv[3]), sys.argv[4], sys.argv[5],
+                                            sys.argv[6])
 now = int(time.time() * 1000)
-for i in range(n):
-    body = json.dumps({"object": "page", "entry": [{"id": page, "time": now, "messaging": [
-        {"sender": {"id": f"psid-{i % senders}"}, "recipient": {"id": page},
-         "timestamp": now + i, "message": {"mid": f"m_bench_{i}",
-                                           "text": f"Where is my order {i}?"}}]}]},
-        separators=(",", ":"))
-    sig = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
-    print(f"sha256={sig}\t{body}")
+for r in range(rounds):
+    with open(f"{prefix}-{r + 1}.txt", "w") as out:
+        for k in range(n):
+            i = r * n + k
+            body = json.dumps({"object": "page", "entry": [{"id": page, "time": now, "messaging": [
+                {"sender": {"id": f"psid-{i % senders}"}, "recipient": {"id": page},
+                 "timestamp": now + i, "message": {"mid": f"m_bench_{i}",
+                                                   "text": f"Where is my order {i}?"}}]}]},
+                separators=(",", ":"))
+            sig = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+            out.write(f"sha256={sig}\t{body}\n")
 PY
 cat >"$DIR/deliveries.lua" <<'LUA'
 -- Each thread sends its own share of the signed bodies, in order.
@@ -167,23 +179,6 @@ function request()
                                      ["X-Hub-Signature-256"] = b[1] }, b[2])
 end
 LUA
-THREADS=2
-wrk -t "$THREADS" -c "$CONNS" -d "${DURATION}s" -s "$DIR/deliveries.lua" \
-    "$URL/webhooks/facebook/$CHANNEL" -- "$DIR/deliveries.txt" "$THREADS" >"$OUT/deliveries.out" 2>&1 ||
-    { cat "$OUT/deliveries.out" >&2; die "wrk deliveries failed"; }
-DELIV=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$OUT/deliveries.out")
-DELIV_LAT=$(awk '/Latency/ {print $2; exit}' "$OUT/deliveries.out")
-NON2XX=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$OUT/deliveries.out")
-read -r STORED EVENTS <<<"$(q "SELECT (SELECT count(*) FROM conversation_messages WHERE channel_id = '$CHANNEL'),
-                                      (SELECT count(*) FROM stream_events WHERE type = 'new_message')" | tr '|' ' ')"
-REQS=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$OUT/deliveries.out")
-[ -z "$NON2XX" ] || die "$NON2XX deliveries were not answered 2xx"
-[ "$REQS" -le "$NBODIES" ] || die "wrk sent $REQS deliveries, more than the $NBODIES bodies: raise NBODIES"
-# wrk stops counting with deliveries in flight: those may be stored too.
-[ "$STORED" -ge "$REQS" ] && [ "$STORED" -le $((REQS + CONNS)) ] && [ "$EVENTS" = "$STORED" ] ||
-    die "$REQS deliveries answered, $STORED messages stored, $EVENTS new_message events"
-
-# ---- 2. pgbench: the same statements -----------------------------------------------
 pgb() { # $1 name, then pgbench arguments
     local name=$1
     shift
@@ -200,8 +195,40 @@ pgb() { # $1 name, then pgbench arguments
     bench/sqlq.py wake true false
 } >"$OUT/inbound.sql"
 q "CREATE SEQUENCE bench_seq" >/dev/null
-log "pgbench: inbound_message, $CONNS clients"
-PG_DELIV=$(pgb inbound -c "$CONNS" -j 2 -T "$DURATION" -f "$OUT/inbound.sql")
+THREADS=2
+REQS=0
+ROUND_LINES=
+for r in $(seq 1 "$ROUNDS"); do
+    log "round $r: deliveries for ${SLICE}s, then pgbench"
+    wrk -t "$THREADS" -c "$CONNS" -d "${SLICE}s" -s "$DIR/deliveries.lua" \
+        "$URL/webhooks/facebook/$CHANNEL" -- "$DIR/deliveries-$r.txt" "$THREADS" \
+        >"$OUT/deliveries-$r.out" 2>&1 ||
+        { cat "$OUT/deliveries-$r.out" >&2; die "wrk deliveries failed"; }
+    rate=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$OUT/deliveries-$r.out")
+    n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$OUT/deliveries-$r.out")
+    non2xx=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$OUT/deliveries-$r.out")
+    [ -z "$non2xx" ] || die "$non2xx deliveries were not answered 2xx"
+    [ "$n" -le "$PER_ROUND" ] || die "wrk sent $n deliveries, more than a round's bodies"
+    REQS=$((REQS + n))
+    pg=$(pgb "inbound-$r" -c "$CONNS" -j 2 -T "$SLICE" -f "$OUT/inbound.sql")
+    ROUND_LINES="$ROUND_LINES$r $rate $pg
+"
+done
+read -r STORED EVENTS <<<"$(q "SELECT (SELECT count(*) FROM conversation_messages
+                                        WHERE channel_id = '$CHANNEL' AND platform_message_id LIKE 'm\\_bench\\_%'),
+                                      (SELECT count(*) FROM stream_events WHERE type = 'new_message'
+                                        AND data::jsonb->>'platformMessageId' LIKE 'm\\_bench\\_%')" | tr '|' ' ')"
+# wrk stops counting with deliveries in flight: those may be stored too.
+[ "$STORED" -ge "$REQS" ] && [ "$STORED" -le $((REQS + CONNS * ROUNDS)) ] && [ "$EVENTS" = "$STORED" ] ||
+    die "$REQS deliveries answered, $STORED messages stored, $EVENTS new_message events"
+read -r DELIV PG_DELIV RATIO <<<"$(printf '%s' "$ROUND_LINES" | python3 -c '
+import statistics, sys
+rows = [l.split() for l in sys.stdin if l.strip()]
+m = [float(r[1]) for r in rows]
+p = [float(r[2]) for r in rows]
+print(f"{statistics.median(m):.0f} {statistics.median(p):.0f} "
+      f"{statistics.median(a / b for a, b in zip(m, p)):.2f}")')"
+DELIV_LAT=$(awk '/Latency/ {print $2; exit}' "$OUT/deliveries-1.out")
 
 # ---- 3. replies --------------------------------------------------------------------
 log "replies: $CONVS conversations"
@@ -260,9 +287,12 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
          "fsync $([ "${BENCH_PG_FAST:-0}" = 1 ] && echo off || echo on); $CONNS connections"
     echo
     printf '%-52s %10s %10s %6s\n' "" "module" "pgbench" "ratio"
-    printf '%-52s %10s %10s %6s\n' "signed Facebook deliveries -> stored + event, /s" "$DELIV" "$PG_DELIV" "$(ratio "$DELIV" "$PG_DELIV")"
+    printf '%-52s %10s %10s %6s\n' "signed Facebook deliveries -> stored + event, /s" "$DELIV" "$PG_DELIV" "$RATIO"
+    printf '%s' "$ROUND_LINES" | while read -r r m p; do
+        printf '%-52s %10s %10s %6s\n' "  round $r" "$m" "$p" "$(ratio "$m" "$p")"
+    done
     echo
-    echo "deliveries: $REQS answered, $STORED stored, $EVENTS new_message events; mean latency $DELIV_LAT"
+    echo "deliveries: $REQS answered, $STORED stored, $EVENTS new_message events; mean latency $DELIV_LAT (round 1)"
     echo "replies: $REPLIES/s accepted; $NREPLIES delivered to the fake platform at $SENT_RATE/s" \
          "(first created to last sent); created -> sent p50 $P50 ms, p99 $P99 ms"
     echo "outcome statement (send_outcome, 1 client): $OUTCOME_MS ms"

@@ -27,7 +27,9 @@ LEASE = 5
 def _conf(env):
     so = os.path.join(env.build_dir, "mod_tickets_testjobs.so")
     return (f"LoadModule tickets_testjobs_module {so}\n"
-            f"TicketsJobLease {LEASE}\nTicketsJobPollInterval 1\n")
+            f"TicketsJobLease {LEASE}\nTicketsJobPollInterval 1\n"
+            # a platform send must end within its lease (docs/platforms.md)
+            f"TicketsHttpTimeout {LEASE - 1}\n")
 
 
 @pytest.fixture(scope="module")
