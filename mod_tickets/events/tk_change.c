@@ -12,6 +12,7 @@
 #include <http_protocol.h>
 #include "events/tk_events.h"
 #include "core/tk_json.h"
+#include "core/tk_etag.h"
 #include "tk_queries.h"
 
 static int tk_change_audit(tk_ctx_t *c, const char *ticket_id,
@@ -60,4 +61,15 @@ int tk_change_finish(tk_ctx_t *c, const tk_change_t *ch)
         return tk_send_no_content(c);
     }
     return tk_send_json(c, ch->status, answer);
+}
+
+int tk_change_answer(tk_ctx_t *c, const tk_rows_t *rows, int status,
+                     tk_change_t *ch)
+{
+    if (!(ch->data = tk_doc_row(c, rows))) {
+        return TK_FAIL;
+    }
+    ch->status = status;
+    ch->etag = tk_etag_make(c->r->pool, atol(tk_rows_get(rows, 0, 1)), 0);
+    return TK_OK;
 }

@@ -78,6 +78,12 @@ int tk_change_begin(tk_ctx_t *c);
  * or TK_FAIL (the router rolls back). */
 int tk_change_finish(tk_ctx_t *c, const tk_change_t *ch);
 
+/* The answer of a change from its statement's one row of (document,
+ * version): ch's data, ETag (the staff view's) and status.  TK_FAIL when
+ * there is no such row or document. */
+int tk_change_answer(tk_ctx_t *c, const tk_rows_t *rows, int status,
+                     tk_change_t *ch);
+
 /* The optional function tickets_events_read. */
 void tk_events_register_hooks(apr_pool_t *p);
 

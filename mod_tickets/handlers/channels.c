@@ -68,17 +68,6 @@ int tk_handle_channels_get(tk_ctx_t *c)
     return tk_send_resource(c, rows, TK_NO_CHANNEL);
 }
 
-static int tk_answer(tk_ctx_t *c, const tk_rows_t *rows, int status,
-                     tk_change_t *ch)
-{
-    if (!(ch->data = tk_doc_row(c, rows))) {
-        return TK_FAIL;
-    }
-    ch->status = status;
-    ch->etag = tk_etag_make(c->r->pool, atol(tk_rows_get(rows, 0, 1)), 0);
-    return TK_OK;
-}
-
 int tk_handle_channels_create(tk_ctx_t *c)
 {
     tk_channel_input_t in;
@@ -105,7 +94,7 @@ int tk_handle_channels_create(tk_ctx_t *c)
                        : "The organization has a channel for this account "
                          "already.");
     }
-    if (tk_answer(c, rows, HTTP_CREATED, &ch)) {
+    if (tk_change_answer(c, rows, HTTP_CREATED, &ch)) {
         return TK_FAIL;
     }
     ch.location = apr_pstrcat(c->r->pool, "/api/channels/",
@@ -147,7 +136,7 @@ static int tk_update(tk_ctx_t *c, const tk_channel_input_t *in,
                        "The organization has a channel for this account "
                        "already.");
     }
-    return tk_answer(c, rows, HTTP_OK, ch);
+    return tk_change_answer(c, rows, HTTP_OK, ch);
 }
 
 int tk_handle_channels_update(tk_ctx_t *c)

@@ -330,12 +330,10 @@ int tk_handle_conversations_create(tk_ctx_t *c)
                        "Your customer record was being made by another "
                        "request; try again.");
     }
-    if (!(ch.data = tk_doc_row(c, rows))) {
+    if (tk_change_answer(c, rows, HTTP_CREATED, &ch)) {
         return TK_FAIL;
     }
     c->stream_written = 1;
-    ch.status = HTTP_CREATED;
-    ch.etag = tk_etag_make(c->r->pool, atol(tk_rows_get(rows, 0, 1)), 0);
     ch.location = apr_pstrcat(c->r->pool, "/api/conversations/",
                               tk_rows_get(rows, 0, 2), NULL);
     return tk_change_finish(c, &ch);
@@ -366,12 +364,10 @@ int tk_handle_conversation_ticket(tk_ctx_t *c)
                        "The conversation has no message from its customer "
                        "yet.");
     }
-    if (!(ch.data = tk_doc_row(c, rows))) {
+    if (tk_change_answer(c, rows, HTTP_CREATED, &ch)) {
         return TK_FAIL;
     }
     c->stream_written = 1;
-    ch.status = HTTP_CREATED;
-    ch.etag = tk_etag_make(c->r->pool, atol(tk_rows_get(rows, 0, 1)), 0);
     ch.location = apr_pstrcat(c->r->pool, "/api/tickets/",
                               tk_rows_get(rows, 0, 2), NULL);
     return tk_change_finish(c, &ch);

@@ -97,16 +97,12 @@ static int tk_check_login(tk_ctx_t *c, const char *self, const tk_opt_t *u)
     return TK_OK;
 }
 
+/* The answer of a change, whose statement wrote its live event. */
 static int tk_answer(tk_ctx_t *c, const tk_rows_t *rows, int status,
                      tk_change_t *ch)
 {
-    if (!(ch->data = tk_doc_row(c, rows))) {
-        return TK_FAIL;
-    }
-    ch->status = status;
-    ch->etag = tk_etag_make(c->r->pool, atol(tk_rows_get(rows, 0, 1)), 0);
     c->stream_written = 1;
-    return TK_OK;
+    return tk_change_answer(c, rows, status, ch);
 }
 
 int tk_handle_customers_create(tk_ctx_t *c)

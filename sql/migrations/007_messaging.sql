@@ -438,6 +438,22 @@ BEGIN
 END;
 $$;
 
+-- One field of ticket t changed (t is the row after): ticket_updated with
+-- its "changes", and the audit row p_audit with before and after, as
+-- PATCH and status moves write them.
+CREATE FUNCTION tk_ticket_changed(t tickets, p_actor uuid, p_audit text,
+                                  p_field text, p_before jsonb, p_after jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM tk_ticket_happened(t, p_actor, 'ticket_updated', p_audit,
+        jsonb_build_object('before', jsonb_build_object(p_field, p_before),
+                           'after', jsonb_build_object(p_field, p_after)),
+        tk_ticket_json(t) || jsonb_build_object('changes', jsonb_build_object(
+            p_field, jsonb_build_object('before', p_before, 'after', p_after))));
+END;
+$$;
+
 -- A new ticket of conversation conv: its customer, the platform as its
 -- source, p_content as its first message (the customer's), created by
 -- p_actor (NULL: from the platform itself).
@@ -558,11 +574,8 @@ BEGIN
            public_version = tk.public_version + 1, public_updated_at = now()
      WHERE tk.id = t.id
     RETURNING * INTO t;
-    PERFORM tk_ticket_happened(t, NULL, 'ticket_updated', 'STATUS_CHANGED',
-        jsonb_build_object('before', jsonb_build_object('status', was),
-                           'after', jsonb_build_object('status', p_to)),
-        tk_ticket_json(t) || jsonb_build_object('changes', jsonb_build_object(
-            'status', jsonb_build_object('before', was, 'after', p_to))));
+    PERFORM tk_ticket_changed(t, NULL, 'STATUS_CHANGED', 'status', to_jsonb(was),
+                              to_jsonb(p_to));
     RETURN QUERY SELECT tk_ticket_key(t.number), true;
 END;
 $$;
@@ -605,10 +618,8 @@ BEGIN
                     public_version = k.public_version + 1,
                     updated_at = now(), public_updated_at = now()
               WHERE k.customer_id = p_from RETURNING k.* LOOP
-        PERFORM tk_ticket_happened(t, p_actor, 'ticket_updated', 'UPDATED',
-            jsonb_build_object('before', jsonb_build_object('customerId', p_from),
-                               'after', jsonb_build_object('customerId', p_into)),
-            tk_ticket_json(t) || jsonb_build_object('changes', moved));
+        PERFORM tk_ticket_changed(t, p_actor, 'UPDATED', 'customerId',
+                                  to_jsonb(p_from), to_jsonb(p_into));
     END LOOP;
     UPDATE customers SET deleted_at = now(), updated_at = now(),
                          version = customers.version + 1, user_id = NULL
