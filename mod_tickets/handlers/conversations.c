@@ -281,7 +281,8 @@ int tk_handle_conversation_retry(tk_ctx_t *c)
                ? tk_not_found(c, "No such message.")
                : tk_fail(c, TK_E_CONFLICT, NULL,
                          "Only a failed reply, or one whose delivery "
-                         "stopped, is sent again.");
+                         "stopped, is sent again, and not while a delivery "
+                         "of it is under way.");
     }
     if (!(ch.data = tk_doc_row(c, rows))
         || tk_enqueue_send(c, c->params[1])) {

@@ -147,16 +147,18 @@ SELECT tk_conversation_json(v)::text, v.version, v.id,
   FROM v
 
 -- name: conversation_message_retry
--- A failed reply, or a pending one whose delivery stopped (no unfinished
--- job: its worker died on the last attempt), back to pending for another
--- delivery.  A staff reply only: a customer's message is not delivered.
+-- A failed reply, or a pending one whose delivery stopped (its worker
+-- died on the last attempt), back to pending for another delivery; never
+-- while a delivery job of it is still to run (one given back after its
+-- worker died: it would send too).  A staff reply only: a customer's
+-- message is not delivered.
 WITH m AS (
     UPDATE conversation_messages m
        SET status = 'pending', last_error = NULL
      WHERE m.id = %s::uuid AND m.conversation_id = %s::uuid
        AND m.sender IN ('agent', 'ai')
-       AND (m.status = 'failed'
-            OR (m.status = 'pending' AND NOT tk_send_unfinished(m.id)))
+       AND m.status IN ('failed', 'pending')
+       AND NOT tk_send_unfinished(m.id)
     RETURNING m.*),
 e AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'message_sent',
                                    tk_conv_message_json(m))

@@ -270,3 +270,25 @@ def test_the_http_timeout_must_be_shorter_than_the_lease(env, fake):
         env.restart(CONF + "TicketsHttpTimeout 3\n")        # the lease is 3
     assert any("TK00078" in line for line in env.error_log_lines_since(mark))
     env.restart(CONF)
+
+
+def test_no_retry_while_a_delivery_is_under_way(env, fake):
+    ch = Channel(env, "discord", api_base=fake.base)
+    fake.tokens["discord"] = ch.token
+    conv = conversation(env, ch)
+    fake.clear()
+    fake.hold()
+    try:
+        m = reply(env, conv)
+        fake.wait_for(1, timeout=10, platform="discord")
+        # As if a failure had been recorded and the worker died before its
+        # job was done: the job is still to run, so a retry would send twice.
+        env.psql(f"UPDATE conversation_messages SET status = 'failed' WHERE id = '{m['id']}'")
+        r = Api(env, AGENT).post(f"/api/conversations/{conv}/messages/{m['id']}/retry")
+        assert_error(r, 409, "CONFLICT")
+    finally:
+        fake.release()
+    wait_until(lambda: env.psql("SELECT state FROM jobs WHERE kind = 'message.send' AND "
+                                f"payload->>'messageId' = '{m['id']}'")[0][0] == "done",
+               timeout=20, what="the delivery's job done")
+    assert len(fake.requests("discord")) == 1
