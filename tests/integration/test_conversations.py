@@ -94,9 +94,11 @@ def test_patch_and_filters(env):
         u = data(Api(env, AGENT).patch(f"/api/conversations/{conv['id']}",
                                        {"status": "pending", "assigneeId": AGENT_ID,
                                         "read": True}))
-        got = staff.collect(lambda out: any(e["event"] == "conversation_updated" for e in out))
+        mine = lambda out: [e for e in out if e["event"] == "conversation_updated"
+                            and e["json"]["id"] == conv["id"]]
+        got = mine(staff.collect(lambda out: mine(out)))
     assert u["status"] == "pending" and u["assigneeId"] == AGENT_ID and u["unreadCount"] == 0
-    ev = [e for e in got if e["event"] == "conversation_updated"][0]["json"]
+    ev = got[0]["json"]
     assert ev["changes"]["status"] == {"before": "open", "after": "pending"}
     q = f"/api/conversations?status=pending&assigneeId={AGENT_ID}&platform=web&limit=100"
     assert conv["id"] in [c["id"] for c in Api(env, AGENT).get(q).json()["data"]]
@@ -122,10 +124,12 @@ def test_ticket_from_conversation(env):
     conv = open_web_chat(env, "The app crashes on login\nsince the update")
     with start(env, user=CUSTOMER) as cust:
         t = data(Api(env, AGENT).post(f"/api/conversations/{conv['id']}/ticket", {}), 201)
-        got = cust.collect(lambda out: any(e["event"] == "ticket_created" for e in out))
+        got = cust.collect(lambda out: any(e["event"] == "ticket_created"
+                                           and e["json"]["id"] == t["id"] for e in out))
     assert t["title"] == "The app crashes on login" and t["source"] == "web"
     assert t["conversationId"] == conv["id"] and t["customerId"] == conv["customerId"]
-    assert [e["json"]["id"] for e in got if e["event"] == "ticket_created"] == [t["id"]]
+    assert [e["json"]["id"] for e in got if e["event"] == "ticket_created"
+            and e["json"]["conversationId"] == conv["id"]] == [t["id"]]
     detail = data(Api(env, AGENT).get(f"/api/tickets/{t['id']}"))
     assert detail["messages"][0]["content"].startswith("The app crashes")
     assert count(env, f"SELECT count(*) FROM ticket_events WHERE ticket_id = '{t['id']}' "

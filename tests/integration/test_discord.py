@@ -76,9 +76,10 @@ def test_ticket_open_close_reopen(env):
         answer = r.json()
         assert answer["type"] == 4 and answer["data"]["flags"] == 64
         key = [w for w in answer["data"]["content"].split() if w.startswith("TKT-")][0]
-        got = staff.collect(lambda out: any(e["event"] == "ticket_created" for e in out),
-                            timeout=5)
-        created = [e for e in got if e["event"] == "ticket_created"][0]["json"]
+        mine = lambda out: [e for e in out if e["event"] == "ticket_created"
+                            and e["json"]["key"] == key]
+        got = mine(staff.collect(lambda out: mine(out), timeout=5))
+        created = got[0]["json"]
         assert time.time() - t0 < 1.5
     assert created["key"] == key and created["source"] == "discord"
     assert created["title"] == subject and created["customerId"]
@@ -96,8 +97,9 @@ def test_ticket_open_close_reopen(env):
         body, headers = command(ch, user, "close")
         r = ch.post(body, headers).json()
         assert "closed" in r["data"]["content"]
-        got = staff.collect(lambda out: any(e["event"] == "ticket_updated" for e in out))
-        upd = [e for e in got if e["event"] == "ticket_updated"][0]["json"]
+        mine = lambda out: [e for e in out if e["event"] == "ticket_updated"
+                            and e["json"]["key"] == key]
+        upd = mine(staff.collect(lambda out: mine(out)))[0]["json"]
         assert upd["status"] == "closed" and upd["changes"]["status"]["before"] == "open"
     body, headers = command(ch, user, "close")
     assert "already" in ch.post(body, headers).json()["data"]["content"]

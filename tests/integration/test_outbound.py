@@ -81,9 +81,10 @@ def test_sent_on_the_first_try(env, fake, platform):
     with start(env, user=ADMIN) as staff:
         m = reply(env, conv, "Your order ships today")
         status, attempts, err, pid = settled(env, m["id"])
-        got = staff.collect(lambda out: any(e["event"] == "message_sent" for e in out))
+        got = staff.collect(lambda out: any(e["event"] == "message_sent"
+                                            and e["json"]["id"] == m["id"] for e in out))
     assert (status, attempts, err) == ("sent", "1", "") and pid
-    sent = [e["json"] for e in got if e["event"] == "message_sent"]
+    sent = [e["json"] for e in got if e["event"] == "message_sent" and e["json"]["id"] == m["id"]]
     assert sent[-1]["status"] == "sent" and sent[-1]["platformMessageId"] == pid
     (req,) = fake.requests(platform)
     assert req["problem"] is None, req
@@ -124,10 +125,12 @@ def test_permanent_failure_keeps_the_platforms_message_and_retry_resends(env, fa
     with start(env, user=ADMIN) as staff:
         m = reply(env, conv)
         status, attempts, err, _ = settled(env, m["id"])
-        got = staff.collect(lambda out: any(e["event"] == "message_sent" for e in out))
+        got = staff.collect(lambda out: any(e["event"] == "message_sent"
+                                            and e["json"]["id"] == m["id"] for e in out))
     assert status == "failed" and attempts == "1"
     assert "Session has expired" in err
-    failed = [e["json"] for e in got if e["event"] == "message_sent"][-1]
+    failed = [e["json"] for e in got if e["event"] == "message_sent"
+              and e["json"]["id"] == m["id"]][-1]
     assert failed["status"] == "failed" and "Session has expired" in failed["lastError"]
     assert ch.token not in err
     r = Api(env, AGENT).post(f"/api/conversations/{conv}/messages/{m['id']}/retry")
@@ -242,9 +245,11 @@ def test_a_reply_whose_delivery_stopped_is_failed_and_can_be_sent_again(env, fak
     with start(env, user=ADMIN) as staff:
         run_the_sweep(env)
         status, _, err, _ = settled(env, mid)
-        got = staff.collect(lambda out: any(e["event"] == "message_sent" for e in out))
+        got = staff.collect(lambda out: any(e["event"] == "message_sent"
+                                            and e["json"]["id"] == mid for e in out))
     assert status == "failed" and "stopped" in err
-    assert [e["json"]["status"] for e in got if e["event"] == "message_sent"] == ["failed"]
+    assert [e["json"]["status"] for e in got if e["event"] == "message_sent"
+            and e["json"]["id"] == mid] == ["failed"]
     fake.clear()
     r = Api(env, AGENT).post(f"/api/conversations/{conv}/messages/{mid}/retry")
     assert data(r)["status"] == "pending"
