@@ -131,18 +131,11 @@ enqueue test.noop >"$OUT/enqueue.sql"
     echo "COMMIT;"
 } >"$OUT/claim_done.sql"
 enqueue bench.sql >"$OUT/enqueue_sql.sql"
-pgb() { # $1 name, then pgbench arguments
-    local name=$1
-    shift
-    "$PGBENCH" -n -M prepared "$@" >"$OUT/$name.out" 2>&1 ||
-        { cat "$OUT/$name.out" >&2; die "pgbench $name failed"; }
-    sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/$name.out" | head -1
-}
 
 # ---- 2. flow: enqueued as requests do, run as they come ------------------------------
 log "flow: $ENQUEUERS clients enqueue for ${DURATION}s"
 FLOW_START=$(q "SELECT now()")
-ENQ_TPS=$(pgb flow -c "$ENQUEUERS" -j 2 -T "$DURATION" -f "$OUT/enqueue.sql")
+ENQ_TPS=$(bench_pgbench flow -c "$ENQUEUERS" -j 2 -T "$DURATION" -f "$OUT/enqueue.sql")
 FLOW_END=$(q "SELECT now()")
 read -r FLOW_DONE BACKLOG <<<"$(q "SELECT round(count(*) FILTER (WHERE finished_at <= '$FLOW_END')
                                                 / extract(epoch FROM timestamptz '$FLOW_END' - '$FLOW_START')),
@@ -153,7 +146,7 @@ q "DELETE FROM jobs WHERE kind = 'test.noop'" >/dev/null
 
 # ---- 3. latency ----------------------------------------------------------------------
 log "latency: $RATE jobs/s for ${DURATION}s"
-pgb latency -c 1 -R "$RATE" -T "$DURATION" -f "$OUT/enqueue.sql" >/dev/null
+bench_pgbench latency -c 1 -R "$RATE" -T "$DURATION" -f "$OUT/enqueue.sql" >/dev/null
 drained test.noop 120
 read -r P50 P99 PMAX NLAT <<<"$(q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1),
                                           round(percentile_cont(0.99) WITHIN GROUP (ORDER BY d)::numeric, 1),
@@ -168,7 +161,7 @@ log "pgbench: $PREFILL jobs of a kind no worker runs, $NWORKERS clients"
 q "INSERT INTO jobs (org_id, kind, payload)
    SELECT '$ORG', 'bench.sql', '{}' FROM generate_series(1, $PREFILL)" >/dev/null
 q "VACUUM ANALYZE jobs" >/dev/null
-PG_CLAIM=$(pgb claim_done -c "$NWORKERS" -j 2 -T "$DURATION" -f "$OUT/claim_done.sql")
+PG_CLAIM=$(bench_pgbench claim_done -c "$NWORKERS" -j 2 -T "$DURATION" -f "$OUT/claim_done.sql")
 [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'bench.sql' AND state IN ('queued', 'retrying')")" != 0 ] ||
     die "the pgbench queue ran dry: raise PREFILL"
 q "DELETE FROM jobs WHERE kind = 'bench.sql'" >/dev/null
@@ -177,25 +170,23 @@ q "VACUUM ANALYZE jobs" >/dev/null
 # backlog, so that a claimer never finds the queue empty.
 q "INSERT INTO jobs (org_id, kind, payload)
    SELECT '$ORG', 'bench.sql', '{}' FROM generate_series(1, 2000)" >/dev/null
-pgb enqueue_sql -c "$ENQUEUERS" -j 1 -T "$DURATION" -f "$OUT/enqueue_sql.sql" >"$OUT/enqueue_sql.tps" &
+bench_pgbench enqueue_sql -c "$ENQUEUERS" -j 1 -T "$DURATION" -f "$OUT/enqueue_sql.sql" >"$OUT/enqueue_sql.tps" &
 enq_pid=$!
-PG_FLOW=$(pgb flow_claim_done -c "$NWORKERS" -j 1 -T "$DURATION" -f "$OUT/claim_done.sql")
+PG_FLOW=$(bench_pgbench flow_claim_done -c "$NWORKERS" -j 1 -T "$DURATION" -f "$OUT/claim_done.sql")
 wait "$enq_pid" || die "pgbench enqueue_sql failed"
 PG_ENQ=$(cat "$OUT/enqueue_sql.tps")
 q "DELETE FROM jobs WHERE kind = 'bench.sql'" >/dev/null
 
 # ---- 5. summary ----------------------------------------------------------------------
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 {
     echo "job-queue benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)," \
-         "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+    bench_machine
     echo "httpd: $CHILDREN children x $WORKERS job workers; PostgreSQL $("$PSQL" -V | awk '{print $3}')," \
          "fsync $([ "${BENCH_PG_FAST:-0}" = 1 ] && echo off || echo on)"
     echo
     printf '%-44s %10s %12s %6s\n' "" "workers" "pgbench" "ratio"
-    printf '%-44s %10s %12s %6s\n' "drain: claim + done, jobs/s ($NJOBS jobs)" "$DRAIN" "$PG_CLAIM" "$(ratio "$DRAIN" "$PG_CLAIM")"
-    printf '%-44s %10s %12s %6s\n' "flow: enqueue -> claim -> done, jobs/s" "$FLOW_DONE" "$PG_FLOW" "$(ratio "$FLOW_DONE" "$PG_FLOW")"
+    printf '%-44s %10s %12s %6s\n' "drain: claim + done, jobs/s ($NJOBS jobs)" "$DRAIN" "$PG_CLAIM" "$(bench_ratio "$DRAIN" "$PG_CLAIM")"
+    printf '%-44s %10s %12s %6s\n' "flow: enqueue -> claim -> done, jobs/s" "$FLOW_DONE" "$PG_FLOW" "$(bench_ratio "$FLOW_DONE" "$PG_FLOW")"
     echo
     echo "flow: $ENQUEUERS clients enqueued $ENQ_TPS jobs/s (pgbench: $PG_ENQ); $BACKLOG were not done at the end of the ${DURATION}s"
     echo "latency, enqueue -> start ($NLAT jobs at $RATE/s): p50 $P50 ms, p99 $P99 ms, max $PMAX ms"

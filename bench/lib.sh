@@ -16,6 +16,10 @@
 #   bench_watchdog NAME SECONDS   a background watchdog that sends TERM to
 #                                 the script after SECONDS (its pid in
 #                                 watchdog_pid; its sleep dies with it)
+#   bench_pgbench NAME ARGS...    pgbench -n -M prepared ARGS, its output in
+#                                 $OUT/NAME.out; prints its tps
+#   bench_ratio A B               A / B with two decimals
+#   bench_machine                 the "machine:" line of a summary
 #   bench_teardown                stop httpd (if httpd_started is set) and
 #                                 the watchdog, kill whatever still runs
 #                                 with $CONF, destroy the PostgreSQL
@@ -80,6 +84,21 @@ bench_httpd() {
     done
     curl -fsS -o /dev/null "$URL/api/health" ||
         { tail -n 30 "$INST/logs/error_log" >&2; die "httpd did not come up"; }
+}
+
+bench_pgbench() {
+    local name=$1
+    shift
+    "$PGBENCH" -n -M prepared "$@" >"$OUT/$name.out" 2>&1 ||
+        { cat "$OUT/$name.out" >&2; die "pgbench $name failed"; }
+    sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/$name.out" | head -1
+}
+
+bench_ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+
+bench_machine() {
+    echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)," \
+         "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
 }
 
 bench_watchdog() {

@@ -179,13 +179,6 @@ function request()
                                      ["X-Hub-Signature-256"] = b[1] }, b[2])
 end
 LUA
-pgb() { # $1 name, then pgbench arguments
-    local name=$1
-    shift
-    "$PGBENCH" -n -M prepared "$@" >"$OUT/$name.out" 2>&1 ||
-        { cat "$OUT/$name.out" >&2; die "pgbench $name failed"; }
-    sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/$name.out" | head -1
-}
 {
     echo "\\set u random(0, $((SENDERS - 1)))"
     bench/sqlq.py channel_for_webhook "'$CHANNEL'" "'facebook'"
@@ -210,7 +203,7 @@ for r in $(seq 1 "$ROUNDS"); do
     [ -z "$non2xx" ] || die "$non2xx deliveries were not answered 2xx"
     [ "$n" -le "$PER_ROUND" ] || die "wrk sent $n deliveries, more than a round's bodies"
     REQS=$((REQS + n))
-    pg=$(pgb "inbound-$r" -c "$CONNS" -j 2 -T "$SLICE" -f "$OUT/inbound.sql")
+    pg=$(bench_pgbench "inbound-$r" -c "$CONNS" -j 2 -T "$SLICE" -f "$OUT/inbound.sql")
     ROUND_LINES="$ROUND_LINES$r $rate $pg
 "
 done
@@ -274,22 +267,20 @@ q "UPDATE conversation_messages SET status = 'pending'
     WHERE id = (SELECT id FROM conversation_messages WHERE sender = 'agent' LIMIT 1)" >/dev/null
 MID=$(q "SELECT id FROM conversation_messages WHERE status = 'pending' LIMIT 1")
 bench/sqlq.py send_outcome "'$MID'" "'pending'" NULL "'bench'" >"$OUT/outcome.sql"
-pgb outcome -c 1 -T 5 -f "$OUT/outcome.sql" >/dev/null
+bench_pgbench outcome -c 1 -T 5 -f "$OUT/outcome.sql" >/dev/null
 OUTCOME_MS=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/outcome.out")
 
 # ---- 5. summary ----------------------------------------------------------------------
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 {
     echo "messaging benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)," \
-         "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+    bench_machine
     echo "httpd: $CHILDREN children x $WORKERS job workers; PostgreSQL $("$PSQL" -V | awk '{print $3}')," \
          "fsync $([ "${BENCH_PG_FAST:-0}" = 1 ] && echo off || echo on); $CONNS connections"
     echo
     printf '%-52s %10s %10s %6s\n' "" "module" "pgbench" "ratio"
     printf '%-52s %10s %10s %6s\n' "signed Facebook deliveries -> stored + event, /s" "$DELIV" "$PG_DELIV" "$RATIO"
     printf '%s' "$ROUND_LINES" | while read -r r m p; do
-        printf '%-52s %10s %10s %6s\n' "  round $r" "$m" "$p" "$(ratio "$m" "$p")"
+        printf '%-52s %10s %10s %6s\n' "  round $r" "$m" "$p" "$(bench_ratio "$m" "$p")"
     done
     echo
     echo "deliveries: $REQS answered, $STORED stored, $EVENTS new_message events; mean latency $DELIV_LAT (round 1)"

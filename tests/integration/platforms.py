@@ -750,7 +750,7 @@ def facebook_delivery(page_id, psid, mid, text, app_secret, echo=False, extra_en
                       timestamp=None, app_id=None):
     """A messages (or, with echo, message_echoes) webhook of one text
     message; extra_entries are appended to entry as they are.  Facebook
-    escapes non-ASCII as \\uXXXX and signs that."""
+    writes non-ASCII as \\u escapes of four hex digits and signs that."""
     ts = _now_ms() if timestamp is None else int(timestamp)
     message = {"mid": mid, "text": text}
     if echo:

@@ -10,6 +10,7 @@ answered: the send is retried after the lease.  A child killed after the
 outcome was recorded: nothing is sent again.
 """
 
+import contextlib
 import os
 import signal
 import time
@@ -151,21 +152,10 @@ def test_zalo_error_at_http_200_is_a_failure(env, fake):
     assert status == "failed" and "Access token is invalid" in err
 
 
-def child_pids(env):
-    main = env._httpd_pid()
-    out = []
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                with open(f"/proc/{p}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == main:
-                        out.append(int(p))
-            except OSError:
-                pass
-    return out
-
-
-def test_child_killed_before_the_platform_answered_sends_again(env, fake):
+@contextlib.contextmanager
+def held_reply(env, fake):
+    """A reply on a new Discord channel whose send reached the fake and is
+    held there, unanswered, until the block ends: (conversation, message)."""
     ch = Channel(env, "discord", api_base=fake.base)
     fake.tokens["discord"] = ch.token
     conv = conversation(env, ch)
@@ -174,14 +164,19 @@ def test_child_killed_before_the_platform_answered_sends_again(env, fake):
     try:
         m = reply(env, conv)
         fake.wait_for(1, timeout=10, platform="discord")
+        yield conv, m
+    finally:
+        fake.release()
+
+
+def test_child_killed_before_the_platform_answered_sends_again(env, fake):
+    with held_reply(env, fake) as (conv, m):
         holder = env.psql("SELECT lease_holder FROM jobs WHERE kind = 'message.send' "
                           f"AND payload->>'messageId' = '{m['id']}'")[0][0]
         pid = int(holder.split(":")[1])
         env.expect_child_killed(pid)
         env.expect_log(r"TK0006[3-7]|AH00052")
         os.kill(pid, signal.SIGKILL)
-    finally:
-        fake.release()
     status, attempts, _, _ = settled(env, m["id"], timeout=30)
     assert status == "sent"
     assert len(fake.requests("discord")) == 2        # at least once: it was sent twice
@@ -278,21 +273,12 @@ def test_the_http_timeout_must_be_shorter_than_the_lease(env, fake):
 
 
 def test_no_retry_while_a_delivery_is_under_way(env, fake):
-    ch = Channel(env, "discord", api_base=fake.base)
-    fake.tokens["discord"] = ch.token
-    conv = conversation(env, ch)
-    fake.clear()
-    fake.hold()
-    try:
-        m = reply(env, conv)
-        fake.wait_for(1, timeout=10, platform="discord")
+    with held_reply(env, fake) as (conv, m):
         # As if a failure had been recorded and the worker died before its
         # job was done: the job is still to run, so a retry would send twice.
         env.psql(f"UPDATE conversation_messages SET status = 'failed' WHERE id = '{m['id']}'")
         r = Api(env, AGENT).post(f"/api/conversations/{conv}/messages/{m['id']}/retry")
         assert_error(r, 409, "CONFLICT")
-    finally:
-        fake.release()
     wait_until(lambda: env.psql("SELECT state FROM jobs WHERE kind = 'message.send' AND "
                                 f"payload->>'messageId' = '{m['id']}'")[0][0] == "done",
                timeout=20, what="the delivery's job done")
