@@ -1,6 +1,7 @@
 /* fuzz_body.c: request bodies, through the JSON parser and every body
  * validator (tickets, messages, sign-in, tokens, users, customers,
- * channels and their secrets, conversations and replies).  Any input must
+ * channels and their secrets, conversations and replies, FAQ articles
+ * and the articles a ticket links).  Any input must
  * be accepted or refused with an error code and a message; nothing may
  * crash, leak or read out of bounds. */
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "valid/tk_valid_customers.h"
 #include "valid/tk_valid_channels.h"
 #include "valid/tk_valid_conversations.h"
+#include "valid/tk_valid_faqs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tk_customer_input_t customer;
     tk_channel_input_t channel;
     tk_conversation_patch_t conversation;
+    tk_faq_input_t faq;
     static const char *const platforms[] = {
         "facebook", "zalo", "tiktok", "discord", "web"
     };
@@ -78,6 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       &err);
         tk_fuzz_check(tk_valid_reply(p, body, &a, &err), &err);
         tk_fuzz_check(tk_valid_conversation_ticket(p, body, &a, &err), &err);
+        tk_fuzz_check(tk_valid_faq(p, body, 1, &faq, &err), &err);
+        tk_fuzz_check(tk_valid_faq(p, body, 0, &faq, &err), &err);
+        tk_fuzz_check(tk_valid_article_link(body, &a, &err), &err);
     }
     apr_pool_destroy(p);
     return 0;

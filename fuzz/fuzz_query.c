@@ -11,6 +11,7 @@
 #include "valid/tk_valid_users.h"
 #include "valid/tk_valid_customers.h"
 #include "valid/tk_valid_conversations.h"
+#include "valid/tk_valid_faqs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,6 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tk_user_filter_t uf;
     tk_customer_filter_t cf;
     tk_conversation_filter_t vf;
+    tk_faq_filter_t ff;
+    const char *sq;
+    int sl, so;
     apr_table_t *q;
 
     if (!initialized) {
@@ -53,6 +57,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     if (q && tk_conversation_filter_parse(p, q, 20, 100, &vf, &err) != 0
+        && (err.code != TK_E_INVALID_QUERY || !err.message)) {
+        abort();
+    }
+    if (q && (tk_faq_filter_parse(p, q, 1, 20, 100, &ff, &err) != 0
+              || tk_faq_filter_parse(p, q, 0, 20, 100, &ff, &err) != 0)
+        && (err.code != TK_E_INVALID_QUERY || !err.message)) {
+        abort();
+    }
+    if (q && tk_query_search(q, 20, 100, &sq, &sl, &so, &err) != 0
         && (err.code != TK_E_INVALID_QUERY || !err.message)) {
         abort();
     }

@@ -130,4 +130,28 @@ SELECT i.org_id, i.id, i.creator_id, 'TICKET_CREATED',
        jsonb_build_object('after', tk_ticket_json(i)), i.created_at
   FROM ins i;
 
+-- FAQ articles of acme: three published, one draft (docs/faqs.md).
+INSERT INTO faq_articles (org_id, author_id, title, body, category, tags,
+                          status, published_at)
+SELECT o.id, u.id, a.title, a.body, a.category, a.tags, a.status,
+       CASE WHEN a.status = 'published' THEN now() END
+  FROM organizations o
+  JOIN users u ON u.email = 'agent@acme.test'
+  CROSS JOIN (VALUES
+    ('How do I reset my password?',
+     E'Open the sign-in page and choose "Forgot password".\nA link valid for one hour is sent to your email address.',
+     'Account', ARRAY['password', 'login'], 'published'),
+    ('Where can I download my invoices?',
+     E'Invoices are under Billing > Invoices, one PDF per month.',
+     'Billing', ARRAY['invoice'], 'published'),
+    ('Why was my card declined?',
+     E'Check the expiry date and the billing address; then try again or use another card.',
+     'Billing', ARRAY['payment', 'card'], 'published'),
+    ('Exporting reports to CSV (draft)',
+     E'Reports > Export. Still being written.',
+     'Reports', ARRAY['export'], 'draft')
+  ) AS a(title, body, category, tags, status)
+ WHERE o.slug = 'acme'
+   AND NOT EXISTS (SELECT 1 FROM faq_articles f WHERE f.org_id = o.id);
+
 COMMIT;

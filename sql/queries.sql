@@ -196,6 +196,7 @@ SELECT jsonb_build_object('data', tk_ticket_view(t, p.staff) || jsonb_build_obje
           'messages', (SELECT coalesce(jsonb_agg(tk_message_json(m) ORDER BY m.created_at, m.id), '[]')
                          FROM ticket_messages m
                         WHERE m.ticket_id = t.id AND (p.staff OR NOT m.internal)),
+          'articles', tk_ticket_articles(t.id, p.staff),
           'creator', (SELECT tk_user_json(u) FROM users u WHERE u.id = t.creator_id),
           'assignee', (SELECT tk_user_json(u) FROM users u WHERE u.id = t.assignee_id)))::text,
        CASE WHEN p.staff THEN t.version ELSE t.public_version END
@@ -386,6 +387,20 @@ SELECT t.id, t.version
   FROM p, tickets t
  WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
    AND (t.id = p.id OR t.number = p.number)
+
+-- name: ticket_resolve_own
+-- The same, for a customer (own_user) only among their own tickets.
+WITH p AS (
+    SELECT %s::uuid AS org_id,
+           %s::uuid AS own_user,
+           %s::uuid AS id,
+           %s::int AS number)
+SELECT t.id, t.version
+  FROM p, tickets t
+ WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
+   AND (t.id = p.id OR t.number = p.number)
+   AND (p.own_user IS NULL OR t.creator_id = p.own_user
+        OR t.customer_id IN (SELECT c.id FROM customers c WHERE c.user_id = p.own_user))
 
 -- ---------------------------------------------------------------------
 -- Live events (mod_tickets_events.c)

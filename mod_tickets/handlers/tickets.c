@@ -188,23 +188,11 @@ static int tk_search_page(tk_ctx_t *c, const void *data, int limit,
 
 int tk_handle_tickets_search(tk_ctx_t *c)
 {
-    static const char *const params[] = { "query", "limit", "offset", NULL };
-    const char *query = apr_table_get(c->query, "query");
+    const char *query;
     int limit, offset;
 
-    if (tk_query_only(c->query, params, &c->err)) {
-        return TK_FAIL;
-    }
-    if (!query || !*query) {
-        return tk_fail(c, TK_E_INVALID_QUERY, "query",
-                       "Query parameter is required");
-    }
-    if (tk_utf8_len(query) > 500) {
-        return tk_fail(c, TK_E_INVALID_QUERY, "query",
-                       "The query must be at most 500 characters.");
-    }
-    if (tk_query_page(c->query, c->dconf->default_page, c->dconf->max_page,
-                      &limit, &offset, &c->err)) {
+    if (tk_query_search(c->query, c->dconf->default_page, c->dconf->max_page,
+                        &query, &limit, &offset, &c->err)) {
         return TK_FAIL;
     }
     return tk_send_page(c, tk_search_page, query, limit, offset);

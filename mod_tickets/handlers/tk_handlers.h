@@ -10,6 +10,9 @@
  *   tickets.c   /api/tickets, /api/tickets/search, /api/tickets/:id,
  *               /api/tickets/:id/status
  *   messages.c  /api/tickets/:id/messages, /api/tickets/:id/events
+ *   articles.c  /api/tickets/:id/articles, /:id/articles/:articleId
+ *   faqs.c      /api/faqs, /api/faqs/search, /api/faqs/:id, and the
+ *               public pages /api/public/:org/faqs...
  *   jobs.c      /api/jobs/stats
  *   customers.c      /api/customers, /:id, /:id/merge
  *   channels.c       /api/channels, /:id, /:id/secrets
@@ -50,6 +53,20 @@ int tk_handle_tickets_status(tk_ctx_t *c);
 
 int tk_handle_messages_create(tk_ctx_t *c);
 int tk_handle_events_list(tk_ctx_t *c);
+
+int tk_handle_articles_list(tk_ctx_t *c);
+int tk_handle_articles_link(tk_ctx_t *c);
+int tk_handle_articles_unlink(tk_ctx_t *c);
+
+int tk_handle_faqs_list(tk_ctx_t *c);
+int tk_handle_faqs_create(tk_ctx_t *c);
+int tk_handle_faqs_search(tk_ctx_t *c);
+int tk_handle_faqs_get(tk_ctx_t *c);
+int tk_handle_faqs_update(tk_ctx_t *c);
+int tk_handle_faqs_delete(tk_ctx_t *c);
+int tk_handle_public_faqs_list(tk_ctx_t *c);
+int tk_handle_public_faqs_search(tk_ctx_t *c);
+int tk_handle_public_faqs_get(tk_ctx_t *c);
 
 int tk_handle_jobs_stats(tk_ctx_t *c);
 

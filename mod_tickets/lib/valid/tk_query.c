@@ -227,3 +227,24 @@ int tk_query_enum(apr_pool_t *p, const apr_table_t *q, const char *name,
     *out = v;
     return 0;
 }
+
+int tk_query_search(const apr_table_t *q, int def_limit, int max_limit,
+                    const char **query, int *limit, int *offset,
+                    tk_err_t *err)
+{
+    static const char *const params[] = { "query", "limit", "offset", NULL };
+
+    if (tk_query_only(q, params, err)) {
+        return -1;
+    }
+    *query = apr_table_get(q, "query");
+    if (!*query || !**query) {
+        return tk_err(err, TK_E_INVALID_QUERY, "query",
+                      "Query parameter is required");
+    }
+    if (tk_utf8_len(*query) > 500) {
+        return tk_err(err, TK_E_INVALID_QUERY, "query",
+                      "The query must be at most 500 characters.");
+    }
+    return tk_query_page(q, def_limit, max_limit, limit, offset, err);
+}

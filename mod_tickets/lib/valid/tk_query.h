@@ -48,4 +48,10 @@ int tk_query_enum(apr_pool_t *p, const apr_table_t *q, const char *name,
                   const char *const *list, const char *def,
                   const char **out, tk_err_t *err);
 
+/* A search: ?query= (required, at most 500 characters) with limit and
+ * offset and nothing else; "Query parameter is required" without it. */
+int tk_query_search(const apr_table_t *q, int def_limit, int max_limit,
+                    const char **query, int *limit, int *offset,
+                    tk_err_t *err);
+
 #endif
