@@ -9,7 +9,9 @@
  * audit row (ARTICLE_LINKED, ARTICLE_UNLINKED) and a ticket_updated event
  * are written with it.  Linking an article linked already answers 200
  * with the article and changes nothing.  Customers read the published
- * articles of their own tickets.
+ * articles of their own tickets; a draft's link moves only the staff's
+ * version and its event goes to staff only.  An article of another
+ * organization, or of none, is 404.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -24,6 +26,12 @@
 static int tk_no_ticket(tk_ctx_t *c)
 {
     return tk_not_found(c, "No such ticket.");
+}
+
+/* Column col of the only row is PostgreSQL's true. */
+static int tk_is_true(const tk_rows_t *rows, int col)
+{
+    return strcmp(tk_rows_get(rows, 0, col), "t") == 0;
 }
 
 /* The ticket of :id as the caller may see it (a customer: their own);
@@ -72,10 +80,12 @@ static json_t *tk_article_ref(tk_ctx_t *c, const char *id, const char *title)
 }
 
 /* The change of the ticket a link statement answered (the ticket's
- * documents and versions, as ticket_set_status's). */
+ * documents and versions, as ticket_set_status's); public: customers see
+ * the article. */
 static int tk_article_change(tk_ctx_t *c, const char *ticket_id,
                              const tk_rows_t *rows, const char *audit,
-                             json_t *ref, int linked, tk_change_t *ch)
+                             json_t *ref, int linked, int public,
+                             tk_change_t *ch)
 {
     json_t *ticket, *diff;
 
@@ -91,6 +101,7 @@ static int tk_article_change(tk_ctx_t *c, const char *ticket_id,
     ch->audit[0].payload = ref;
     ch->event = "ticket_updated";
     ch->event_data = tk_event_changes(c, ticket, diff, NULL);
+    ch->staff_only = !public;
     return TK_OK;
 }
 
@@ -115,19 +126,18 @@ int tk_handle_articles_link(tk_ctx_t *c)
         return TK_FAIL;
     }
     if (found->nrows != 1) {
-        return tk_fail(c, TK_E_VALIDATION, "articleId",
-                       "No article has this id in your organization.");
+        return tk_fail(c, TK_E_NOT_FOUND, "articleId", "No such article.");
     }
     ref = tk_article_ref(c, tk_rows_get(found, 0, 0),
                          tk_rows_get(found, 0, 1));
-    if (strcmp(tk_rows_get(found, 0, 2), "t") == 0) {
+    if (tk_is_true(found, 2)) {
         tk_db_rollback(c->db);
         return tk_send_json(c, HTTP_OK, tk_wrap_data(c, ref));
     }
     if (TK_SQL_SELECT(c, ticket_article_link, &rows, ticket_id, article_id,
-                      c->who->user_id)
+                      c->who->user_id, tk_bool(tk_is_true(found, 3)))
         || tk_article_change(c, ticket_id, rows, "ARTICLE_LINKED", ref, 1,
-                             &ch)) {
+                             tk_is_true(found, 3), &ch)) {
         return TK_FAIL;
     }
     ch.status = HTTP_CREATED;
@@ -157,15 +167,15 @@ int tk_handle_articles_unlink(tk_ctx_t *c)
                       c->params[1], c->who->org_id)) {
         return TK_FAIL;
     }
-    if (found->nrows != 1 || strcmp(tk_rows_get(found, 0, 2), "t") != 0) {
+    if (found->nrows != 1 || !tk_is_true(found, 2)) {
         return tk_not_linked(c);
     }
     if (TK_SQL_SELECT(c, ticket_article_unlink, &rows, ticket_id,
-                      c->params[1])
+                      c->params[1], tk_bool(tk_is_true(found, 3)))
         || tk_article_change(c, ticket_id, rows, "ARTICLE_UNLINKED",
                              tk_article_ref(c, tk_rows_get(found, 0, 0),
                                             tk_rows_get(found, 0, 1)),
-                             0, &ch)) {
+                             0, tk_is_true(found, 3), &ch)) {
         return TK_FAIL;
     }
     ch.status = HTTP_NO_CONTENT;

@@ -1,6 +1,6 @@
 -- faqs.sql: the statements of /api/faqs, of the organizations' public
 -- FAQ pages (/api/public/:org/faqs) and of a ticket's linked articles
--- (/api/tickets/:id/articles); see sql/migrations/008_faqs.sql.
+-- (/api/tickets/:id/articles); see sql/migrations/009_faqs.sql.
 --
 -- Every reading statement takes "staff": false shows published articles
 -- only, in the customers' view (tk_faq_json).
@@ -68,7 +68,9 @@ SELECT tk_faq_json(a, true)::text, a.version, a.id FROM a
 
 -- name: faq_update
 -- The tickets an article is linked to show it in their detail: their
--- versions move with it, so their ETags do.
+-- versions move with it, so their ETags do (the customers' one when the
+-- article was or is published: in their view).  "was" reads the article
+-- before the edit (every part of the statement sees the same snapshot).
 WITH p AS (
     SELECT %s::uuid AS id,
            %s::boolean AS set_title, %s::text AS title,
@@ -94,10 +96,16 @@ a AS (
       FROM p
      WHERE a.id = p.id
     RETURNING a.*),
+was AS (
+    SELECT f.status = 'published' AS public
+      FROM p JOIN faq_articles f ON f.id = p.id),
 t AS (
     UPDATE tickets t
-       SET version = t.version + 1, public_version = t.public_version + 1
-      FROM a JOIN ticket_articles l ON l.article_id = a.id
+       SET version = t.version + 1,
+           public_version = t.public_version
+                            + CASE WHEN a.status = 'published' OR was.public
+                                   THEN 1 ELSE 0 END
+      FROM a JOIN ticket_articles l ON l.article_id = a.id, was
      WHERE t.id = l.ticket_id
     RETURNING t.id)
 SELECT tk_faq_json(a, true)::text, a.version, (SELECT count(*) FROM t)
@@ -110,18 +118,21 @@ DELETE FROM faq_articles WHERE id = %s::uuid
 SELECT tk_ticket_articles(%s::uuid, %s::boolean)::text
 
 -- name: ticket_article_find
--- The article to link, in the ticket's organization, and whether it is
--- linked already.
+-- The article to link, in the ticket's organization, whether it is
+-- linked already, and whether customers see it.
 SELECT a.id, a.title,
        EXISTS (SELECT 1 FROM ticket_articles l
-                WHERE l.ticket_id = %s::uuid AND l.article_id = a.id)
+                WHERE l.ticket_id = %s::uuid AND l.article_id = a.id),
+       a.status = 'published'
   FROM faq_articles a
  WHERE a.id = %s::uuid AND a.org_id = %s::uuid
 
 -- name: ticket_article_link
 -- Returns the ticket's document and versions, as ticket_set_status does.
+-- The customers' version moves only for a published article: a draft is
+-- not in their view of the ticket.
 WITH p AS (SELECT %s::uuid AS ticket_id, %s::uuid AS article_id,
-                  %s::uuid AS actor),
+                  %s::uuid AS actor, %s::boolean AS public),
 l AS (
     INSERT INTO ticket_articles (ticket_id, article_id, org_id, linked_by)
     SELECT t.id, p.article_id, t.org_id, p.actor
@@ -129,25 +140,31 @@ l AS (
     RETURNING *),
 t AS (
     UPDATE tickets t
-       SET version = t.version + 1, public_version = t.public_version + 1,
-           updated_at = now(), public_updated_at = now()
-      FROM l WHERE t.id = l.ticket_id
+       SET version = t.version + 1, updated_at = now(),
+           public_version = t.public_version + CASE WHEN p.public THEN 1 ELSE 0 END,
+           public_updated_at = CASE WHEN p.public THEN now()
+                                    ELSE t.public_updated_at END
+      FROM l, p WHERE t.id = l.ticket_id
     RETURNING t.*)
 SELECT tk_ticket_json(t)::text, t.version,
        tk_ticket_view(t, false)::text, t.public_version
   FROM t
 
 -- name: ticket_article_unlink
-WITH p AS (SELECT %s::uuid AS ticket_id, %s::uuid AS article_id),
+-- The same, for the link it removes.
+WITH p AS (SELECT %s::uuid AS ticket_id, %s::uuid AS article_id,
+                  %s::boolean AS public),
 l AS (
     DELETE FROM ticket_articles l USING p
      WHERE l.ticket_id = p.ticket_id AND l.article_id = p.article_id
     RETURNING l.ticket_id),
 t AS (
     UPDATE tickets t
-       SET version = t.version + 1, public_version = t.public_version + 1,
-           updated_at = now(), public_updated_at = now()
-      FROM l WHERE t.id = l.ticket_id
+       SET version = t.version + 1, updated_at = now(),
+           public_version = t.public_version + CASE WHEN p.public THEN 1 ELSE 0 END,
+           public_updated_at = CASE WHEN p.public THEN now()
+                                    ELSE t.public_updated_at END
+      FROM l, p WHERE t.id = l.ticket_id
     RETURNING t.*)
 SELECT tk_ticket_json(t)::text, t.version,
        tk_ticket_view(t, false)::text, t.public_version

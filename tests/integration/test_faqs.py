@@ -19,6 +19,11 @@ from tickets_util import (ADMIN, AGENT, CUSTOMER, GLOBEX_ADMIN, VIEWER, Api,
                           db_events, uniq)
 
 
+# An article as a ticket shows it: the link, not the text.
+CUSTOMER_LINK = {"id", "title", "category", "linkedAt"}
+STAFF_LINK = CUSTOMER_LINK | {"status"}
+
+
 def new_faq(env, user=AGENT, **fields):
     body = {"title": f"How to {uniq()}", "body": "Steps:\n1. Open the app."}
     body.update(fields)
@@ -188,9 +193,12 @@ def test_link_unlink_with_audit_event_and_detail(env):
     assert detail.headers["ETag"] != before
     assert [a["id"] for a in detail.json()["data"]["articles"]] == [pub["id"], draft["id"]]
     assert all(a["linkedAt"] for a in detail.json()["data"]["articles"])
+    assert [set(a) for a in detail.json()["data"]["articles"]] == [STAFF_LINK] * 2
+    assert detail.json()["data"]["articles"][1]["status"] == "draft"
     # The customer sees the published one only, in the detail and the list.
     mine = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}").json()["data"]
     assert [a["id"] for a in mine["articles"]] == [pub["id"]]
+    assert set(mine["articles"][0]) == CUSTOMER_LINK
     listed = data(Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}/articles"))
     assert [a["id"] for a in listed] == [pub["id"]]
     types = [e["type"] for e in db_events(env, t["id"])]
@@ -215,8 +223,14 @@ def test_link_errors_change_nothing(env):
     assert_error(Api(env, AGENT).post(url, {}), 400, "VALIDATION_ERROR", "articleId")
     assert_error(Api(env, AGENT).post(url, {"articleId": "x"}), 400, "VALIDATION_ERROR",
                  "articleId")
-    assert_error(Api(env, AGENT).post(url, {"articleId": theirs["id"]}), 400,
-                 "VALIDATION_ERROR", "articleId")
+    assert_error(Api(env, AGENT).post(url, {"articleId": theirs["id"]}), 404,
+                 "NOT_FOUND", "articleId")
+    assert_error(Api(env, AGENT).post(url, {"articleId": "00000000-0000-4000-8000-000000000000"}),
+                 404, "NOT_FOUND", "articleId")
+    assert_error(Api(env, AGENT).post(url, {"articleId": a["id"], "note": "x"}), 400,
+                 "VALIDATION_ERROR", "note")
+    assert_error(Api(env, AGENT).delete(f"{url}/{theirs['id']}"), 404, "NOT_FOUND")
+    assert_error(Api(env, AGENT).delete(f"{url}/{a['id']}"), 404, "NOT_FOUND")
     assert_error(Api(env, VIEWER).post(url, {"articleId": a["id"]}), 403, "FORBIDDEN")
     assert_error(Api(env, CUSTOMER).post(url, {"articleId": a["id"]}), 403, "FORBIDDEN")
     assert_error(Api(env, AGENT).post(f"/api/tickets/{other['id']}/articles",
@@ -238,3 +252,34 @@ def test_editing_a_linked_article_moves_the_ticket_etag(env):
     data(Api(env, AGENT).patch(f"/api/faqs/{a['id']}", {"status": "draft"}))
     r = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}", headers={"If-None-Match": before})
     assert r.status_code == 200 and r.json()["data"]["articles"] == []
+
+
+def _updates(events, ticket_id):
+    return [e for e in events if e["event"] == "ticket_updated"
+            and e["json"].get("id") == ticket_id]
+
+
+def test_a_draft_link_is_for_staff_only(env):
+    """Linking a draft: staff hear of it, the customer neither hears of
+    it nor sees their ticket's ETag move; a published one reaches both."""
+    t = create_ticket(env, user=CUSTOMER)
+    draft = new_faq(env)
+    pub = new_faq(env, status="published")
+    url = f"/api/tickets/{t['id']}/articles"
+    before = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}").headers["ETag"]
+    with start(env, user=ADMIN) as staff, start(env, user=CUSTOMER) as cust:
+        data(Api(env, AGENT).post(url, {"articleId": draft["id"]}), 201)
+        got = staff.collect(lambda out: _updates(out, t["id"]))
+        assert _updates(got, t["id"])[0]["json"]["changes"]["article"]["after"] == {
+            "articleId": draft["id"], "title": draft["title"]}
+        assert _updates(cust.quiet(1.0), t["id"]) == []
+        r = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}",
+                                   headers={"If-None-Match": before})
+        assert r.status_code == 304, r.text
+        data(Api(env, AGENT).post(url, {"articleId": pub["id"]}), 201)
+        seen = cust.collect(lambda out: _updates(out, t["id"]))
+    assert [e["json"]["changes"]["article"]["after"]["articleId"]
+            for e in _updates(seen, t["id"])] == [pub["id"]]
+    assert draft["title"] not in "".join(e["data"] for e in seen)
+    r = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}", headers={"If-None-Match": before})
+    assert r.status_code == 200 and [a["id"] for a in r.json()["data"]["articles"]] == [pub["id"]]

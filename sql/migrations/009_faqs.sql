@@ -1,4 +1,4 @@
--- 008_faqs.sql: FAQ articles, and their links to tickets.
+-- 009_faqs.sql: FAQ articles, and their links to tickets.
 --
 -- An article is written by staff as a draft and published for customers
 -- and for the anonymous visitors of the organization's public pages
@@ -58,11 +58,19 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 -- The articles linked to a ticket, in the order they were linked, as
--- its detail and GET /api/tickets/:id/articles list them.
+-- its detail and GET /api/tickets/:id/articles list them: the link, not
+-- the article's text (GET /api/faqs/:id has that).  staff false: the
+-- published ones only, without their status.
 CREATE FUNCTION tk_ticket_articles(p_ticket uuid, staff boolean) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(jsonb_agg(tk_faq_json(a, staff)
-                              || jsonb_build_object('linkedAt', tk_ts(l.linked_at))
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                  'id', a.id,
+                                  'title', a.title,
+                                  'category', a.category,
+                                  'linkedAt', tk_ts(l.linked_at))
+                              || CASE WHEN staff
+                                      THEN jsonb_build_object('status', a.status)
+                                      ELSE '{}'::jsonb END
                               ORDER BY l.linked_at, a.id), '[]')
       FROM ticket_articles l JOIN faq_articles a ON a.id = l.article_id
      WHERE l.ticket_id = p_ticket AND (staff OR a.status = 'published')
