@@ -75,3 +75,38 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
       FROM ticket_articles l JOIN faq_articles a ON a.id = l.article_id
      WHERE l.ticket_id = p_ticket AND (staff OR a.status = 'published')
 $$;
+
+-- Link (p_linked) or unlink article p_article and ticket p_ticket, as
+-- p_actor: the ticket after it, its version moved (the customers' one too
+-- when p_public, the article being in their view); no row when there was
+-- nothing to do.  The caller locked the ticket and writes the audit row
+-- and event.
+CREATE FUNCTION tk_ticket_article_set(p_ticket uuid, p_article uuid,
+                                      p_actor uuid, p_linked boolean,
+                                      p_public boolean)
+RETURNS SETOF tickets
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    t tickets;
+BEGIN
+    IF p_linked THEN
+        INSERT INTO ticket_articles (ticket_id, article_id, org_id, linked_by)
+        SELECT x.id, p_article, x.org_id, p_actor FROM tickets x WHERE x.id = p_ticket
+        ON CONFLICT DO NOTHING;
+    ELSE
+        DELETE FROM ticket_articles
+         WHERE ticket_id = p_ticket AND article_id = p_article;
+    END IF;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    UPDATE tickets x
+       SET version = x.version + 1, updated_at = now(),
+           public_version = x.public_version + CASE WHEN p_public THEN 1 ELSE 0 END,
+           public_updated_at = CASE WHEN p_public THEN now()
+                                    ELSE x.public_updated_at END
+     WHERE x.id = p_ticket
+    RETURNING * INTO t;
+    RETURN NEXT t;
+END;
+$$;

@@ -128,44 +128,15 @@ SELECT a.id, a.title,
  WHERE a.id = %s::uuid AND a.org_id = %s::uuid
 
 -- name: ticket_article_link
--- Returns the ticket's document and versions, as ticket_set_status does.
--- The customers' version moves only for a published article: a draft is
--- not in their view of the ticket.
-WITH p AS (SELECT %s::uuid AS ticket_id, %s::uuid AS article_id,
-                  %s::uuid AS actor, %s::boolean AS public),
-l AS (
-    INSERT INTO ticket_articles (ticket_id, article_id, org_id, linked_by)
-    SELECT t.id, p.article_id, t.org_id, p.actor
-      FROM p JOIN tickets t ON t.id = p.ticket_id
-    RETURNING *),
-t AS (
-    UPDATE tickets t
-       SET version = t.version + 1, updated_at = now(),
-           public_version = t.public_version + CASE WHEN p.public THEN 1 ELSE 0 END,
-           public_updated_at = CASE WHEN p.public THEN now()
-                                    ELSE t.public_updated_at END
-      FROM l, p WHERE t.id = l.ticket_id
-    RETURNING t.*)
+-- The ticket's documents and versions after the link, as
+-- ticket_set_status answers them.  The customers' version moves only for
+-- a published article: a draft is not in their view of the ticket.
 SELECT tk_ticket_json(t)::text, t.version,
        tk_ticket_view(t, false)::text, t.public_version
-  FROM t
+  FROM tk_ticket_article_set(%s::uuid, %s::uuid, %s::uuid, true, %s::boolean) t
 
 -- name: ticket_article_unlink
--- The same, for the link it removes.
-WITH p AS (SELECT %s::uuid AS ticket_id, %s::uuid AS article_id,
-                  %s::boolean AS public),
-l AS (
-    DELETE FROM ticket_articles l USING p
-     WHERE l.ticket_id = p.ticket_id AND l.article_id = p.article_id
-    RETURNING l.ticket_id),
-t AS (
-    UPDATE tickets t
-       SET version = t.version + 1, updated_at = now(),
-           public_version = t.public_version + CASE WHEN p.public THEN 1 ELSE 0 END,
-           public_updated_at = CASE WHEN p.public THEN now()
-                                    ELSE t.public_updated_at END
-      FROM l, p WHERE t.id = l.ticket_id
-    RETURNING t.*)
+-- The same for the link it removes (no row: none).
 SELECT tk_ticket_json(t)::text, t.version,
        tk_ticket_view(t, false)::text, t.public_version
-  FROM t
+  FROM tk_ticket_article_set(%s::uuid, %s::uuid, NULL, false, %s::boolean) t

@@ -73,6 +73,11 @@ START_TEST(faq_queries_and_links)
              TK_E_VALIDATION, "articleId");
     TF_FAILS(tk_valid_article_link(tk_tj("{\"articleId\": 5}"), &s, &err), err,
              TK_E_VALIDATION, "articleId");
+    TF_FAILS(tk_valid_article_link(tk_tj("{\"articleId\": null}"), &s, &err),
+             err, TK_E_VALIDATION, "articleId");
+    TF_FAILS(tk_valid_article_link(tk_tj(
+        "{\"articleId\": \"00000000-0000-4000-8000-000000000001\", \"x\": 1}"),
+        &s, &err), err, TK_E_VALIDATION, "x");
     ck_assert_int_eq(tk_query_search(tk_query_parse(tk_tp, "query=reset+password"
                                                     "&offset=5", &err),
                                      20, 100, &s, &limit, &offset, &err), 0);

@@ -145,6 +145,18 @@ int tk_read_uuid(const json_t *body, const char *field,
     return 0;
 }
 
+int tk_read_only_uuid(const json_t *body, const char *field,
+                      const char *missing, const char **out, tk_err_t *err)
+{
+    const char *const fields[] = { field, NULL };
+
+    if (tk_only_fields(body, fields, err)
+        || tk_read_uuid(body, field, out, err)) {
+        return -1;
+    }
+    return *out ? 0 : tk_err(err, TK_E_VALIDATION, field, missing);
+}
+
 int tk_read_bool(const json_t *body, const char *field, int *out,
                  tk_err_t *err)
 {

@@ -46,6 +46,11 @@ int tk_read_enum(apr_pool_t *p, const json_t *body, const char *field,
 int tk_read_uuid(const json_t *body, const char *field,
                  const char **out, tk_err_t *err);
 
+/* A body that is exactly {field: uuid}; missing is the message when the
+ * uuid is absent or null. */
+int tk_read_only_uuid(const json_t *body, const char *field,
+                      const char *missing, const char **out, tk_err_t *err);
+
 /* true or false; *out untouched when absent. */
 int tk_read_bool(const json_t *body, const char *field, int *out,
                  tk_err_t *err);

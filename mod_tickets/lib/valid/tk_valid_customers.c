@@ -108,17 +108,9 @@ int tk_valid_customer(apr_pool_t *p, const json_t *body, int create,
 int tk_valid_customer_merge(const json_t *body, const char **from,
                             tk_err_t *err)
 {
-    static const char *const fields[] = { "from", NULL };
-
-    if (tk_only_fields(body, fields, err)
-        || tk_read_uuid(body, "from", from, err)) {
-        return -1;
-    }
-    if (!*from) {
-        return tk_err(err, TK_E_VALIDATION, "from",
-                      "Name the customer to merge into this one.");
-    }
-    return 0;
+    return tk_read_only_uuid(body, "from",
+                             "Name the customer to merge into this one.",
+                             from, err);
 }
 
 int tk_customer_filter_parse(apr_pool_t *p, const apr_table_t *q,

@@ -77,15 +77,6 @@ int tk_faq_filter_parse(apr_pool_t *p, const apr_table_t *q, int staff,
 int tk_valid_article_link(const json_t *body, const char **article_id,
                           tk_err_t *err)
 {
-    static const char *const fields[] = { "articleId", NULL };
-
-    if (tk_only_fields(body, fields, err)
-        || tk_read_uuid(body, "articleId", article_id, err)) {
-        return -1;
-    }
-    if (!*article_id) {
-        return tk_err(err, TK_E_VALIDATION, "articleId",
-                      "Name the article to link.");
-    }
-    return 0;
+    return tk_read_only_uuid(body, "articleId", "Name the article to link.",
+                             article_id, err);
 }
