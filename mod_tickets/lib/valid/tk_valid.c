@@ -145,6 +145,16 @@ int tk_read_uuid(const json_t *body, const char *field,
     return 0;
 }
 
+int tk_read_opt_string(apr_pool_t *p, const json_t *body, const char *field,
+                       int required, int nullable, int multiline,
+                       size_t max, tk_opt_t *out, tk_err_t *err)
+{
+    out->set = required || json_object_get(body, field) != NULL;
+    return out->set ? tk_read_string(p, body, field, !nullable, nullable,
+                                     multiline, max, &out->value, err)
+                    : 0;
+}
+
 int tk_read_only_uuid(const json_t *body, const char *field,
                       const char *missing, const char **out, tk_err_t *err)
 {

@@ -37,6 +37,13 @@ int tk_read_string(apr_pool_t *p, const json_t *body, const char *field,
                    int required, int nullable, int multiline,
                    size_t max, const char **out, tk_err_t *err);
 
+/* The same into a tk_opt_t, set when the field is present (or required);
+ * nullable: null (or "") clears it, else a value is required once it is
+ * present. */
+int tk_read_opt_string(apr_pool_t *p, const json_t *body, const char *field,
+                       int required, int nullable, int multiline,
+                       size_t max, tk_opt_t *out, tk_err_t *err);
+
 /* One of the NULL-terminated list. */
 int tk_read_enum(apr_pool_t *p, const json_t *body, const char *field,
                  const char *const *list, int required,

@@ -48,17 +48,6 @@ static int tk_phone_valid(const char *s)
     return digits >= 3;
 }
 
-/* A string field of a customer: set when present. */
-static int tk_customer_string(apr_pool_t *p, const json_t *body,
-                              const char *field, int multiline, size_t max,
-                              tk_opt_t *out, tk_err_t *err)
-{
-    out->set = json_object_get(body, field) != NULL;
-    return out->set ? tk_read_string(p, body, field, 0, 1, multiline, max,
-                                     &out->value, err)
-                    : 0;
-}
-
 int tk_valid_customer(apr_pool_t *p, const json_t *body, int create,
                       tk_customer_input_t *in, tk_err_t *err)
 {
@@ -78,12 +67,14 @@ int tk_valid_customer(apr_pool_t *p, const json_t *body, int create,
     if ((in->name.set && tk_read_string(p, body, "name", 1, 0, 0,
                                         TK_CUSTOMER_NAME_MAX, &in->name.value,
                                         err))
-        || tk_customer_string(p, body, "email", 0, TK_EMAIL_MAX, &in->email, err)
-        || tk_customer_string(p, body, "phone", 0, TK_PHONE_MAX, &in->phone, err)
-        || tk_customer_string(p, body, "avatarUrl", 0, TK_URL_MAX,
+        || tk_read_opt_string(p, body, "email", 0, 1, 0, TK_EMAIL_MAX,
+                              &in->email, err)
+        || tk_read_opt_string(p, body, "phone", 0, 1, 0, TK_PHONE_MAX,
+                              &in->phone, err)
+        || tk_read_opt_string(p, body, "avatarUrl", 0, 1, 0, TK_URL_MAX,
                               &in->avatar_url, err)
-        || tk_customer_string(p, body, "notes", 1, TK_NOTES_MAX, &in->notes,
-                              err)) {
+        || tk_read_opt_string(p, body, "notes", 0, 1, 1, TK_NOTES_MAX,
+                              &in->notes, err)) {
         return -1;
     }
     if (in->email.value && !tk_email_valid(in->email.value)) {

@@ -6,16 +6,6 @@
 
 const char *const tk_faq_statuses[] = { "draft", "published", NULL };
 
-static int tk_faq_text(apr_pool_t *p, const json_t *body, const char *field,
-                       int required, int multiline, size_t max, tk_opt_t *out,
-                       tk_err_t *err)
-{
-    out->set = required || json_object_get(body, field) != NULL;
-    return out->set ? tk_read_string(p, body, field, 1, 0, multiline, max,
-                                     &out->value, err)
-                    : 0;
-}
-
 int tk_valid_faq(apr_pool_t *p, const json_t *body, int create,
                  tk_faq_input_t *in, tk_err_t *err)
 {
@@ -31,16 +21,12 @@ int tk_valid_faq(apr_pool_t *p, const json_t *body, int create,
         return tk_err(err, TK_E_VALIDATION, NULL,
                       "Give at least one field to change.");
     }
-    if (tk_faq_text(p, body, "title", create, 0, TK_FAQ_TITLE_MAX, &in->title,
-                    err)
-        || tk_faq_text(p, body, "body", create, 1, TK_FAQ_BODY_MAX, &in->body,
-                       err)) {
-        return -1;
-    }
-    in->category.set = json_object_get(body, "category") != NULL;
-    if (in->category.set
-        && tk_read_string(p, body, "category", 0, 1, 0, TK_LABEL_MAX,
-                          &in->category.value, err)) {
+    if (tk_read_opt_string(p, body, "title", create, 0, 0, TK_FAQ_TITLE_MAX,
+                           &in->title, err)
+        || tk_read_opt_string(p, body, "body", create, 0, 1, TK_FAQ_BODY_MAX,
+                              &in->body, err)
+        || tk_read_opt_string(p, body, "category", 0, 1, 0, TK_LABEL_MAX,
+                              &in->category, err)) {
         return -1;
     }
     in->status.set = json_object_get(body, "status") != NULL;
