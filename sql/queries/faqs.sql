@@ -1,6 +1,6 @@
 -- faqs.sql: the statements of /api/faqs, of the organizations' public
 -- FAQ pages (/api/public/:org/faqs) and of a ticket's linked articles
--- (/api/tickets/:id/articles); see sql/migrations/009_faqs.sql.
+-- (/api/tickets/:id/articles); see sql/migrations/008_faqs.sql.
 --
 -- Every reading statement takes "staff": false shows published articles
 -- only, in the customers' view (tk_faq_json).

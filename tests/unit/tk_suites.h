@@ -35,6 +35,7 @@ Suite *tk_suite_platforms(void);
 Suite *tk_suite_outbound(void);
 Suite *tk_suite_valid_messaging(void);
 Suite *tk_suite_valid_faqs(void);
+Suite *tk_suite_multipart(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;

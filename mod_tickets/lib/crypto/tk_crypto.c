@@ -138,6 +138,47 @@ static int tk_hex_digit(char c)
     return -1;
 }
 
+struct tk_sha256_t {
+    EVP_MD_CTX *ctx;
+};
+
+static apr_status_t tk_sha256_free(void *data)
+{
+    tk_sha256_t *h = data;
+
+    EVP_MD_CTX_free(h->ctx);
+    h->ctx = NULL;
+    return APR_SUCCESS;
+}
+
+tk_sha256_t *tk_sha256_begin(apr_pool_t *p)
+{
+    tk_sha256_t *h = apr_pcalloc(p, sizeof(*h));
+
+    if (!(h->ctx = EVP_MD_CTX_new())) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, h, tk_sha256_free, apr_pool_cleanup_null);
+    if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+        return NULL;
+    }
+    return h;
+}
+
+void tk_sha256_update(tk_sha256_t *h, const void *data, size_t len)
+{
+    EVP_DigestUpdate(h->ctx, data, len);
+}
+
+void tk_sha256_end(tk_sha256_t *h, char out[TK_SHA256_HEX_LEN + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    EVP_DigestFinal_ex(h->ctx, md, &mdlen);
+    tk_hex_encode(md, mdlen, out);
+}
+
 int tk_hex_decode(const char *s, unsigned char *out, size_t n)
 {
     size_t i;

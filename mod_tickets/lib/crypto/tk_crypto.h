@@ -15,6 +15,14 @@
 /* Lower-case hex SHA-256 of data into out (65 bytes with the NUL). */
 void tk_sha256_hex(const void *data, size_t len, char out[TK_SHA256_HEX_LEN + 1]);
 
+/* SHA-256 of a stream: begin (the context is freed with p), update as
+ * the bytes come, end into lower-case hex.  NULL when no context can be
+ * had. */
+typedef struct tk_sha256_t tk_sha256_t;
+tk_sha256_t *tk_sha256_begin(apr_pool_t *p);
+void tk_sha256_update(tk_sha256_t *h, const void *data, size_t len);
+void tk_sha256_end(tk_sha256_t *h, char out[TK_SHA256_HEX_LEN + 1]);
+
 /* Decode exactly n bytes of hex (either case) from s into out, which must
  * then end: 0, or -1 for anything else. */
 int tk_hex_decode(const char *s, unsigned char *out, size_t n);

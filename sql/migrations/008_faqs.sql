@@ -1,4 +1,4 @@
--- 009_faqs.sql: FAQ articles, and their links to tickets.
+-- 008_faqs.sql: FAQ articles, and their links to tickets.
 --
 -- An article is written by staff as a draft and published for customers
 -- and for the anonymous visitors of the organization's public pages
