@@ -83,6 +83,18 @@ if children_cannot -x "$runtimedir" && spare=$(var_tmp_dir); then
     chmod 0755 "$runtimedir"
 fi
 
+# Attachments: next to the runtime directory (so the children can reach
+# it), theirs to write.
+uploaddir=$inst/uploads
+if [ "$runtimedir" != "$inst/run" ]; then
+    uploaddir=$(dirname "$runtimedir")/uploads-$(basename "$inst")
+fi
+mkdir -p "$uploaddir"
+chmod 0750 "$uploaddir"
+if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1; then
+    chown www-data:www-data "$uploaddir"
+fi
+
 # Escape a value for the replacement side of a sed s||| command.
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g' -e '$!s/$/\\/'; }
 
@@ -90,6 +102,7 @@ sed -e "s|@ROOT@|$(esc "$root")|g" \
     -e "s|@DOCROOT@|$(esc "$docroot")|g" \
     -e "s|@VARDIR@|$(esc "$inst")|g" \
     -e "s|@RUNTIMEDIR@|$(esc "$runtimedir")|g" \
+    -e "s|@UPLOADDIR@|$(esc "$uploaddir")|g" \
     -e "s|@PORT@|$(esc "$port")|g" \
     -e "s|@PGHOST@|$(esc "$pghost")|g" \
     -e "s|@PGPORT@|$(esc "$pgport")|g" \

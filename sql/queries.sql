@@ -197,6 +197,7 @@ SELECT jsonb_build_object('data', tk_ticket_view(t, p.staff) || jsonb_build_obje
                          FROM ticket_messages m
                         WHERE m.ticket_id = t.id AND (p.staff OR NOT m.internal)),
           'articles', tk_ticket_articles(t.id, p.staff),
+          'attachments', tk_ticket_attachments(t.id, p.staff),
           'creator', (SELECT tk_user_json(u) FROM users u WHERE u.id = t.creator_id),
           'assignee', (SELECT tk_user_json(u) FROM users u WHERE u.id = t.assignee_id)))::text,
        CASE WHEN p.staff THEN t.version ELSE t.public_version END

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include "config/tk_config.h"
+#include "files/tk_upload.h"
 
 /*  X(directive, kind, scope, field, default, min, max, help) */
 #define TK_DIRECTIVES(X) \
@@ -51,8 +52,16 @@
     X(TicketsWebhookTolerance, INT, SRV, webhook_tolerance, "300", 1, 86400, \
       "Seconds a signed webhook's timestamp may be off the clock (TikTok, "\
       "Discord)") \
+    X(TicketsUploadDir, PATH, SRV, upload_dir, "none", 0, 4096, \
+      "Absolute directory where attachments are stored (the children must " \
+      "be able to write it); none: attachments are off") \
     X(TicketsMaxBodySize, SIZE, DIR, max_body, "1048576", 1, 1073741824, \
       "Largest JSON request body in bytes") \
+    X(TicketsAttachmentMaxSize, SIZE, DIR, attachment_max, "5242880", 1, \
+      1073741824, "Largest attachment in bytes") \
+    X(TicketsAttachmentTypes, TYPES, DIR, attachment_types, \
+      "txt,log,png,jpg,jpeg,json", 1, 200, "Extensions an attachment may " \
+      "have, of txt, log, png, jpg, jpeg and json") \
     X(TicketsDefaultPageSize, INT, DIR, default_page, "20", 1, 1000, \
       "List page size when no limit is given") \
     X(TicketsMaxPageSize, INT, DIR, max_page, "100", 1, 1000, \
@@ -62,7 +71,10 @@
  * The table
  * ------------------------------------------------------------------- */
 
-typedef enum { TK_KIND_INT, TK_KIND_FLAG, TK_KIND_SIZE, TK_KIND_NAME } tk_kind_t;
+typedef enum {
+    TK_KIND_INT, TK_KIND_FLAG, TK_KIND_SIZE, TK_KIND_NAME, TK_KIND_PATH,
+    TK_KIND_TYPES
+} tk_kind_t;
 typedef enum { TK_SCOPE_SRV, TK_SCOPE_DIR } tk_scope_t;
 
 typedef struct {
@@ -98,10 +110,19 @@ static void *tk_field(void *conf, const tk_directive_t *d)
     return (char *)conf + d->offset;
 }
 
+/* The kinds whose field is a string. */
+static int tk_is_text(const tk_directive_t *d)
+{
+    return d->kind == TK_KIND_NAME || d->kind == TK_KIND_PATH
+           || d->kind == TK_KIND_TYPES;
+}
+
 static int tk_is_set(void *conf, const tk_directive_t *d)
 {
+    if (tk_is_text(d)) {
+        return *(const char **)tk_field(conf, d) != NULL;
+    }
     switch (d->kind) {
-    case TK_KIND_NAME: return *(const char **)tk_field(conf, d) != NULL;
     case TK_KIND_SIZE: return *(apr_int64_t *)tk_field(conf, d) != -1;
     default:           return *(int *)tk_field(conf, d) != -1;
     }
@@ -109,8 +130,11 @@ static int tk_is_set(void *conf, const tk_directive_t *d)
 
 static void tk_unset(void *conf, const tk_directive_t *d)
 {
+    if (tk_is_text(d)) {
+        *(const char **)tk_field(conf, d) = NULL;
+        return;
+    }
     switch (d->kind) {
-    case TK_KIND_NAME: *(const char **)tk_field(conf, d) = NULL; break;
     case TK_KIND_SIZE: *(apr_int64_t *)tk_field(conf, d) = -1; break;
     default:           *(int *)tk_field(conf, d) = -1; break;
     }
@@ -118,7 +142,7 @@ static void tk_unset(void *conf, const tk_directive_t *d)
 
 static void tk_copy(void *to, const void *from, const tk_directive_t *d)
 {
-    size_t n = d->kind == TK_KIND_NAME ? sizeof(const char *)
+    size_t n = tk_is_text(d) ? sizeof(const char *)
                : d->kind == TK_KIND_SIZE ? sizeof(apr_int64_t) : sizeof(int);
 
     memcpy(tk_field(to, d), (const char *)from + d->offset, n);
@@ -151,6 +175,26 @@ static const char *tk_parse(apr_pool_t *p, const tk_directive_t *d,
             return apr_psprintf(p, "%s must be %" APR_INT64_T_FMT " to %"
                                 APR_INT64_T_FMT " characters", d->name,
                                 d->min, d->max);
+        }
+        *(const char **)tk_field(conf, d) = arg;
+        return NULL;
+    case TK_KIND_PATH:
+        /* "none" is stored as "", so a test of *path says "set". */
+        if (strcasecmp(arg, "none") == 0) {
+            *(const char **)tk_field(conf, d) = "";
+            return NULL;
+        }
+        if (*arg != '/' || (apr_int64_t)strlen(arg) > d->max) {
+            return apr_psprintf(p, "%s must be an absolute path, or none",
+                                d->name);
+        }
+        *(const char **)tk_field(conf, d) = arg;
+        return NULL;
+    case TK_KIND_TYPES:
+        if (!tk_filetypes_valid(arg) || (apr_int64_t)strlen(arg) > d->max) {
+            return apr_psprintf(p, "%s takes extensions among txt, log, png, "
+                                "jpg, jpeg and json, separated by commas",
+                                d->name);
         }
         *(const char **)tk_field(conf, d) = arg;
         return NULL;
@@ -294,6 +338,12 @@ static const char *tk_cmd_take1(cmd_parms *cmd, void *dconf, const char *arg)
                                                    &tickets_module));
 }
 
+/* A list, its words separated by commas or spaces. */
+static const char *tk_cmd_raw(cmd_parms *cmd, void *dconf, const char *args)
+{
+    return tk_cmd_take1(cmd, dconf, apr_pstrdup(cmd->pool, args));
+}
+
 static const char *tk_cmd_flag(cmd_parms *cmd, void *dconf, int on)
 {
     return tk_cmd_take1(cmd, dconf, on ? "On" : "Off");
@@ -304,10 +354,14 @@ static const char *tk_cmd_flag(cmd_parms *cmd, void *dconf, int on)
 #define TK_INIT_INT AP_INIT_TAKE1
 #define TK_INIT_SIZE AP_INIT_TAKE1
 #define TK_INIT_NAME AP_INIT_TAKE1
+#define TK_INIT_PATH AP_INIT_TAKE1
+#define TK_INIT_TYPES AP_INIT_RAW_ARGS
 #define TK_INIT_FLAG AP_INIT_FLAG
 #define TK_FUNC_INT tk_cmd_take1
 #define TK_FUNC_SIZE tk_cmd_take1
 #define TK_FUNC_NAME tk_cmd_take1
+#define TK_FUNC_PATH tk_cmd_take1
+#define TK_FUNC_TYPES tk_cmd_raw
 #define TK_FUNC_FLAG tk_cmd_flag
 
 #define TK_CMD(name, kind, scope, field, def, min, max, help) \

@@ -28,12 +28,15 @@ typedef struct {
     int http_timeout;               /* seconds: outbound, in all */
     apr_int64_t http_max_response;  /* bytes of an outbound answer */
     int webhook_tolerance;          /* seconds of clock skew allowed */
+    const char *upload_dir;         /* "" when attachments are off */
 } tk_srv_conf_t;
 
 typedef struct {
     apr_int64_t max_body;           /* bytes; -1 unset */
     int default_page;
     int max_page;
+    apr_int64_t attachment_max;     /* bytes of one attachment */
+    const char *attachment_types;   /* "txt,log,..." */
 } tk_dir_conf_t;
 
 /* This server's configuration, complete (defaults applied). */

@@ -10,6 +10,7 @@
  *   tickets.c   /api/tickets, /api/tickets/search, /api/tickets/:id,
  *               /api/tickets/:id/status
  *   messages.c  /api/tickets/:id/messages, /api/tickets/:id/events
+ *   attachments.c  /api/tickets/:id/attachments, /api/attachments/:id
  *   articles.c  /api/tickets/:id/articles, /:id/articles/:articleId
  *   faqs.c      /api/faqs, /api/faqs/search, /api/faqs/:id, and the
  *               public pages /api/public/:org/faqs...
@@ -53,6 +54,9 @@ int tk_handle_tickets_status(tk_ctx_t *c);
 
 int tk_handle_messages_create(tk_ctx_t *c);
 int tk_handle_events_list(tk_ctx_t *c);
+
+int tk_handle_attachments_create(tk_ctx_t *c);
+int tk_handle_attachments_get(tk_ctx_t *c);
 
 int tk_handle_articles_list(tk_ctx_t *c);
 int tk_handle_articles_link(tk_ctx_t *c);

@@ -55,6 +55,8 @@ static const tk_route_t tk_routes[] = {
     { "PATCH",  "/api/tickets/:id/status",    tk_handle_tickets_status, TK_JSON },
     { "POST",   "/api/tickets/:id/messages",  tk_handle_messages_create, TK_JSON },
     { "GET",    "/api/tickets/:id/events",    tk_handle_events_list,    TK_QUERY },
+    { "POST",   "/api/tickets/:id/attachments", tk_handle_attachments_create, TK_QUERY },
+    { "GET",    "/api/attachments/:id",       tk_handle_attachments_get, 0 },
     { "GET",    "/api/tickets/:id/articles",  tk_handle_articles_list,  0 },
     { "POST",   "/api/tickets/:id/articles",  tk_handle_articles_link,  TK_JSON },
     { "DELETE", "/api/tickets/:id/articles/:aid", tk_handle_articles_unlink, 0 },

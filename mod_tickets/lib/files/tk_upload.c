@@ -145,6 +145,12 @@ const char *tk_content_disposition(apr_pool_t *p, const char *filename)
                         ascii, pct);
 }
 
+const char *tk_attachment_path(apr_pool_t *p, const char *dir,
+                               const char *id, int tmp)
+{
+    return apr_pstrcat(p, dir, "/", tmp ? TK_UPLOAD_TMP_PREFIX : "", id, NULL);
+}
+
 /* ---------------------------------------------------------------------
  * The upload
  * ------------------------------------------------------------------- */

@@ -41,6 +41,12 @@ const char *tk_filename_clean(apr_pool_t *p, const char *name);
  * sanitized name. */
 const char *tk_content_disposition(apr_pool_t *p, const char *filename);
 
+/* Where attachment id lives in dir: "<dir>/<id>", or while its row is
+ * not yet committed (tmp) "<dir>/.tmp-<id>". */
+#define TK_UPLOAD_TMP_PREFIX ".tmp-"
+const char *tk_attachment_path(apr_pool_t *p, const char *dir,
+                               const char *id, int tmp);
+
 typedef int tk_upload_sink_fn(void *baton, const char *data, size_t len);
 
 typedef struct tk_upload_t tk_upload_t;
