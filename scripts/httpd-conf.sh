@@ -95,6 +95,14 @@ if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1; then
     chown www-data:www-data "$uploaddir"
 fi
 
+# Transcripts: a key made on first use and kept with the instance, read
+# by httpd as it starts (before it gives up root).
+keyfile=$inst/transcript.keys
+if [ ! -s "$keyfile" ]; then
+    (umask 077; printf 'k1 %s\n' "$(head -c 32 /dev/urandom | base64 -w0)" \
+        >"$keyfile.tmp" && mv "$keyfile.tmp" "$keyfile")
+fi
+
 # Escape a value for the replacement side of a sed s||| command.
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g' -e '$!s/$/\\/'; }
 
@@ -103,6 +111,7 @@ sed -e "s|@ROOT@|$(esc "$root")|g" \
     -e "s|@VARDIR@|$(esc "$inst")|g" \
     -e "s|@RUNTIMEDIR@|$(esc "$runtimedir")|g" \
     -e "s|@UPLOADDIR@|$(esc "$uploaddir")|g" \
+    -e "s|@KEYFILE@|$(esc "$keyfile")|g" \
     -e "s|@PORT@|$(esc "$port")|g" \
     -e "s|@PGHOST@|$(esc "$pghost")|g" \
     -e "s|@PGPORT@|$(esc "$pgport")|g" \

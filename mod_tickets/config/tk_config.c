@@ -16,6 +16,7 @@
 #include <apr_lib.h>
 #include "config/tk_config.h"
 #include "files/tk_upload.h"
+#include "crypto/tk_seal.h"
 
 /*  X(directive, kind, scope, field, default, min, max, help) */
 #define TK_DIRECTIVES(X) \
@@ -55,6 +56,9 @@
     X(TicketsUploadDir, PATH, SRV, upload_dir, "none", 0, 4096, \
       "Absolute directory where attachments are stored (the children must " \
       "be able to write it); none: attachments are off") \
+    X(TicketsTranscriptKeyFile, PATH, SRV, transcript_key_file, "none", 0, \
+      4096, "File of the keys that seal closed tickets' transcripts " \
+      "(AES-256-GCM); none: no transcripts are stored") \
     X(TicketsMaxBodySize, SIZE, DIR, max_body, "1048576", 1, 1073741824, \
       "Largest JSON request body in bytes") \
     X(TicketsAttachmentMaxSize, SIZE, DIR, attachment_max, "5242880", 1, \
@@ -374,13 +378,58 @@ const command_rec tk_cmds[] = {
 };
 #undef TK_CMD
 
+/* The transcript keys of c's key file, read once at start-up: a file
+ * that cannot be read or parsed stops the server. */
+static int tk_config_keys(apr_pool_t *p, server_rec *s, tk_srv_conf_t *c)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    char *text;
+    tk_err_t err = { TK_E_NONE, NULL, NULL };
+    apr_status_t rv;
+
+    if (!*c->transcript_key_file) {
+        return OK;
+    }
+    rv = apr_file_open(&f, c->transcript_key_file, APR_FOPEN_READ, 0, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    }
+    if (rv == APR_SUCCESS && fi.size > 65536) {
+        rv = APR_EINVAL;
+    }
+    if (rv == APR_SUCCESS) {
+        text = apr_pcalloc(p, (apr_size_t)fi.size + 1);
+        rv = apr_file_read_full(f, text, (apr_size_t)fi.size, NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "TK00089: "
+                     "TicketsTranscriptKeyFile %s cannot be read (at most "
+                     "64 KB)", c->transcript_key_file);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_file_close(f);
+    if (!(c->transcript_keys = tk_keyring_parse(p, text, &err))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00090: "
+                     "TicketsTranscriptKeyFile %s: %s", c->transcript_key_file,
+                     err.message);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 static int tk_config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                  apr_pool_t *ptemp, server_rec *s)
 {
-    (void)pconf; (void)plog; (void)ptemp;
+    (void)plog; (void)ptemp;
     for (; s; s = s->next) {
-        tk_fill(ap_get_module_config(s->module_config, &tickets_module),
-                &tk_srv_defaults, TK_SCOPE_SRV);
+        tk_srv_conf_t *c = ap_get_module_config(s->module_config,
+                                                &tickets_module);
+
+        tk_fill(c, &tk_srv_defaults, TK_SCOPE_SRV);
+        if (tk_config_keys(pconf, s, c) != OK) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
     return OK;
 }

@@ -29,6 +29,9 @@ typedef struct {
     apr_int64_t http_max_response;  /* bytes of an outbound answer */
     int webhook_tolerance;          /* seconds of clock skew allowed */
     const char *upload_dir;         /* "" when attachments are off */
+    const char *transcript_key_file; /* "" when transcripts are off */
+    /* Read from transcript_key_file at post_config; NULL when off. */
+    const struct tk_keyring_t *transcript_keys;
 } tk_srv_conf_t;
 
 typedef struct {

@@ -28,6 +28,7 @@
 #include <http_protocol.h>
 #include "handlers/tk_handlers.h"
 #include "core/tk_json.h"
+#include "core/tk_id.h"
 #include "platforms/tk_platform.h"
 #include "platforms/tk_signature.h"
 #include "tk_queries.h"
@@ -78,6 +79,25 @@ static int tk_discord_open(tk_ctx_t *c, const tk_webhook_channel_t *ch,
                                           in->subject));
 }
 
+/* A ticket closed from Discord (by its key) keeps its transcript, in
+ * the closing transaction, as any close does. */
+static int tk_discord_transcript(tk_ctx_t *c, const tk_webhook_channel_t *ch,
+                                 const char *key)
+{
+    tk_ticket_ref_t ref;
+    tk_rows_t *rows;
+
+    if (tk_ticket_ref_parse(key, &ref) != 0 || !ref.number) {
+        return tk_internal(c);
+    }
+    if (TK_SQL_SELECT(c, ticket_resolve, &rows, ch->org_id, NULL,
+                      apr_itoa(c->r->pool, ref.number))) {
+        return TK_FAIL;
+    }
+    return rows->nrows == 1 ? tk_transcript_store(c, tk_rows_get(rows, 0, 0))
+                            : tk_internal(c);
+}
+
 static int tk_discord_move(tk_ctx_t *c, const tk_webhook_channel_t *ch,
                            const tk_discord_t *in, const char *to)
 {
@@ -89,6 +109,11 @@ static int tk_discord_move(tk_ctx_t *c, const tk_webhook_channel_t *ch,
         return TK_FAIL;
     }
     c->stream_written = rows->nrows == 1;
+    if (rows->nrows == 1 && strcmp(to, "closed") == 0
+        && strcmp(tk_rows_get(rows, 0, 1), "t") == 0
+        && tk_discord_transcript(c, ch, tk_rows_get(rows, 0, 0))) {
+        return TK_FAIL;
+    }
     if (tk_sql_commit(c)) {
         return TK_FAIL;
     }

@@ -356,7 +356,8 @@ int tk_handle_tickets_status(tk_ctx_t *c)
                                    t.status, "after", "status", to));
     if (TK_SQL_SELECT(c, ticket_set_status, &rows, t.id, to)
         || !(after = tk_doc(c, tk_rows_get(rows, 0, 0)))
-        || tk_answer_ticket(c, rows, &ch)) {
+        || tk_answer_ticket(c, rows, &ch)
+        || (strcmp(to, "closed") == 0 && tk_transcript_store(c, t.id))) {
         return TK_FAIL;
     }
     ch.ticket_id = t.id;

@@ -11,6 +11,7 @@
  *               /api/tickets/:id/status
  *   messages.c  /api/tickets/:id/messages, /api/tickets/:id/events
  *   attachments.c  /api/tickets/:id/attachments, /api/attachments/:id
+ *   transcripts.c  /api/tickets/:id/transcript, /api/transcripts/rekey
  *   articles.c  /api/tickets/:id/articles, /:id/articles/:articleId
  *   faqs.c      /api/faqs, /api/faqs/search, /api/faqs/:id, and the
  *               public pages /api/public/:org/faqs...
@@ -57,6 +58,12 @@ int tk_handle_events_list(tk_ctx_t *c);
 
 int tk_handle_attachments_create(tk_ctx_t *c);
 int tk_handle_attachments_get(tk_ctx_t *c);
+
+int tk_handle_transcripts_get(tk_ctx_t *c);
+int tk_handle_transcripts_rekey(tk_ctx_t *c);
+/* Inside the change that closes ticket_id: its transcript sealed and
+ * stored (nothing without TicketsTranscriptKeyFile).  TK_OK or TK_FAIL. */
+int tk_transcript_store(tk_ctx_t *c, const char *ticket_id);
 
 int tk_handle_articles_list(tk_ctx_t *c);
 int tk_handle_articles_link(tk_ctx_t *c);

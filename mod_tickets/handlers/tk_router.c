@@ -57,6 +57,8 @@ static const tk_route_t tk_routes[] = {
     { "GET",    "/api/tickets/:id/events",    tk_handle_events_list,    TK_QUERY },
     { "POST",   "/api/tickets/:id/attachments", tk_handle_attachments_create, TK_QUERY },
     { "GET",    "/api/attachments/:id",       tk_handle_attachments_get, 0 },
+    { "GET",    "/api/tickets/:id/transcript", tk_handle_transcripts_get, TK_QUERY },
+    { "POST",   "/api/transcripts/rekey",     tk_handle_transcripts_rekey, 0 },
     { "GET",    "/api/tickets/:id/articles",  tk_handle_articles_list,  0 },
     { "POST",   "/api/tickets/:id/articles",  tk_handle_articles_link,  TK_JSON },
     { "DELETE", "/api/tickets/:id/articles/:aid", tk_handle_articles_unlink, 0 },

@@ -36,6 +36,7 @@ Suite *tk_suite_outbound(void);
 Suite *tk_suite_valid_messaging(void);
 Suite *tk_suite_valid_faqs(void);
 Suite *tk_suite_multipart(void);
+Suite *tk_suite_seal(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
