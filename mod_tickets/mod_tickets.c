@@ -58,6 +58,7 @@ static void tk_register_hooks(apr_pool_t *p)
     ap_hook_post_config(tk_prepare_statements, NULL, dbd, APR_HOOK_MIDDLE);
     tk_config_register_hooks(p);
     tk_reply_register_hooks(p);
+    tk_limit_register_hooks(p);
     tk_events_register_hooks(p);
     tk_auth_register_hooks(p);
     tk_worker_register_hooks(p);

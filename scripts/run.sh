@@ -101,6 +101,14 @@ scripts/migrate.sh
 "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -f sql/demo.sql
 
 scripts/httpd-conf.sh "$INST" "$PORT" "$PGHOST" "$PG_PORT" "$BUILD"
+# The limits of this instance, so they can be seen working
+# (docs/ratelimits.md); the test instances leave them off.
+cat >"$INST/extra.conf" <<'CONF'
+TicketsLoginFailureLimit 10/60
+<Location /api>
+    TicketsRateLimit 1200/60
+</Location>
+CONF
 "$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || {
     "$HTTPD" -t -f "$CONF"
     exit 1

@@ -19,6 +19,8 @@
 #define TK_AUTH_OK      1
 #define TK_AUTH_BAD     2       /* credentials offered but wrong */
 #define TK_AUTH_DB      -1      /* the database failed: c->err set */
+#define TK_AUTH_LIMITED -2      /* too many failed passwords: c->err set
+                                 * (429, TicketsLoginFailureLimit) */
 
 /* Resolve who is calling: our authn result, or r->user set by another
  * module matched by email.  c->who stays NULL for an anonymous caller;

@@ -166,6 +166,21 @@ static int tk_auth_external(tk_ctx_t *c, const char *email, tk_identity_t *id)
     return TK_AUTH_OK;
 }
 
+/* Basic, under TicketsLoginFailureLimit as the login form is. */
+static int tk_auth_basic(tk_ctx_t *c, const char *user, const char *pass,
+                         tk_identity_t *id)
+{
+    int rc;
+
+    if (tk_limit_login_blocked(c, user)) {
+        return TK_AUTH_LIMITED;
+    }
+    if ((rc = tk_auth_password(c, user, pass, TK_VIA_BASIC, id)) == TK_AUTH_BAD) {
+        tk_limit_login_failed(c, user);
+    }
+    return rc;
+}
+
 /* Credentials from the request headers: Authorization (Bearer or Basic),
  * else the session cookie.  TK_AUTH_*. */
 static int tk_authenticate(tk_ctx_t *c, tk_identity_t *id)
@@ -182,7 +197,7 @@ static int tk_authenticate(tk_ctx_t *c, tk_identity_t *id)
             return tk_auth_bearer(c, token, id);
         }
         if (tk_basic_parse(r->pool, authz, &user, &pass) == 0) {
-            return tk_auth_password(c, user, pass, TK_VIA_BASIC, id);
+            return tk_auth_basic(c, user, pass, id);
         }
         return TK_AUTH_BAD;
     }
@@ -215,7 +230,7 @@ static int tk_check_authn(request_rec *r)
         r->ap_auth_type = "Tickets";
         return OK;
     }
-    if (rv == TK_AUTH_DB) {
+    if (rv == TK_AUTH_DB || rv == TK_AUTH_LIMITED) {
         return tk_refuse(r, c->err.code, c->err.message);
     }
     return tk_refuse(r, TK_E_UNAUTHENTICATED, rv == TK_AUTH_NONE
@@ -247,7 +262,7 @@ int tk_resolve_identity(tk_ctx_t *c)
         return TK_OK;
     }
     rv = tk_authenticate(c, id);
-    if (rv == TK_AUTH_DB) {
+    if (rv == TK_AUTH_DB || rv == TK_AUTH_LIMITED) {
         return TK_FAIL;
     }
     if (rv == TK_AUTH_BAD) {

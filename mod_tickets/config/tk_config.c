@@ -17,6 +17,7 @@
 #include "config/tk_config.h"
 #include "files/tk_upload.h"
 #include "crypto/tk_seal.h"
+#include "core/tk_ratelimit.h"
 
 /*  X(directive, kind, scope, field, default, min, max, help) */
 #define TK_DIRECTIVES(X) \
@@ -59,6 +60,12 @@
     X(TicketsTranscriptKeyFile, PATH, SRV, transcript_key_file, "none", 0, \
       4096, "File of the keys that seal closed tickets' transcripts " \
       "(AES-256-GCM); none: no transcripts are stored") \
+    X(TicketsLoginFailureLimit, RATE, SRV, login_failure_limit, "10/60", 0, \
+      0, "Failed passwords allowed per account and per address, as " \
+      "n/seconds, or off") \
+    X(TicketsRateLimit, RATE, DIR, rate_limit, "off", 0, 0, \
+      "Requests allowed per API token, user or (without one) address, " \
+      "as n/seconds, or off") \
     X(TicketsMaxBodySize, SIZE, DIR, max_body, "1048576", 1, 1073741824, \
       "Largest JSON request body in bytes") \
     X(TicketsAttachmentMaxSize, SIZE, DIR, attachment_max, "5242880", 1, \
@@ -77,7 +84,7 @@
 
 typedef enum {
     TK_KIND_INT, TK_KIND_FLAG, TK_KIND_SIZE, TK_KIND_NAME, TK_KIND_PATH,
-    TK_KIND_TYPES
+    TK_KIND_TYPES, TK_KIND_RATE
 } tk_kind_t;
 typedef enum { TK_SCOPE_SRV, TK_SCOPE_DIR } tk_scope_t;
 
@@ -118,7 +125,7 @@ static void *tk_field(void *conf, const tk_directive_t *d)
 static int tk_is_text(const tk_directive_t *d)
 {
     return d->kind == TK_KIND_NAME || d->kind == TK_KIND_PATH
-           || d->kind == TK_KIND_TYPES;
+           || d->kind == TK_KIND_TYPES || d->kind == TK_KIND_RATE;
 }
 
 static int tk_is_set(void *conf, const tk_directive_t *d)
@@ -194,6 +201,16 @@ static const char *tk_parse(apr_pool_t *p, const tk_directive_t *d,
         }
         *(const char **)tk_field(conf, d) = arg;
         return NULL;
+    case TK_KIND_RATE: {
+        tk_rl_limit_t limit;
+
+        if (strcasecmp(arg, "off") != 0 && tk_rl_parse(arg, &limit) != 0) {
+            return apr_psprintf(p, "%s is n/seconds (n from 1 to 1000000, "
+                                "seconds from 1 to 86400), or off", d->name);
+        }
+        *(const char **)tk_field(conf, d) = arg;
+        return NULL;
+    }
     case TK_KIND_TYPES:
         if (!tk_filetypes_valid(arg) || (apr_int64_t)strlen(arg) > d->max) {
             return apr_psprintf(p, "%s takes extensions among txt, log, png, "
@@ -360,12 +377,14 @@ static const char *tk_cmd_flag(cmd_parms *cmd, void *dconf, int on)
 #define TK_INIT_NAME AP_INIT_TAKE1
 #define TK_INIT_PATH AP_INIT_TAKE1
 #define TK_INIT_TYPES AP_INIT_RAW_ARGS
+#define TK_INIT_RATE AP_INIT_TAKE1
 #define TK_INIT_FLAG AP_INIT_FLAG
 #define TK_FUNC_INT tk_cmd_take1
 #define TK_FUNC_SIZE tk_cmd_take1
 #define TK_FUNC_NAME tk_cmd_take1
 #define TK_FUNC_PATH tk_cmd_take1
 #define TK_FUNC_TYPES tk_cmd_raw
+#define TK_FUNC_RATE tk_cmd_take1
 #define TK_FUNC_FLAG tk_cmd_flag
 
 #define TK_CMD(name, kind, scope, field, def, min, max, help) \

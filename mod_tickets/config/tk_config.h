@@ -30,6 +30,7 @@ typedef struct {
     int webhook_tolerance;          /* seconds of clock skew allowed */
     const char *upload_dir;         /* "" when attachments are off */
     const char *transcript_key_file; /* "" when transcripts are off */
+    const char *login_failure_limit; /* "n/seconds" or "off" */
     /* Read from transcript_key_file at post_config; NULL when off. */
     const struct tk_keyring_t *transcript_keys;
 } tk_srv_conf_t;
@@ -40,6 +41,7 @@ typedef struct {
     int max_page;
     apr_int64_t attachment_max;     /* bytes of one attachment */
     const char *attachment_types;   /* "txt,log,..." */
+    const char *rate_limit;         /* "n/seconds" or "off" */
 } tk_dir_conf_t;
 
 /* This server's configuration, complete (defaults applied). */

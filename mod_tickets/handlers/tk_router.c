@@ -139,6 +139,9 @@ static int tk_prepare(tk_ctx_t *c, const tk_route_t *route)
                            "Sign in, or send an API token or Basic credentials.");
         }
     }
+    if (tk_limit_request(c) != TK_OK) {
+        return TK_FAIL;
+    }
     if ((route->flags & TK_JSON) && tk_read_json(c) != TK_OK) {
         return TK_FAIL;
     }

@@ -235,6 +235,20 @@ int tk_idem_store(tk_ctx_t *c, int status, json_t *response);
  * The host's shared memory (tk_shm.c)
  * ------------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------------
+ * Rate limits (tk_limit.c, docs/ratelimits.md)
+ * ------------------------------------------------------------------- */
+
+/* TicketsRateLimit for this request: TK_OK (its RateLimit-* headers set)
+ * or TK_FAIL with 429 and Retry-After. */
+int tk_limit_request(tk_ctx_t *c);
+/* Before checking a password of email: 1 (c->err: 429) when the account
+ * or the address is held back by TicketsLoginFailureLimit. */
+int tk_limit_login_blocked(tk_ctx_t *c, const char *email);
+/* After a wrong password of email. */
+void tk_limit_login_failed(tk_ctx_t *c, const char *email);
+void tk_limit_register_hooks(apr_pool_t *p);
+
 /* size bytes of shared memory under key, made zeroed by the first call
  * (post_config, not the pre-config pass) and found again by every later
  * generation; *fresh when this call made it.  NULL on failure (logged). */

@@ -37,6 +37,7 @@ Suite *tk_suite_valid_messaging(void);
 Suite *tk_suite_valid_faqs(void);
 Suite *tk_suite_multipart(void);
 Suite *tk_suite_seal(void);
+Suite *tk_suite_ratelimit(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
