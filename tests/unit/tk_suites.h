@@ -38,6 +38,7 @@ Suite *tk_suite_valid_faqs(void);
 Suite *tk_suite_multipart(void);
 Suite *tk_suite_seal(void);
 Suite *tk_suite_ratelimit(void);
+Suite *tk_suite_stdwebhook(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
