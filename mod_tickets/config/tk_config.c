@@ -412,10 +412,19 @@ static int tk_config_keys(apr_pool_t *p, server_rec *s, tk_srv_conf_t *c)
     }
     rv = apr_file_open(&f, c->transcript_key_file, APR_FOPEN_READ, 0, p);
     if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_PROT, f);
     }
     if (rv == APR_SUCCESS && fi.size > 65536) {
         rv = APR_EINVAL;
+    }
+    if (rv == APR_SUCCESS && (fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD
+                                                | APR_FPROT_GWRITE
+                                                | APR_FPROT_WWRITE))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00096: "
+                     "TicketsTranscriptKeyFile %s may be read or written by "
+                     "others than its owner (chmod 0600 it)",
+                     c->transcript_key_file);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (rv == APR_SUCCESS) {
         text = apr_pcalloc(p, (apr_size_t)fi.size + 1);

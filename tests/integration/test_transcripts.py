@@ -179,11 +179,18 @@ def test_without_a_key_closing_works_and_the_endpoint_says_so(env):
         env.restart("")
 
 
-@pytest.mark.allow_log(r"TK00090")
-def test_a_malformed_key_file_stops_the_server(env):
-    bad = _keys(env, "keys-bad", "k1 tooshort\n")
+@pytest.mark.allow_log(r"TK0009[06]")
+@pytest.mark.parametrize("text,mode", [
+    ("k1 tooshort\n", 0o600),
+    (f"k1 {KEY_A}\n", 0o644),          # readable by others
+])
+def test_a_bad_key_file_stops_the_server(env, text, mode):
+    bad = _keys(env, "keys-bad", text)
+    os.chmod(bad, mode)
     try:
         with pytest.raises(Exception):
             env.restart(f'TicketsTranscriptKeyFile "{bad}"\n', timeout=10)
+        with open(env.error_log, errors="replace") as f:
+            assert ("TK00090" if mode == 0o600 else "TK00096") in f.read()
     finally:
         env.restart("")
