@@ -380,17 +380,8 @@ UPDATE idempotency_keys SET status = %s::int, response = %s
  WHERE user_id = %s::uuid AND key = %s
 
 -- name: ticket_resolve
-WITH p AS (
-    SELECT %s::uuid AS org_id,
-           %s::uuid AS id,
-           %s::int AS number)
-SELECT t.id, t.version
-  FROM p, tickets t
- WHERE t.org_id = p.org_id AND t.deleted_at IS NULL
-   AND (t.id = p.id OR t.number = p.number)
-
--- name: ticket_resolve_own
--- The same, for a customer (own_user) only among their own tickets.
+-- A ticket of the organization by uuid or number; for a customer
+-- (own_user) only among their own tickets.
 WITH p AS (
     SELECT %s::uuid AS org_id,
            %s::uuid AS own_user,

@@ -23,37 +23,10 @@
 #include "valid/tk_valid_faqs.h"
 #include "tk_queries.h"
 
-static int tk_no_ticket(tk_ctx_t *c)
-{
-    return tk_not_found(c, "No such ticket.");
-}
-
 /* Column col of the only row is PostgreSQL's true. */
 static int tk_is_true(const tk_rows_t *rows, int col)
 {
     return strcmp(tk_rows_get(rows, 0, col), "t") == 0;
-}
-
-/* The ticket of :id as the caller may see it (a customer: their own);
- * with lock, inside a transaction, locked. */
-static int tk_article_ticket(tk_ctx_t *c, int lock, const char **ticket_id)
-{
-    const char *uuid, *number;
-    const char *own = tk_is_customer(c) ? c->who->user_id : NULL;
-    tk_rows_t *rows;
-
-    if (tk_ticket_ref_args(c, &uuid, &number)
-        || (lock ? TK_SQL_SELECT(c, ticket_lock, &rows, c->who->org_id, own,
-                                 uuid, number)
-                 : TK_SQL_SELECT(c, ticket_resolve_own, &rows, c->who->org_id,
-                                 own, uuid, number))) {
-        return TK_FAIL;
-    }
-    if (rows->nrows != 1) {
-        return tk_no_ticket(c);
-    }
-    *ticket_id = tk_rows_get(rows, 0, 0);
-    return TK_OK;
 }
 
 int tk_handle_articles_list(tk_ctx_t *c)
@@ -62,7 +35,7 @@ int tk_handle_articles_list(tk_ctx_t *c)
     tk_rows_t *rows;
     json_t *list;
 
-    if (tk_article_ticket(c, 0, &ticket_id)
+    if (tk_ticket_visible(c, 0, &ticket_id)
         || TK_SQL_SELECT(c, ticket_articles_list, &rows, ticket_id,
                          tk_bool(!tk_is_customer(c)))
         || !(list = tk_doc_row(c, rows))) {
@@ -120,7 +93,7 @@ int tk_handle_articles_link(tk_ctx_t *c)
     if ((rv = tk_change_begin(c)) != TK_OK) {
         return rv;
     }
-    if (tk_article_ticket(c, 1, &ticket_id)
+    if (tk_ticket_visible(c, 1, &ticket_id)
         || TK_SQL_SELECT(c, ticket_article_find, &found, ticket_id, article_id,
                          c->who->org_id)) {
         return TK_FAIL;
@@ -157,7 +130,7 @@ int tk_handle_articles_unlink(tk_ctx_t *c)
     tk_rows_t *rows, *found;
 
     if (tk_require_writer(c) || tk_sql_begin(c)
-        || tk_article_ticket(c, 1, &ticket_id)) {
+        || tk_ticket_visible(c, 1, &ticket_id)) {
         return TK_FAIL;
     }
     if (!tk_uuid_valid(c->params[1])) {

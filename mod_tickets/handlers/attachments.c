@@ -203,27 +203,6 @@ static int tk_upload_read(tk_ctx_t *c, tk_stored_t *st,
  * POST /api/tickets/:id/attachments
  * ------------------------------------------------------------------- */
 
-/* The ticket of :id as the caller may see it; locked with lock. */
-static int tk_upload_ticket(tk_ctx_t *c, int lock, const char **ticket_id)
-{
-    const char *uuid, *number;
-    const char *own = tk_is_customer(c) ? c->who->user_id : NULL;
-    tk_rows_t *rows;
-
-    if (tk_ticket_ref_args(c, &uuid, &number)
-        || (lock ? TK_SQL_SELECT(c, ticket_lock, &rows, c->who->org_id, own,
-                                 uuid, number)
-                 : TK_SQL_SELECT(c, ticket_resolve_own, &rows, c->who->org_id,
-                                 own, uuid, number))) {
-        return TK_FAIL;
-    }
-    if (rows->nrows != 1) {
-        return tk_not_found(c, "No such ticket.");
-    }
-    *ticket_id = tk_rows_get(rows, 0, 0);
-    return TK_OK;
-}
-
 /* Whether the message an upload names (if any) is an internal note. */
 static int tk_upload_message(tk_ctx_t *c, const char *ticket_id,
                              const char *message_id, int *internal)
@@ -311,7 +290,7 @@ static int tk_attachment_store(tk_ctx_t *c, const char *id, tk_stored_t *st)
     if ((rv = tk_change_begin(c)) != TK_OK) {
         return rv;
     }
-    if (tk_upload_ticket(c, 1, &ticket_id)
+    if (tk_ticket_visible(c, 1, &ticket_id)
         || tk_upload_message(c, ticket_id, res->message_id, &internal)
         || TK_SQL_SELECT(c, attachment_same, &rows, ticket_id, res->sha256)) {
         return TK_FAIL;
@@ -350,7 +329,7 @@ int tk_handle_attachments_create(tk_ctx_t *c)
     if (!*dir) {
         return tk_not_found(c, "Attachments are not enabled on this server.");
     }
-    if (tk_upload_ticket(c, 0, &ticket_id)) {
+    if (tk_ticket_visible(c, 0, &ticket_id)) {
         return TK_FAIL;
     }
     if (!(id = tk_random_uuid(c->r->pool))) {

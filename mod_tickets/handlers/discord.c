@@ -90,7 +90,7 @@ static int tk_discord_transcript(tk_ctx_t *c, const tk_webhook_channel_t *ch,
     if (tk_ticket_ref_parse(key, &ref) != 0 || !ref.number) {
         return tk_internal(c);
     }
-    if (TK_SQL_SELECT(c, ticket_resolve, &rows, ch->org_id, NULL,
+    if (TK_SQL_SELECT(c, ticket_resolve, &rows, ch->org_id, NULL, NULL,
                       apr_itoa(c->r->pool, ref.number))) {
         return TK_FAIL;
     }

@@ -79,7 +79,7 @@ int tk_handle_events_list(tk_ctx_t *c)
     tk_rows_t *rows;
 
     if (tk_require_staff(c) || tk_ticket_ref_args(c, &uuid, &number)
-        || TK_SQL_SELECT(c, ticket_resolve, &rows, c->who->org_id, uuid,
+        || TK_SQL_SELECT(c, ticket_resolve, &rows, c->who->org_id, NULL, uuid,
                          number)) {
         return TK_FAIL;
     }

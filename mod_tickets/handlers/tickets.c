@@ -58,6 +58,25 @@ int tk_ticket_ref_args(tk_ctx_t *c, const char **uuid, const char **number)
     return TK_OK;
 }
 
+int tk_ticket_visible(tk_ctx_t *c, int lock, const char **ticket_id)
+{
+    const char *uuid, *number, *own = tk_own_user(c);
+    tk_rows_t *rows;
+
+    if (tk_ticket_ref_args(c, &uuid, &number)
+        || (lock ? TK_SQL_SELECT(c, ticket_lock, &rows, c->who->org_id, own,
+                                 uuid, number)
+                 : TK_SQL_SELECT(c, ticket_resolve, &rows, c->who->org_id,
+                                 own, uuid, number))) {
+        return TK_FAIL;
+    }
+    if (rows->nrows != 1) {
+        return tk_no_ticket(c);
+    }
+    *ticket_id = tk_rows_get(rows, 0, 0);
+    return TK_OK;
+}
+
 typedef struct {
     const char *id;
     long version;

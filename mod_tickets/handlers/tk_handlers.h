@@ -132,6 +132,10 @@ int tk_webhook_refuse(tk_ctx_t *c, const tk_webhook_channel_t *ch,
 /* A ticket named by :id (params[0]: uuid, number or key) as the two
  * arguments of the ticket statements; TK_FAIL (404) when it names none. */
 int tk_ticket_ref_args(tk_ctx_t *c, const char **uuid, const char **number);
+/* The ticket named by :id as the caller may see it (a customer: their
+ * own): its uuid, or TK_FAIL (404); with lock, locked (FOR UPDATE, inside
+ * a transaction). */
+int tk_ticket_visible(tk_ctx_t *c, int lock, const char **ticket_id);
 
 /* The router's hooks: the handler, and requests that name no file. */
 void tk_handlers_register_hooks(apr_pool_t *p);

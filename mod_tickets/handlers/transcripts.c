@@ -163,22 +163,15 @@ static int tk_send_transcript(tk_ctx_t *c, const tk_rows_t *rows,
 int tk_handle_transcripts_get(tk_ctx_t *c)
 {
     static const char *const params[] = { "version", NULL };
-    const char *uuid, *number, *ticket_id, *version, *plain;
+    const char *ticket_id, *version, *plain;
     tk_rows_t *rows;
     json_t *doc;
     size_t len;
 
     if (tk_query_only(c->query, params, &c->err)
-        || tk_ticket_ref_args(c, &uuid, &number)
-        || TK_SQL_SELECT(c, ticket_resolve_own, &rows, c->who->org_id,
-                         tk_is_customer(c) ? c->who->user_id : NULL, uuid,
-                         number)) {
+        || tk_ticket_visible(c, 0, &ticket_id)) {
         return TK_FAIL;
     }
-    if (rows->nrows != 1) {
-        return tk_not_found(c, "No such ticket.");
-    }
-    ticket_id = tk_rows_get(rows, 0, 0);
     version = apr_table_get(c->query, "version");
     if (version && (!*version || strspn(version, "0123456789") != strlen(version)
                     || strlen(version) > 9)) {
