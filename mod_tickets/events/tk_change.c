@@ -38,6 +38,16 @@ int tk_change_begin(tk_ctx_t *c)
     }
 }
 
+int tk_change_audit_now(tk_ctx_t *c, tk_change_t *ch)
+{
+    if (tk_change_audit(c, ch->ticket_id, &ch->audit[0])
+        || tk_change_audit(c, ch->ticket_id, &ch->audit[1])) {
+        return TK_FAIL;
+    }
+    ch->audit[0].type = ch->audit[1].type = NULL;
+    return TK_OK;
+}
+
 int tk_change_finish(tk_ctx_t *c, const tk_change_t *ch)
 {
     json_t *answer = ch->data ? tk_wrap_data(c, ch->data) : NULL;

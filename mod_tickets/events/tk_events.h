@@ -73,6 +73,11 @@ typedef struct {
  * answer to this key was sent again (return it); TK_FAIL. */
 int tk_change_begin(tk_ctx_t *c);
 
+/* Write ch's audit rows now, before what must see them (a closed
+ * ticket's transcript); tk_change_finish then writes none.  TK_OK or
+ * TK_FAIL. */
+int tk_change_audit_now(tk_ctx_t *c, tk_change_t *ch);
+
 /* Inside the change's transaction: write ch's audit rows and live event,
  * store the answer for an Idempotency-Key, commit, and answer.  TK_SENT,
  * or TK_FAIL (the router rolls back). */

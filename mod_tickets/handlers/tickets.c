@@ -375,13 +375,17 @@ int tk_handle_tickets_status(tk_ctx_t *c)
                                    t.status, "after", "status", to));
     if (TK_SQL_SELECT(c, ticket_set_status, &rows, t.id, to)
         || !(after = tk_doc(c, tk_rows_get(rows, 0, 0)))
-        || tk_answer_ticket(c, rows, &ch)
-        || (strcmp(to, "closed") == 0 && tk_transcript_store(c, t.id))) {
+        || tk_answer_ticket(c, rows, &ch)) {
         return TK_FAIL;
     }
     ch.ticket_id = t.id;
     ch.audit[0].type = "STATUS_CHANGED";
     ch.audit[0].payload = change;
+    /* A close keeps its transcript, the close's audit row in it. */
+    if (strcmp(to, "closed") == 0
+        && (tk_change_audit_now(c, &ch) || tk_transcript_store(c, t.id))) {
+        return TK_FAIL;
+    }
     ch.event = "ticket_updated";
     ch.event_data = tk_event_changes(c, after, change, NULL);
     ch.status = HTTP_OK;

@@ -54,7 +54,9 @@ def test_close_stores_a_sealed_transcript_read_back_as_json_and_text(env):
     assert [m["content"] for m in tr["messages"]] == [
         "It crashes at start.", "Please send the log.", "Known bug 123."]
     assert tr["messages"][1]["authorName"] == "Alex Agent"
-    assert "TICKET_CREATED" in [e["type"] for e in tr["events"]]
+    types = [e["type"] for e in tr["events"]]
+    assert types[0] == "TICKET_CREATED" and types[-1] == "STATUS_CHANGED"
+    assert tr["events"][-1]["payload"]["after"] == {"status": "closed"}
     r = transcript(env, t["id"], headers={"Accept": "text/plain"})
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
     assert t["key"] in r.text and "Please send the log." in r.text
