@@ -104,52 +104,24 @@ static int tk_stored_close(tk_ctx_t *c, tk_stored_t *st)
  * Reading the upload
  * ------------------------------------------------------------------- */
 
-/* The declared length against the limit, before anything is read. */
-static int tk_upload_declared(tk_ctx_t *c, apr_int64_t limit)
+/* The body through the parser, or for a raw body the upload itself. */
+static int tk_feed_multipart(void *baton, const char *data, apr_size_t len,
+                             tk_err_t *err)
 {
-    const char *clen = apr_table_get(c->r->headers_in, "Content-Length");
-    apr_int64_t v;
-    char *end;
-
-    if (!clen) {
-        return TK_OK;
-    }
-    v = apr_strtoi64(clen, &end, 10);
-    if (*end || end == clen || v < 0) {
-        return tk_fail(c, TK_E_BAD_REQUEST, NULL,
-                       "The Content-Length header is malformed.");
-    }
-    if (v > limit) {
-        return tk_fail(c, TK_E_PAYLOAD_TOO_LARGE, "file",
-                       apr_psprintf(c->r->pool, "The file is larger than the "
-                                    "limit of %" APR_INT64_T_FMT " bytes.",
-                                    c->dconf->attachment_max));
-    }
-    return TK_OK;
+    return tk_multipart_feed(baton, data, len, err);
 }
 
-/* The body through the parser (m; NULL for a raw body) and the upload. */
+static int tk_feed_raw(void *baton, const char *data, apr_size_t len,
+                       tk_err_t *err)
+{
+    return tk_upload_data(baton, data, len, err);
+}
+
 static int tk_upload_body(tk_ctx_t *c, tk_upload_t *u, tk_multipart_t *m)
 {
-    request_rec *r = c->r;
-    char *buf = apr_palloc(r->pool, 65536);
-    long n = 0;
-
-    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
-        return tk_fail(c, TK_E_BAD_REQUEST, NULL,
-                       "The request body could not be read.");
-    }
-    if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, buf, 65536)) > 0) {
-            if (m ? tk_multipart_feed(m, buf, (size_t)n, &c->err)
-                  : tk_upload_data(u, buf, (size_t)n, &c->err)) {
-                return TK_FAIL;
-            }
-        }
-    }
-    if (n < 0) {
-        return tk_fail(c, TK_E_BAD_REQUEST, NULL,
-                       "The request body could not be read.");
+    if (m ? tk_read_chunks(c, tk_feed_multipart, m)
+          : tk_read_chunks(c, tk_feed_raw, u)) {
+        return TK_FAIL;
     }
     return (m && tk_multipart_finish(m, &c->err))
            || tk_upload_finish(u, &c->err) ? TK_FAIL : TK_OK;
@@ -162,6 +134,7 @@ static int tk_upload_read(tk_ctx_t *c, tk_stored_t *st,
     const char *filename = apr_table_get(c->query, "filename");
     const char *boundary = NULL;
     apr_int64_t max = c->dconf->attachment_max;
+    apr_off_t declared;
     tk_upload_t *u;
     tk_multipart_t *m = NULL;
 
@@ -170,7 +143,10 @@ static int tk_upload_read(tk_ctx_t *c, tk_stored_t *st,
             &c->err))) {
         return TK_FAIL;
     }
-    if (tk_upload_declared(c, boundary ? max + TK_MULTIPART_SLACK : max)) {
+    if (tk_body_declared(c, boundary ? max + TK_MULTIPART_SLACK : max, "file",
+                         apr_psprintf(c->r->pool, "The file is larger than "
+                                      "the limit of %" APR_INT64_T_FMT
+                                      " bytes.", max), &declared)) {
         return TK_FAIL;
     }
     if (!(u = tk_upload_create(c->r->pool, max, c->dconf->attachment_types,

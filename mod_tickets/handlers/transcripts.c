@@ -131,23 +131,14 @@ static int tk_send_transcript(tk_ctx_t *c, const tk_rows_t *rows,
 {
     request_rec *r = c->r;
     int version = atoi(tk_rows_get(rows, 0, 0));
-    const char *text;
     json_t *out;
 
     if (tk_is_customer(c)) {
         tk_transcript_public(doc);
     }
     if (tk_wants_text(r)) {
-        text = tk_transcript_text(c, doc, version);
-        r->status = HTTP_OK;
-        ap_set_content_type(r, "text/plain; charset=utf-8");
-        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-        apr_table_setn(r->headers_out, "X-Request-Id", c->request_id);
-        ap_set_content_length(r, (apr_off_t)strlen(text));
-        if (!r->header_only) {
-            ap_rputs(text, r);
-        }
-        return TK_SENT;
+        return tk_send_typed(c, HTTP_OK, "text/plain; charset=utf-8",
+                             tk_transcript_text(c, doc, version));
     }
     out = tk_json_own(r->pool, json_pack("{s:s,s:i,s:s,s:O}",
                                          "ticketId", ticket_id,

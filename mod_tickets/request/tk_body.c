@@ -28,6 +28,19 @@ static int tk_too_large(tk_ctx_t *c, apr_off_t limit)
                                 "the limit of %" APR_OFF_T_FMT " bytes.", limit));
 }
 
+static int tk_unreadable(tk_ctx_t *c)
+{
+    return tk_fail(c, TK_E_BAD_REQUEST, NULL,
+                   "The request body could not be read.");
+}
+
+/* ap_setup_client_block, dechunking: TK_OK or TK_FAIL. */
+static int tk_body_open(tk_ctx_t *c)
+{
+    return ap_setup_client_block(c->r, REQUEST_CHUNKED_DECHUNK) == OK
+           ? TK_OK : tk_unreadable(c);
+}
+
 /* Read the whole body into pool memory, never more than limit bytes: a
  * declared length is allocated once; a chunked body grows by doubling. */
 static int tk_read_body(tk_ctx_t *c, apr_off_t declared, apr_off_t limit)
@@ -38,9 +51,8 @@ static int tk_read_body(tk_ctx_t *c, apr_off_t declared, apr_off_t limit)
     char *buf = apr_palloc(r->pool, cap);
     long n;
 
-    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
-        return tk_fail(c, TK_E_BAD_REQUEST, NULL,
-                       "The request body could not be read.");
+    if (tk_body_open(c) != TK_OK) {
+        return TK_FAIL;
     }
     if (ap_should_client_block(r)) {
         for (;;) {
@@ -72,8 +84,7 @@ static int tk_read_body(tk_ctx_t *c, apr_off_t declared, apr_off_t limit)
             }
         }
         if (n < 0) {
-            return tk_fail(c, TK_E_BAD_REQUEST, NULL,
-                           "The request body could not be read.");
+            return tk_unreadable(c);
         }
     }
     buf[len] = '\0';
@@ -82,25 +93,57 @@ static int tk_read_body(tk_ctx_t *c, apr_off_t declared, apr_off_t limit)
     return TK_OK;
 }
 
-int tk_read_raw(tk_ctx_t *c)
+int tk_body_declared(tk_ctx_t *c, apr_off_t limit, const char *field,
+                     const char *too_large, apr_off_t *declared)
+{
+    const char *clen = apr_table_get(c->r->headers_in, "Content-Length");
+    apr_int64_t v;
+    char *end;
+
+    *declared = -1;
+    if (!clen) {
+        return TK_OK;
+    }
+    v = apr_strtoi64(clen, &end, 10);
+    if (*end || end == clen || v < 0) {
+        return tk_fail(c, TK_E_BAD_REQUEST, NULL,
+                       "The Content-Length header is malformed.");
+    }
+    if (v > limit) {
+        return too_large ? tk_fail(c, TK_E_PAYLOAD_TOO_LARGE, field, too_large)
+                         : tk_too_large(c, limit);
+    }
+    *declared = (apr_off_t)v;
+    return TK_OK;
+}
+
+int tk_read_chunks(tk_ctx_t *c, tk_chunk_fn *fn, void *baton)
 {
     request_rec *r = c->r;
-    const char *clen = apr_table_get(r->headers_in, "Content-Length");
-    apr_off_t limit = c->dconf->max_body, declared = -1;
+    char *buf = apr_palloc(r->pool, TK_CHUNK_SIZE);
+    long n = 0;
 
-    if (clen) {
-        char *end;
-        apr_int64_t v = apr_strtoi64(clen, &end, 10);
-        if (*end || end == clen || v < 0) {
-            return tk_fail(c, TK_E_BAD_REQUEST, NULL,
-                           "The Content-Length header is malformed.");
-        }
-        if (v > limit) {
-            return tk_too_large(c, limit);
-        }
-        declared = (apr_off_t)v;
+    if (tk_body_open(c) != TK_OK) {
+        return TK_FAIL;
     }
-    return tk_read_body(c, declared, limit);
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf, TK_CHUNK_SIZE)) > 0) {
+            if (fn(baton, buf, (apr_size_t)n, &c->err)) {
+                return TK_FAIL;
+            }
+        }
+    }
+    return n < 0 ? tk_unreadable(c) : TK_OK;
+}
+
+int tk_read_raw(tk_ctx_t *c)
+{
+    apr_off_t declared;
+
+    if (tk_body_declared(c, c->dconf->max_body, NULL, NULL, &declared)) {
+        return TK_FAIL;
+    }
+    return tk_read_body(c, declared, c->dconf->max_body);
 }
 
 int tk_read_json(tk_ctx_t *c)

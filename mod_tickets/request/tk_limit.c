@@ -98,10 +98,9 @@ static void tk_address_limit(const tk_rl_limit_t *account, tk_rl_limit_t *out)
 static apr_uint64_t tk_login_hash(tk_ctx_t *c, const char *email,
                                   const tk_rl_limit_t *limit)
 {
-    return tk_rl_hash(email ? apr_pstrcat(c->r->pool, "acct:",
-                                          apr_pstrdup(c->r->pool, email), NULL)
-                            : apr_pstrcat(c->r->pool, "ladr:",
-                                          c->r->useragent_ip, NULL), limit);
+    return tk_rl_hash(apr_pstrcat(c->r->pool, email ? "acct:" : "ladr:",
+                                  email ? email : c->r->useragent_ip, NULL),
+                      limit);
 }
 
 static const char *tk_fold(apr_pool_t *p, const char *s)

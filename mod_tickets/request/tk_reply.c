@@ -41,11 +41,16 @@ int tk_internal(tk_ctx_t *c)
 
 int tk_send_text(tk_ctx_t *c, int status, const char *body)
 {
+    return tk_send_typed(c, status, "application/json", body);
+}
+
+int tk_send_typed(tk_ctx_t *c, int status, const char *type, const char *body)
+{
     request_rec *r = c->r;
     apr_size_t len = strlen(body);
 
     r->status = status;
-    ap_set_content_type(r, "application/json");
+    ap_set_content_type(r, type);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     apr_table_setn(r->headers_out, "X-Request-Id", c->request_id);

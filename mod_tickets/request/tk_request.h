@@ -112,6 +112,8 @@ int tk_refuse(request_rec *r, tk_ecode_t code, const char *message);
 int tk_send_json(tk_ctx_t *c, int status, json_t *doc);
 /* Write a JSON answer whose text PostgreSQL serialized (jsonb::text). */
 int tk_send_text(tk_ctx_t *c, int status, const char *body);
+/* The same for a body of another Content-Type (a text/plain rendering). */
+int tk_send_typed(tk_ctx_t *c, int status, const char *type, const char *body);
 /* Write {"data": doc} with an optional ETag. */
 int tk_send_data(tk_ctx_t *c, int status, json_t *doc, const char *etag);
 /* 204, no body. */
@@ -147,6 +149,17 @@ int tk_read_json(tk_ctx_t *c);
 /* Read the body as it came, any Content-Type, within the size limit,
  * into c->raw_body and c->raw_len (NUL-terminated). */
 int tk_read_raw(tk_ctx_t *c);
+/* The declared Content-Length (-1: none) checked against limit before
+ * anything is read: TK_FAIL with 400 when malformed, or 413 (field and
+ * too_large its message; NULL: the body's limit is named). */
+int tk_body_declared(tk_ctx_t *c, apr_off_t limit, const char *field,
+                     const char *too_large, apr_off_t *declared);
+/* Stream the body (dechunked) to fn in chunks of at most TK_CHUNK_SIZE
+ * bytes, none kept: TK_OK, or TK_FAIL (fn's *err, or 400). */
+#define TK_CHUNK_SIZE 65536
+typedef int tk_chunk_fn(void *baton, const char *data, apr_size_t len,
+                        tk_err_t *err);
+int tk_read_chunks(tk_ctx_t *c, tk_chunk_fn *fn, void *baton);
 
 /* ---------------------------------------------------------------------
  * Single resources (tk_resource.c)
