@@ -439,10 +439,11 @@ VALUES (%s::uuid, 'credential_revoked', true, %s)
 -- may still have earlier company and must be read again later.  data is
 -- given only for the organization asked for (NULL: every organization),
 -- so a resuming stream reads the positions of other organizations' events
--- without their contents.
+-- without their contents.  wakes_jobs: the event's transaction made webhook
+-- deliveries (011), and the relay wakes the job workers.
 SELECT e.xid::text, e.id, e.xid < s.xmin, e.org_id, e.type, e.ticket_id,
        e.conversation_id, e.audience0, e.audience1, e.staff_only, e.data,
-       (extract(epoch FROM e.created_at) * 1000000)::bigint
+       (extract(epoch FROM e.created_at) * 1000000)::bigint, e.wakes_jobs
   FROM (SELECT %s::xid8 AS xid, %s::bigint AS id, %s::uuid AS org_id,
                %s::int AS n, %s::bigint AS budget) p,
        LATERAL (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s,
@@ -450,7 +451,7 @@ SELECT e.xid::text, e.id, e.xid < s.xmin, e.org_id, e.type, e.ticket_id,
                             OVER (ORDER BY x.xid, x.id) AS upto
                   FROM (SELECT e.xid, e.id, e.org_id, e.type, e.ticket_id,
                                e.conversation_id, e.audience0, e.audience1,
-                               e.staff_only, e.created_at,
+                               e.staff_only, e.created_at, e.wakes_jobs,
                                CASE WHEN p.org_id IS NULL OR e.org_id = p.org_id
                                     THEN e.data END AS data
                           FROM stream_events e

@@ -54,6 +54,15 @@
     X(TicketsWebhookTolerance, INT, SRV, webhook_tolerance, "300", 1, 86400, \
       "Seconds a signed webhook's timestamp may be off the clock (TikTok, "\
       "Discord)") \
+    X(TicketsWebhookTimeout, INT, SRV, webhook_timeout, "15", 1, 600, \
+      "Seconds an outbound webhook delivery may take in all (shorter than " \
+      "TicketsJobLease)") \
+    X(TicketsWebhookSecretOverlap, INT, SRV, webhook_overlap, "86400", 0, \
+      2592000, "Seconds a rotated webhook secret keeps signing beside the " \
+      "new one") \
+    X(TicketsWebhookAllowLocal, FLAG, SRV, webhook_allow_local, "Off", 0, 1, \
+      "Let webhook subscriptions name loopback, private and link-local " \
+      "addresses, and plain http to them") \
     X(TicketsUploadDir, PATH, SRV, upload_dir, "none", 0, 4096, \
       "Absolute directory where attachments are stored (the children must " \
       "be able to write it); none: attachments are off") \

@@ -28,6 +28,9 @@ typedef struct {
     int http_timeout;               /* seconds: outbound, in all */
     apr_int64_t http_max_response;  /* bytes of an outbound answer */
     int webhook_tolerance;          /* seconds of clock skew allowed */
+    int webhook_timeout;            /* seconds: one outbound delivery */
+    int webhook_overlap;            /* seconds a rotated secret signs */
+    int webhook_allow_local;        /* loopback, private, link-local */
     const char *upload_dir;         /* "" when attachments are off */
     const char *transcript_key_file; /* "" when transcripts are off */
     const char *login_failure_limit; /* "n/seconds" or "off" */

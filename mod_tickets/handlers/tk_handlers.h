@@ -20,6 +20,9 @@
  *   channels.c       /api/channels, /:id, /:id/secrets
  *   conversations.c  /api/conversations, /:id, /:id/messages,
  *                    /:id/messages/:mid/retry, /:id/ticket
+ *   subscriptions.c  /api/webhooks, /:id, /:id/rotate, /:id/test,
+ *                    /:id/deliveries, /deliveries/:id, /deliveries/:id/replay
+ *                    (outbound subscriptions)
  *   webhooks.c       /webhooks/facebook, /webhooks/zalo, /webhooks/tiktok
  *   discord.c        /webhooks/discord
  *
@@ -94,6 +97,17 @@ int tk_handle_channels_get(tk_ctx_t *c);
 int tk_handle_channels_update(tk_ctx_t *c);
 int tk_handle_channels_secrets(tk_ctx_t *c);
 int tk_handle_channels_delete(tk_ctx_t *c);
+
+int tk_handle_webhooks_list(tk_ctx_t *c);
+int tk_handle_webhooks_create(tk_ctx_t *c);
+int tk_handle_webhooks_get(tk_ctx_t *c);
+int tk_handle_webhooks_update(tk_ctx_t *c);
+int tk_handle_webhooks_delete(tk_ctx_t *c);
+int tk_handle_webhooks_rotate(tk_ctx_t *c);
+int tk_handle_webhooks_test(tk_ctx_t *c);
+int tk_handle_deliveries_list(tk_ctx_t *c);
+int tk_handle_deliveries_get(tk_ctx_t *c);
+int tk_handle_deliveries_replay(tk_ctx_t *c);
 
 int tk_handle_conversations_list(tk_ctx_t *c);
 int tk_handle_conversations_create(tk_ctx_t *c);

@@ -48,6 +48,9 @@
 #define TK_JOB_KINDS_MAX    64
 #define TK_JOB_RETRY_BASE   1.0     /* seconds before the second attempt */
 #define TK_JOB_RETRY_CAP    3600.0  /* longest wait between attempts */
+/* The longest wait a kind may ask for (the webhook schedule's last step
+ * is a day, with jitter). */
+#define TK_JOB_RETRY_AFTER_CAP 172800.0
 
 typedef struct {
     char kind[64];
@@ -186,9 +189,9 @@ static void tk_job_failed(tk_jobber_t *j, tickets_job_t *job,
     server_rec *s = tk_worker_server(j->w);
     const char *error = job->error ? job->error : "The job failed.";
     double delay = rc != TICKETS_JOB_RETRY ? 0
-                   : job->retry_after > 0 ? (job->retry_after < TK_JOB_RETRY_CAP
-                                             ? job->retry_after
-                                             : TK_JOB_RETRY_CAP)
+                   : job->retry_after > 0
+                   ? (job->retry_after < TK_JOB_RETRY_AFTER_CAP
+                      ? job->retry_after : TK_JOB_RETRY_AFTER_CAP)
                    : tk_job_delay(job->attempt);
     const char *state;
     tk_rows_t *rows;

@@ -12,7 +12,9 @@
  *
  * The relay is also the host's listener for the job queue: it LISTENs on
  * "tickets_jobs" too and wakes this host's job workers (tk_jobs.c), which
- * so hold no connection while they wait.
+ * so hold no connection while they wait.  It wakes them too for an event
+ * marked wakes_jobs, whose transaction made webhook deliveries in a
+ * trigger (sql/migrations/011_webhook_subscriptions.sql).
  *
  * The relay LISTENs on the channel "tickets_stream" (each commit that
  * wrote events NOTIFYs it afterwards), so it reads as soon as something
@@ -117,7 +119,7 @@ static int tk_relay_batch(const tk_worker_t *w, tk_db_t *db, apr_pool_t *p)
 {
     apr_array_header_t *events;
     tk_rows_t *rows;
-    int i;
+    int i, wake = 0;
 
     if (tk_relay_start(db) != 0
         || TK_SELECT(db, stream_events_after, &rows,
@@ -131,9 +133,13 @@ static int tk_relay_batch(const tk_worker_t *w, tk_db_t *db, apr_pool_t *p)
     }
     for (i = 0; i < events->nelts; ++i) {
         tickets_event_t *e = &APR_ARRAY_IDX(events, i, tickets_event_t);
+        const char *wakes;
         apr_status_t rv;
 
         if (!e->ready) {
+            if (wake) {
+                tk_jobs_wake();
+            }
             return 1;
         }
         if (strcmp(e->type, TICKETS_EVENT_REVOKED) == 0 && e->data) {
@@ -151,6 +157,11 @@ static int tk_relay_batch(const tk_worker_t *w, tk_db_t *db, apr_pool_t *p)
         }
         tk_relay.pos[0] = e->pos[0];
         tk_relay.pos[1] = e->pos[1];
+        wakes = tk_rows_get(rows, i, 12);
+        wake |= wakes && wakes[0] == 't';
+    }
+    if (wake) {
+        tk_jobs_wake();         /* webhook deliveries made with the events */
     }
     /* A batch ends at TK_RELAY_BATCH events or TK_RELAY_BYTES of data:
      * whatever it brought, there may be more. */

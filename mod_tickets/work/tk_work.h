@@ -12,6 +12,9 @@
  *                claim with FOR UPDATE SKIP LOCKED, leases, retries
  *   tk_purge.c   the first job kinds: purges of expired sessions,
  *                idempotency keys, past-retention events, finished jobs
+ *   tk_send.c    replies delivered to the chat platforms
+ *   tk_deliver.c outbound webhook deliveries to subscribers, and the
+ *                check of where a subscription may send
  */
 #ifndef TK_WORK_H
 #define TK_WORK_H
@@ -111,5 +114,28 @@ void tk_purge_register_hooks(apr_pool_t *p);
 #define TK_SEND_SWEEP "message.sweep"
 #define TK_SEND_SWEEP_EVERY 60
 void tk_send_register_hooks(apr_pool_t *p);
+
+/* ---------------------------------------------------------------------
+ * Outbound webhook deliveries (tk_deliver.c)
+ * ------------------------------------------------------------------- */
+
+/* The kind of the jobs sql/migrations/011 makes; their attempts are
+ * TK_STDWEBHOOK_ATTEMPTS (the SQL says 10). */
+#define TK_DELIVER_JOB "webhook.deliver"
+#define TK_DELIVER_SWEEP "webhook.sweep"
+#define TK_DELIVER_SWEEP_EVERY 60
+
+/* Whether a subscription may send to url, from server s: its host
+ * resolved now and every address checked (no reserved one, no loopback,
+ * private or link-local one unless TicketsWebhookAllowLocal, never one of
+ * this server's listeners).  TK_TARGET_OK with *resolve the
+ * "host:port:address" to connect to (NULL for an IP address), or
+ * TK_TARGET_REFUSED / TK_TARGET_UNRESOLVED with *why a sentence. */
+#define TK_TARGET_OK            0
+#define TK_TARGET_REFUSED       (-1)
+#define TK_TARGET_UNRESOLVED    (-2)
+int tk_webhook_target(server_rec *s, apr_pool_t *p, const char *url,
+                      const char **resolve, const char **why);
+void tk_deliver_register_hooks(apr_pool_t *p);
 
 #endif

@@ -16,4 +16,9 @@ size_t tk_utf8_len(const char *s);
  * above U+10FFFF); PostgreSQL refuses anything else. */
 int tk_utf8_valid(const char *s);
 
+/* Bytes of the longest well-formed prefix of the len bytes at s that
+ * holds no NUL and at most max bytes: where a snippet of outside text
+ * (an answer's body) can be cut and still be stored. */
+size_t tk_utf8_prefix(const char *s, size_t len, size_t max);
+
 #endif

@@ -54,6 +54,7 @@ typedef struct {
     apr_pool_t *pool;
     CURL *curl;
     struct curl_slist *headers;
+    struct curl_slist *resolve;     /* req->resolve, as curl takes it */
     /* the answer */
     char *body;
     apr_size_t body_len;
@@ -114,6 +115,10 @@ static apr_status_t tk_http_xfer_cleanup(void *data)
     if (x->headers) {
         curl_slist_free_all(x->headers);
         x->headers = NULL;
+    }
+    if (x->resolve) {
+        curl_slist_free_all(x->resolve);
+        x->resolve = NULL;
     }
     return APR_SUCCESS;
 }
@@ -298,6 +303,9 @@ static CURLcode tk_http_setup(tk_http_xfer_t *x, const tk_http_req_t *req)
     if (req->conns) {
         TK_SETOPT(h, CURLOPT_SHARE, req->conns->share);
     }
+    if (x->resolve) {
+        TK_SETOPT(h, CURLOPT_RESOLVE, x->resolve);
+    }
     return CURLE_OK;
 }
 
@@ -342,6 +350,9 @@ static apr_status_t tk_http_headers(tk_http_xfer_t *x, const tk_http_req_t *req)
             return APR_ENOMEM;
         }
         x->headers = l;
+    }
+    if (req->resolve && !(x->resolve = curl_slist_append(NULL, req->resolve))) {
+        return APR_ENOMEM;
     }
     return APR_SUCCESS;
 }

@@ -1,5 +1,5 @@
 /* tk_http.h: outbound HTTP on libcurl, for the chat platforms' send APIs
- * (and, later, webhook subscribers and the LLM provider).
+ * webhook subscribers (and, later, the LLM provider).
  *
  * One call, one request, one answer, on the caller's thread.  The curl
  * handle and its header list belong to the pool given (a cleanup frees
@@ -40,6 +40,10 @@ typedef struct {
     apr_size_t max_response;        /* bytes of body kept at most */
     tk_http_conns_t *conns;         /* NULL: a connection of its own,
                                      * closed after */
+    /* "host:port:address": connect to that address, as checked, and not
+     * to whatever the name resolves to by then (CURLOPT_RESOLVE); an IPv6
+     * address in brackets.  NULL: resolve as usual. */
+    const char *resolve;
 } tk_http_req_t;
 
 typedef struct {

@@ -1,0 +1,196 @@
+"""receiver: a webhook subscriber, as the integration tests and the
+benchmark see one.
+
+- Receiver: an HTTP server on 127.0.0.1:<free port> that takes POSTs at any
+  path, records each (headers, exact body bytes, arrival time) and answers
+  200 at once, unless told otherwise: queue() sets how the next ones are
+  answered (a status with headers, a delay before the answer).
+- verify(secret, headers, body): the Standard Webhooks check a receiver
+  makes, written here from the specification alone (no code of the
+  module): the secret's bytes are the base64 after "whsec_", the signed
+  content is "<webhook-id>.<webhook-timestamp>.<body>", HMAC-SHA256, and
+  webhook-signature holds space-separated "v1,<base64>" of which one must
+  match, compared in constant time.  Returns the versions that matched.
+
+    with Receiver() as rx:
+        rx.queue((500, {}, 0))          # the next delivery gets a 500
+        ... subscribe rx.url, make a change ...
+        first, = rx.wait_for(1)
+"""
+
+import base64
+import hashlib
+import hmac
+import http.server
+import socket
+import threading
+import time
+
+from requests.structures import CaseInsensitiveDict
+
+
+def signature_of(secret, msg_id, timestamp, body):
+    """The v1 signature (base64) of a message under secret."""
+    assert secret.startswith("whsec_"), secret
+    key = base64.b64decode(secret[len("whsec_"):], validate=True)
+    content = f"{msg_id}.{timestamp}.".encode() + body
+    return base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+
+
+def verify(secret, headers, body, tolerance=300, now=None):
+    """True when headers carry a v1 signature of body under secret and a
+    timestamp within tolerance seconds of now."""
+    msg_id = headers.get("webhook-id")
+    ts = headers.get("webhook-timestamp")
+    sigs = headers.get("webhook-signature", "")
+    if not msg_id or not ts or not ts.isdigit():
+        return False
+    if now is not None and abs(int(ts) - now) > tolerance:
+        return False
+    want = signature_of(secret, msg_id, ts, body)
+    for part in sigs.split(" "):
+        version, _, sig = part.partition(",")
+        if version == "v1" and hmac.compare_digest(sig, want):
+            return True
+    return False
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, rx):
+        self.rx = rx
+        self.conns = set()
+        self.track = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def process_request(self, request, client_address):
+        with self.track:
+            self.conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.track:
+            self.conns.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        pass        # a sender that gave up (its timeout): nothing to say
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 60
+    disable_nagle_algorithm = True
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n > 0 else b""
+        rec = {"path": self.path, "headers": CaseInsensitiveDict(self.headers.items()),
+               "body": body, "time": time.time(), "status": None}
+        status, headers, delay = self.server.rx._take()
+        self.server.rx._record(rec)           # on arrival, before any delay
+        if delay:
+            self.server.rx._stopping.wait(delay)
+        rec["status"] = status
+        data = b'{"ok": true}' if status < 300 else b"no"
+        try:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, str(v))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+        except OSError:
+            pass
+
+
+class Receiver:
+    """Records every POST; answers 200 unless queue() said otherwise.
+
+    Each record is a dict: path, headers (case-insensitive), body (bytes),
+    time (arrival), status (what was answered; None until the answer
+    goes, after its delay)."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._records = []
+        self._queue = []
+        self._stopping = threading.Event()
+        self._server = None
+        self._thread = None
+        self.port = None
+        self.url = None
+
+    def start(self):
+        self._server = _Server(self)
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="receiver", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        srv = self._server
+        if srv is None:
+            return
+        self._stopping.set()
+        srv.shutdown()
+        srv.server_close()
+        self._thread.join(5)
+        with srv.track:
+            conns = list(srv.conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def queue(self, *outcomes):
+        """How the next deliveries are answered: (status, headers, delay)."""
+        with self._cond:
+            self._queue.extend(outcomes)
+
+    def _take(self):
+        with self._cond:
+            return self._queue.pop(0) if self._queue else (200, {}, 0)
+
+    def _record(self, rec):
+        with self._cond:
+            self._records.append(rec)
+            self._cond.notify_all()
+
+    def records(self):
+        with self._cond:
+            return list(self._records)
+
+    def clear(self):
+        with self._cond:
+            self._records.clear()
+            self._queue.clear()
+
+    def wait_for(self, n, timeout=15):
+        """The first n records, once there are n (AssertionError after
+        timeout seconds)."""
+        deadline = time.time() + timeout
+        with self._cond:
+            while len(self._records) < n:
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError(f"{len(self._records)} of {n} deliveries came")
+                self._cond.wait(left)
+            return list(self._records[:n])
