@@ -11,6 +11,7 @@
 #   make bench-sse  bench/sse.sh: 1,000 to 10,000 event streams (builds sse_load)
 #   make bench-jobs bench/jobs.sh: the job queue against pgbench
 #   make bench-messaging  bench/messaging.sh: webhook deliveries and replies
+#   make bench-webhooks   bench/webhooks.sh: outbound webhook deliveries
 #   make clean      remove build/ and build-asan/ (var/ keeps its data)
 #
 # Objects are compiled with the same compiler and flags apxs uses (through
@@ -33,7 +34,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 # Targets that only orchestrate (they call $(MAKE) after scripts/deps.sh has
 # made sure configure can succeed) or need no configuration at all.
-NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse bench-jobs bench-messaging integration help
+NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse bench-jobs bench-messaging bench-webhooks integration help
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
   ifeq ($(wildcard $(CONFIG)),)
     $(info $(CONFIG) is missing: running ./configure $(CONFIGURE_FLAGS))
@@ -94,7 +95,7 @@ APXS_LINK = -ljansson -lcurl -lcrypto -lpq $(if $(SAN_CFLAGS),-lasan -lubsan)
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
 # ---- build -----------------------------------------------------------------
-.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse bench-jobs bench-messaging sse-load clean distclean deps help
+.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse bench-jobs bench-messaging bench-webhooks sse-load clean distclean deps help
 
 all: modules
 
@@ -188,7 +189,7 @@ endif
 # ASan+UBSan (no libFuzzer needed); fuzz runs libFuzzer with clang.
 # Every target links both library layers (mod_tickets/tk_*.c and
 # mod_tickets_sse/sse_*.c).
-FUZZ_TARGETS := body query headers sse webhooks multipart keyfile
+FUZZ_TARGETS := body query headers sse webhooks multipart keyfile target
 FUZZ_SECONDS ?= 60
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_LIB_SRCS = $(LIB_SRCS) $(SSE_LIB_SRCS)
@@ -305,6 +306,11 @@ bench-jobs: deps
 bench-messaging: deps
 	$(MAKE) --no-print-directory all
 	bench/messaging.sh
+
+# Outbound webhooks: deliveries/s and commit -> delivery (bench/webhooks.sh).
+bench-webhooks: deps
+	$(MAKE) --no-print-directory all
+	bench/webhooks.sh
 
 clean:
 	rm -rf build build-asan

@@ -104,11 +104,29 @@ static int tk_stored_close(tk_ctx_t *c, tk_stored_t *st)
  * Reading the upload
  * ------------------------------------------------------------------- */
 
+/* A multipart body on its way to the parser, counted: the file part is
+ * held to the limit by the upload, and the body around it (preamble,
+ * headers, epilogue), which a chunked body declares no length for, to
+ * TK_MULTIPART_SLACK more. */
+typedef struct {
+    tk_multipart_t *m;
+    apr_int64_t fed;
+    apr_int64_t limit;
+} tk_counted_t;
+
 /* The body through the parser, or for a raw body the upload itself. */
 static int tk_feed_multipart(void *baton, const char *data, apr_size_t len,
                              tk_err_t *err)
 {
-    return tk_multipart_feed(baton, data, len, err);
+    tk_counted_t *cm = baton;
+
+    cm->fed += (apr_int64_t)len;
+    if (cm->fed > cm->limit) {
+        return tk_err(err, TK_E_PAYLOAD_TOO_LARGE, "file",
+                      "The request body is larger than the attachment limit "
+                      "allows.");
+    }
+    return tk_multipart_feed(cm->m, data, len, err);
 }
 
 static int tk_feed_raw(void *baton, const char *data, apr_size_t len,
@@ -119,7 +137,9 @@ static int tk_feed_raw(void *baton, const char *data, apr_size_t len,
 
 static int tk_upload_body(tk_ctx_t *c, tk_upload_t *u, tk_multipart_t *m)
 {
-    if (m ? tk_read_chunks(c, tk_feed_multipart, m)
+    tk_counted_t cm = { m, 0, c->dconf->attachment_max + TK_MULTIPART_SLACK };
+
+    if (m ? tk_read_chunks(c, tk_feed_multipart, &cm)
           : tk_read_chunks(c, tk_feed_raw, u)) {
         return TK_FAIL;
     }
@@ -268,7 +288,8 @@ static int tk_attachment_store(tk_ctx_t *c, const char *id, tk_stored_t *st)
     }
     if (tk_ticket_visible(c, 1, &ticket_id)
         || tk_upload_message(c, ticket_id, res->message_id, &internal)
-        || TK_SQL_SELECT(c, attachment_same, &rows, ticket_id, res->sha256)) {
+        || TK_SQL_SELECT(c, attachment_same, &rows, ticket_id, res->sha256,
+                         tk_bool(internal), res->message_id)) {
         return TK_FAIL;
     }
     if (rows->nrows == 1) {

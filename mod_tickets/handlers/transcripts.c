@@ -14,6 +14,7 @@
  * not open (a changed row, a key gone from the file) is a 500 with a log
  * line, never its bytes.
  */
+#include <stdarg.h>
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include <http_log.h>
@@ -82,40 +83,51 @@ static const char *tk_str(json_t *o, const char *key)
     return s ? s : "";
 }
 
+/* Pieces of a text, joined once at the end: a long thread costs its
+ * length, not its length squared. */
+static void tk_put(apr_array_header_t *out, int n, ...)
+{
+    va_list ap;
+
+    va_start(ap, n);
+    while (n-- > 0) {
+        APR_ARRAY_PUSH(out, const char *) = va_arg(ap, const char *);
+    }
+    va_end(ap);
+}
+
 /* The transcript as text: the ticket, then each message and file. */
 static const char *tk_transcript_text(tk_ctx_t *c, json_t *doc, int version)
 {
     apr_pool_t *p = c->r->pool;
     json_t *t = json_object_get(doc, "ticket"), *item;
-    const char *out;
+    apr_array_header_t *out = apr_array_make(p, 64, sizeof(const char *));
     size_t i;
 
-    out = apr_psprintf(p, "%s %s\nStatus: %s  Priority: %s\nCreated: %s  "
-                       "Closed: %s  Transcript version %d\n\n%s\n",
-                       tk_str(t, "key"), tk_str(t, "title"), tk_str(t, "status"),
-                       tk_str(t, "priority"), tk_str(t, "createdAt"),
-                       tk_str(t, "closedAt"), version,
-                       tk_str(t, "description"));
+    tk_put(out, 1, apr_psprintf(p, "%s %s\nStatus: %s  Priority: %s\nCreated: "
+                                "%s  Closed: %s  Transcript version %d\n\n%s\n",
+                                tk_str(t, "key"), tk_str(t, "title"),
+                                tk_str(t, "status"), tk_str(t, "priority"),
+                                tk_str(t, "createdAt"), tk_str(t, "closedAt"),
+                                version, tk_str(t, "description")));
     json_array_foreach(json_object_get(doc, "messages"), i, item) {
         const char *who = *tk_str(item, "authorName")
                           ? tk_str(item, "authorName") : tk_str(item, "authorType");
 
-        out = apr_pstrcat(p, out, "\n--- ", tk_str(item, "createdAt"), " ", who,
-                          json_is_true(json_object_get(item, "internal"))
-                          ? " (internal note)" : "", ":\n",
-                          tk_str(item, "content"), "\n", NULL);
+        tk_put(out, 8, "\n--- ", tk_str(item, "createdAt"), " ", who,
+               json_is_true(json_object_get(item, "internal"))
+               ? " (internal note)" : "", ":\n", tk_str(item, "content"), "\n");
     }
     json_array_foreach(json_object_get(doc, "attachments"), i, item) {
-        out = apr_pstrcat(p, out, i == 0 ? "\nAttachments:\n" : "", "  ",
-                          tk_str(item, "filename"), " sha256:",
-                          tk_str(item, "sha256"), "\n", NULL);
+        tk_put(out, 6, i == 0 ? "\nAttachments:\n" : "", "  ",
+               tk_str(item, "filename"), " sha256:", tk_str(item, "sha256"),
+               "\n");
     }
     json_array_foreach(json_object_get(doc, "events"), i, item) {
-        out = apr_pstrcat(p, out, i == 0 ? "\nAudit trail:\n" : "", "  ",
-                          tk_str(item, "createdAt"), " ", tk_str(item, "type"),
-                          "\n", NULL);
+        tk_put(out, 6, i == 0 ? "\nAudit trail:\n" : "", "  ",
+               tk_str(item, "createdAt"), " ", tk_str(item, "type"), "\n");
     }
-    return out;
+    return apr_array_pstrcat(p, out, '\0');
 }
 
 static int tk_wants_text(const request_rec *r)

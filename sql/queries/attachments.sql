@@ -8,9 +8,11 @@ SELECT m.internal FROM ticket_messages m
  WHERE m.id = %s::uuid AND m.ticket_id = %s::uuid
 
 -- name: attachment_same
--- The attachment of the same content on the ticket, if there is one.
+-- The attachment of the same content in the same place (the message, or
+-- the ticket itself, with the same visibility), if there is one (012).
 SELECT tk_attachment_json(a)::text FROM attachments a
- WHERE a.ticket_id = %s::uuid AND a.sha256 = %s
+ WHERE a.ticket_id = %s::uuid AND a.sha256 = %s AND a.internal = %s::boolean
+   AND a.message_id IS NOT DISTINCT FROM %s::uuid
 
 -- name: attachment_create
 -- The row, and the ticket's versions moved (the customers' one only for

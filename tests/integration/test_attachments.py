@@ -134,6 +134,23 @@ def test_same_content_twice_answers_the_first(env):
     assert upload(env, other["id"], "a.txt", b"same bytes\n").status_code == 201
 
 
+def test_same_content_as_an_internal_notes_file_is_not_answered_with_it(env):
+    mine = create_ticket(env, user=CUSTOMER)
+    note = data(Api(env, AGENT).post(f"/api/tickets/{mine['id']}/messages",
+                                     {"content": "n", "internal": True}), 201)
+    hidden = data(upload(env, mine["id"], "staff.txt", b"the same words\n",
+                         message_id=note["id"]), 201)
+    r = upload(env, mine["id"], "mine.txt", b"the same words\n", user=CUSTOMER)
+    assert r.status_code == 201, r.text
+    got = r.json()["data"]
+    assert got["id"] != hidden["id"] and got["messageId"] is None
+    assert got["filename"] == "mine.txt" and got["uploadedBy"] != hidden["uploadedBy"]
+    assert Api(env, CUSTOMER).get(got["url"]).content == b"the same words\n"
+    # and staff's file on the note stays the note's
+    again = upload(env, mine["id"], "staff2.txt", b"the same words\n", message_id=note["id"])
+    assert again.status_code == 200 and again.json()["data"]["id"] == hidden["id"]
+
+
 def refused_leaves_nothing(env, r, status, code, field=None):
     assert_error(r, status, code, field)
     assert not any(n.startswith(".tmp-") for n in stored(env)), stored(env)
@@ -210,6 +227,30 @@ def test_over_the_limit_while_streaming_without_a_length(env):
                                 params={"filename": "big.log"}, data=chunks(),
                                 headers={"Content-Type": "text/plain"}, timeout=60)
     refused_leaves_nothing(env, r, 413, "PAYLOAD_TOO_LARGE")
+
+
+def test_a_chunked_multipart_body_is_bounded_around_its_file_too(env):
+    """The bytes around the file part (here a preamble, then an epilogue)
+    count towards the limit: a chunked body cannot stream on for ever."""
+    t = create_ticket(env)
+    url = env.url(f"/api/tickets/{t['id']}/attachments")
+    body, ctype = multipart([("file", "small.txt", b"small\n", None)])
+
+    def preamble():
+        for _ in range(6):
+            yield b"p" * (1024 * 1024)
+        yield b"\r\n" + body
+
+    def epilogue():
+        yield body
+        for _ in range(6):
+            yield b"e" * (1024 * 1024)
+    for gen in (preamble, epilogue):
+        r = env.session(AGENT).post(url, data=gen(), headers={"Content-Type": ctype},
+                                    timeout=60)
+        refused_leaves_nothing(env, r, 413, "PAYLOAD_TOO_LARGE")
+    assert env.session(AGENT).get(env.url(f"/api/tickets/{t['id']}")).json()["data"][
+        "attachments"] == []
 
 
 def test_visibility_of_downloads(env):
