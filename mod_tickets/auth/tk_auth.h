@@ -27,8 +27,9 @@
  * TK_FAIL for wrong credentials or a database failure. */
 int tk_resolve_identity(tk_ctx_t *c);
 
-/* Check an email and password (the login endpoint): TK_AUTH_OK fills
- * *id, else TK_AUTH_BAD or TK_AUTH_DB. */
+/* Check an email and password (the login endpoint and Basic), under
+ * TicketsLoginFailureLimit: TK_AUTH_OK fills *id, else TK_AUTH_BAD,
+ * TK_AUTH_LIMITED (c->err set) or TK_AUTH_DB. */
 int tk_auth_password(tk_ctx_t *c, const char *email, const char *password,
                      int via, tk_identity_t *id);
 

@@ -131,6 +131,14 @@ int tk_auth_password(tk_ctx_t *c, const char *email, const char *password,
     const char *key = tk_cache_key(c, "password", email, password);
     int rc, flight;
 
+    /* Held back is held back, for a right password too (else a guess
+     * could tell one from its answer). */
+    if (tk_limit_login_blocked(c, email, 0)) {
+        return TK_AUTH_LIMITED;
+    }
+    /* A password this child verified lately, or is verifying for another
+     * request now, is no new attempt: many requests at once with the
+     * right password are not held back for each other. */
     if (tk_cache_lookup(c, key, id)) {
         id->via = via;
         return TK_AUTH_OK;
@@ -140,7 +148,15 @@ int tk_auth_password(tk_ctx_t *c, const char *email, const char *password,
         id->via = via;
         return TK_AUTH_OK;
     }
-    rc = tk_password_verify(c, key, email, password, via, id);
+    /* Counted before it is checked, so that guesses sent at once cannot
+     * all pass before one is counted; given back when it was right. */
+    if (tk_limit_login_blocked(c, email, 1)) {
+        rc = TK_AUTH_LIMITED;
+    }
+    else if ((rc = tk_password_verify(c, key, email, password, via, id))
+             == TK_AUTH_OK) {
+        tk_limit_login_ok(c, email);
+    }
     if (flight == TK_CACHE_LEAD) {
         tk_cache_verified(key);
     }
@@ -166,21 +182,6 @@ static int tk_auth_external(tk_ctx_t *c, const char *email, tk_identity_t *id)
     return TK_AUTH_OK;
 }
 
-/* Basic, under TicketsLoginFailureLimit as the login form is. */
-static int tk_auth_basic(tk_ctx_t *c, const char *user, const char *pass,
-                         tk_identity_t *id)
-{
-    int rc;
-
-    if (tk_limit_login_blocked(c, user)) {
-        return TK_AUTH_LIMITED;
-    }
-    if ((rc = tk_auth_password(c, user, pass, TK_VIA_BASIC, id)) == TK_AUTH_BAD) {
-        tk_limit_login_failed(c, user);
-    }
-    return rc;
-}
-
 /* Credentials from the request headers: Authorization (Bearer or Basic),
  * else the session cookie.  TK_AUTH_*. */
 static int tk_authenticate(tk_ctx_t *c, tk_identity_t *id)
@@ -197,7 +198,7 @@ static int tk_authenticate(tk_ctx_t *c, tk_identity_t *id)
             return tk_auth_bearer(c, token, id);
         }
         if (tk_basic_parse(r->pool, authz, &user, &pass) == 0) {
-            return tk_auth_basic(c, user, pass, id);
+            return tk_auth_password(c, user, pass, TK_VIA_BASIC, id);
         }
         return TK_AUTH_BAD;
     }

@@ -43,15 +43,11 @@ int tk_handle_login(tk_ctx_t *c)
     if (tk_valid_login(c->body, &email, &password, &c->err)) {
         return TK_FAIL;
     }
-    if (tk_limit_login_blocked(c, email)) {
-        return TK_FAIL;
-    }
     rv = tk_auth_password(c, email, password, TK_VIA_COOKIE, id);
-    if (rv == TK_AUTH_DB) {
+    if (rv == TK_AUTH_DB || rv == TK_AUTH_LIMITED) {
         return TK_FAIL;
     }
     if (rv != TK_AUTH_OK) {
-        tk_limit_login_failed(c, email);
         return tk_fail(c, TK_E_UNAUTHENTICATED, NULL,
                        "The email or password is not correct.");
     }

@@ -79,8 +79,9 @@ int tk_limit_request(tk_ctx_t *c)
                &res);
     tk_limit_headers(c, &res);
     if (!res.allowed) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, c->r, "TK00094: %s is over "
-                      "its rate limit", c->who ? c->who->email : "an address");
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, c->r, "TK00094: %s%s is over "
+                      "its rate limit", c->who ? "user " : "an address",
+                      c->who ? c->who->user_id : "");
         return tk_limited(c, &res, "Too many requests.");
     }
     return TK_OK;
@@ -113,23 +114,45 @@ static const char *tk_fold(apr_pool_t *p, const char *s)
     return out;
 }
 
-int tk_limit_login_blocked(tk_ctx_t *c, const char *email)
+/* Both keys of a sign-in: 0 when the limit is off. */
+static int tk_login_keys(tk_ctx_t *c, const char *email, tk_rl_limit_t *limit,
+                         tk_rl_limit_t *wide, apr_uint64_t *acct,
+                         apr_uint64_t *addr)
+{
+    if (!tk_limit_table
+        || tk_rl_parse(c->sconf->login_failure_limit, limit) != 0) {
+        return 0;
+    }
+    tk_address_limit(limit, wide);
+    *acct = tk_login_hash(c, tk_fold(c->r->pool, email), limit);
+    *addr = tk_login_hash(c, NULL, wide);
+    return 1;
+}
+
+int tk_limit_login_blocked(tk_ctx_t *c, const char *email, int count)
 {
     tk_rl_limit_t limit, wide;
     tk_rl_result_t acct, addr;
-    const char *who = tk_fold(c->r->pool, email);
+    apr_uint64_t hacct, haddr;
 
-    if (!tk_limit_table
-        || tk_rl_parse(c->sconf->login_failure_limit, &limit) != 0) {
+    if (!tk_login_keys(c, email, &limit, &wide, &hacct, &haddr)) {
         return 0;
     }
-    tk_rl_take(tk_limit_table, TK_LIMIT_SLOTS, tk_login_hash(c, who, &limit),
-               &limit, tk_now_ms(), 0, &acct);
-    tk_address_limit(&limit, &wide);
-    tk_rl_take(tk_limit_table, TK_LIMIT_SLOTS, tk_login_hash(c, NULL, &wide),
-               &wide, tk_now_ms(), 0, &addr);
+    /* Counted before the password is checked, so that guesses sent at
+     * once cannot all pass before the first is counted. */
+    tk_rl_take(tk_limit_table, TK_LIMIT_SLOTS, hacct, &limit, tk_now_ms(),
+               count, &acct);
+    tk_rl_take(tk_limit_table, TK_LIMIT_SLOTS, haddr, &wide, tk_now_ms(),
+               count, &addr);
     if (acct.allowed && addr.allowed) {
         return 0;
+    }
+    /* Refused: the one that let it through does not keep it. */
+    if (count && acct.allowed) {
+        tk_rl_refund(tk_limit_table, TK_LIMIT_SLOTS, hacct, &limit, tk_now_ms());
+    }
+    if (count && addr.allowed) {
+        tk_rl_refund(tk_limit_table, TK_LIMIT_SLOTS, haddr, &wide, tk_now_ms());
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "TK00095: sign-ins %s "
                   "are held back after too many failed passwords",
@@ -139,20 +162,15 @@ int tk_limit_login_blocked(tk_ctx_t *c, const char *email)
     return 1;
 }
 
-void tk_limit_login_failed(tk_ctx_t *c, const char *email)
+void tk_limit_login_ok(tk_ctx_t *c, const char *email)
 {
     tk_rl_limit_t limit, wide;
+    apr_uint64_t hacct, haddr;
 
-    if (!tk_limit_table
-        || tk_rl_parse(c->sconf->login_failure_limit, &limit) != 0) {
-        return;
+    if (tk_login_keys(c, email, &limit, &wide, &hacct, &haddr)) {
+        tk_rl_refund(tk_limit_table, TK_LIMIT_SLOTS, hacct, &limit, tk_now_ms());
+        tk_rl_refund(tk_limit_table, TK_LIMIT_SLOTS, haddr, &wide, tk_now_ms());
     }
-    tk_rl_charge(tk_limit_table, TK_LIMIT_SLOTS,
-                 tk_login_hash(c, tk_fold(c->r->pool, email), &limit), &limit,
-                 tk_now_ms());
-    tk_address_limit(&limit, &wide);
-    tk_rl_charge(tk_limit_table, TK_LIMIT_SLOTS,
-                 tk_login_hash(c, NULL, &wide), &wide, tk_now_ms());
 }
 
 static int tk_limit_post_config(apr_pool_t *pconf, apr_pool_t *plog,

@@ -255,11 +255,14 @@ int tk_idem_store(tk_ctx_t *c, int status, json_t *response);
 /* TicketsRateLimit for this request: TK_OK (its RateLimit-* headers set)
  * or TK_FAIL with 429 and Retry-After. */
 int tk_limit_request(tk_ctx_t *c);
-/* Before checking a password of email: 1 (c->err: 429) when the account
- * or the address is held back by TicketsLoginFailureLimit. */
-int tk_limit_login_blocked(tk_ctx_t *c, const char *email);
-/* After a wrong password of email. */
-void tk_limit_login_failed(tk_ctx_t *c, const char *email);
+/* Before checking a password of email: with count, counts the attempt
+ * against the account and the address, up front (guesses sent at once
+ * cannot all pass before one is counted); without, only looks.  1
+ * (c->err: 429) when either is held back by TicketsLoginFailureLimit. */
+int tk_limit_login_blocked(tk_ctx_t *c, const char *email, int count);
+/* After the right password: the attempt is given back, so only failures
+ * stay counted. */
+void tk_limit_login_ok(tk_ctx_t *c, const char *email);
 void tk_limit_register_hooks(apr_pool_t *p);
 
 /* size bytes of shared memory under key, made zeroed by the first call

@@ -156,3 +156,26 @@ def test_failed_logins_per_address(limited):
     r = requests.post(url, json={"email": "agent@acme.test", "password": "demo-password"},
                       timeout=30)
     assert_error(r, 429, "RATE_LIMITED")
+
+
+@pytest.mark.allow_log(r"TK00095")
+def test_guesses_sent_at_once_are_counted_before_they_are_checked(limited):
+    """Each attempt is counted before its password is checked: twenty wrong
+    passwords of one account sent at once get at most three (3/60 here)
+    answers of 401, the rest 429, though each check takes a while."""
+    from concurrent.futures import ThreadPoolExecutor
+    env, _ = limited
+    env.restart(CONF.format(log=os.path.join(env.inst, "logs", "pid_log")))
+    url = env.url("/api/auth/login")
+    wrong = {"email": "agent@acme.test", "password": "a-guess"}
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(lambda _: requests.post(url, json=wrong, timeout=60).status_code,
+                              range(20)))
+    assert sorted(set(codes)) == [401, 429], codes
+    assert codes.count(401) <= 3, codes
+    with ThreadPoolExecutor(20) as pool:
+        basic = list(pool.map(lambda _: requests.get(env.url("/api/auth/me"),
+                                                     auth=("viewer@acme.test", "a-guess"),
+                                                     timeout=60).status_code, range(20)))
+    assert basic.count(401) <= 3 and basic.count(429) >= 17, basic
+

@@ -94,6 +94,44 @@ START_TEST(charges_and_a_full_table)
 }
 END_TEST
 
+START_TEST(refunds)
+{
+    apr_uint64_t table[8];
+    tk_rl_limit_t l;
+    tk_rl_result_t r;
+    apr_uint64_t h;
+    int i;
+
+    memset(table, 0, sizeof(table));
+    tk_rl_parse("3/60", &l);
+    h = tk_rl_hash("acct:a", &l);
+    /* Counted up front and given back: the right passwords cost nothing. */
+    for (i = 0; i < 10; ++i) {
+        tk_rl_take(table, 8, h, &l, NOW, 1, &r);
+        ck_assert_int_eq(r.allowed, 1);
+        tk_rl_refund(table, 8, h, &l, NOW);
+    }
+    tk_rl_take(table, 8, h, &l, NOW, 0, &r);
+    ck_assert_int_eq(r.remaining, 2);
+    /* Three kept, the fourth refused; one given back lets one more in. */
+    for (i = 0; i < 3; ++i) {
+        tk_rl_take(table, 8, h, &l, NOW, 1, &r);
+    }
+    tk_rl_take(table, 8, h, &l, NOW, 1, &r);
+    ck_assert_int_eq(r.allowed, 0);
+    tk_rl_refund(table, 8, h, &l, NOW);
+    tk_rl_take(table, 8, h, &l, NOW, 1, &r);
+    ck_assert_int_eq(r.allowed, 1);
+    /* An unknown key, or one at rest: nothing happens. */
+    tk_rl_refund(table, 8, tk_rl_hash("acct:b", &l), &l, NOW);
+    tk_rl_take(table, 8, tk_rl_hash("acct:b", &l), &l, NOW, 0, &r);
+    ck_assert_int_eq(r.remaining, 2);
+    tk_rl_refund(table, 8, h, &l, NOW + 3600 * 1000);
+    tk_rl_take(table, 8, h, &l, NOW + 3600 * 1000, 0, &r);
+    ck_assert_int_eq(r.remaining, 2);
+}
+END_TEST
+
 Suite *tk_suite_ratelimit(void)
 {
     Suite *s = suite_create("tk_ratelimit");
@@ -102,6 +140,7 @@ Suite *tk_suite_ratelimit(void)
     tcase_add_test(tc, allows_n_then_refuses);
     tcase_add_test(tc, keys_and_limits_apart);
     tcase_add_test(tc, charges_and_a_full_table);
+    tcase_add_test(tc, refunds);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -175,3 +175,27 @@ void tk_rl_charge(void *table, apr_uint32_t nslots, apr_uint64_t hash,
 
     tk_rl_update(table, nslots, hash, limit, now_ms, 1, 1, &ignored);
 }
+
+void tk_rl_refund(void *table, apr_uint32_t nslots, apr_uint64_t hash,
+                  const tk_rl_limit_t *limit, apr_int64_t now_ms)
+{
+    apr_uint64_t tag = tk_rl_tag(hash);
+    apr_int64_t now = now_ms - TK_RL_EPOCH_MS;
+    apr_int64_t e = limit->period_ms / limit->n > 0
+                    ? limit->period_ms / limit->n : 1;
+    int tries;
+
+    for (tries = 0; tries < TK_RL_TRIES; ++tries) {
+        apr_uint64_t seen, *w = tk_rl_slot(table, nslots, hash, &seen);
+        apr_int64_t tat, next;
+
+        if (seen >> TK_RL_TAT_BITS != tag || (tat = tk_rl_tat(seen)) <= now) {
+            return;                 /* not counted, or at rest already */
+        }
+        next = tat - e > now ? tat - e : now;
+        if (__atomic_compare_exchange_n(w, &seen, tk_rl_word(tag, next), 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            return;
+        }
+    }
+}

@@ -61,4 +61,9 @@ void tk_rl_take(void *table, apr_uint32_t nslots, apr_uint64_t hash,
 void tk_rl_charge(void *table, apr_uint32_t nslots, apr_uint64_t hash,
                   const tk_rl_limit_t *limit, apr_int64_t now_ms);
 
+/* Give back one request counted before (a sign-in counted up front that
+ * turned out right); nothing when the key is at rest or unknown. */
+void tk_rl_refund(void *table, apr_uint32_t nslots, apr_uint64_t hash,
+                  const tk_rl_limit_t *limit, apr_int64_t now_ms);
+
 #endif
