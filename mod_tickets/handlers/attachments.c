@@ -259,14 +259,18 @@ static int tk_upload_change(tk_ctx_t *c, const char *id,
     return TK_OK;
 }
 
+#define TK_RENAME_LEVEL(rv) \
+    (APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG : APLOG_ERR)
+
 /* After the row committed: the file under its id. */
 static void tk_stored_settle(tk_ctx_t *c, tk_stored_t *st)
 {
     apr_status_t rv = apr_file_rename(st->tmp, st->final, c->r->pool);
 
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, c->r, "TK00085: cannot "
-                      "rename %s (the purge will)", st->tmp);
+        /* ENOENT: a download or the purge renamed it first. */
+        ap_log_rerror(APLOG_MARK, TK_RENAME_LEVEL(rv), rv, c->r,
+                      "TK00085: cannot rename %s (the purge will)", st->tmp);
     }
 }
 
@@ -355,9 +359,11 @@ static apr_status_t tk_attachment_open(tk_ctx_t *c, const char *dir,
     apr_status_t rv = apr_file_open(f, final, APR_FOPEN_READ
                                     | APR_FOPEN_BINARY, 0, c->r->pool);
 
-    if (APR_STATUS_IS_ENOENT(rv)
-        && apr_file_rename(tk_attachment_path(c->r->pool, dir, id, 1), final,
-                           c->r->pool) == APR_SUCCESS) {
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        /* Whoever renames it (this, the upload, the purge), it is then
+         * under its final name: open again whatever the rename said. */
+        (void)apr_file_rename(tk_attachment_path(c->r->pool, dir, id, 1),
+                              final, c->r->pool);
         rv = apr_file_open(f, final, APR_FOPEN_READ | APR_FOPEN_BINARY, 0,
                            c->r->pool);
     }

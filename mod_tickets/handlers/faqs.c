@@ -168,12 +168,15 @@ int tk_handle_faqs_create(tk_ctx_t *c)
 }
 
 /* Inside a transaction: lock the article of :id, honouring If-Match. */
-static int tk_lock_faq(tk_ctx_t *c, tk_rows_t **rows)
+static int tk_lock_faq(tk_ctx_t *c, int for_delete, tk_rows_t **rows)
 {
     if (!tk_uuid_valid(c->params[0])) {
         return tk_not_found(c, TK_NO_ARTICLE);
     }
-    if (TK_SQL_SELECT(c, faq_lock, rows, c->params[0], c->who->org_id)) {
+    if (for_delete
+        ? TK_SQL_SELECT(c, faq_lock_for_delete, rows, c->params[0],
+                        c->who->org_id)
+        : TK_SQL_SELECT(c, faq_lock, rows, c->params[0], c->who->org_id)) {
         return TK_FAIL;
     }
     return tk_check_locked(c, *rows, TK_NO_ARTICLE);
@@ -187,7 +190,7 @@ int tk_handle_faqs_update(tk_ctx_t *c)
 
     if (tk_require_writer(c)
         || tk_valid_faq(c->r->pool, c->body, 0, &in, &c->err)
-        || tk_sql_begin(c) || tk_lock_faq(c, &rows)
+        || tk_sql_begin(c) || tk_lock_faq(c, 0, &rows)
         || TK_SQL_SELECT(c, faq_update, &rows, c->params[0],
                          tk_set(&in.title), in.title.value,
                          tk_set(&in.body), in.body.value,
@@ -205,14 +208,15 @@ int tk_handle_faqs_delete(tk_ctx_t *c)
     tk_change_t ch = { 0 };
     tk_rows_t *rows;
 
-    if (tk_require_writer(c) || tk_sql_begin(c) || tk_lock_faq(c, &rows)) {
+    if (tk_require_writer(c) || tk_sql_begin(c) || tk_lock_faq(c, 1, &rows)
+        || TK_SQL_SELECT(c, faq_links, &rows, c->params[0])) {
         return TK_FAIL;
     }
-    if (atol(tk_rows_get(rows, 0, 3)) > 0) {
+    if (atol(tk_rows_get(rows, 0, 0)) > 0) {
         return tk_fail(c, TK_E_CONFLICT, NULL,
                        apr_psprintf(c->r->pool, "This article is linked to "
                                     "%s ticket(s): unlink it first, or set "
-                                    "it to draft.", tk_rows_get(rows, 0, 3)));
+                                    "it to draft.", tk_rows_get(rows, 0, 0)));
     }
     if (TK_SQL_EXEC(c, faq_delete, NULL, c->params[0])) {
         return TK_FAIL;

@@ -74,6 +74,10 @@ static void tk_transcript_public(json_t *doc)
         }
     }
     json_object_del(doc, "events");
+    /* The ticket as it was sealed is the staff's: its version and time
+     * count internal notes too, which a customer is not to infer. */
+    json_object_del(json_object_get(doc, "ticket"), "version");
+    json_object_del(json_object_get(doc, "ticket"), "updatedAt");
 }
 
 static const char *tk_str(json_t *o, const char *key)

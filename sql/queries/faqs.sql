@@ -47,8 +47,7 @@ SELECT tk_faq_json(a, %s::boolean)::text, a.version
 SELECT id FROM organizations WHERE slug = %s
 
 -- name: faq_lock
-SELECT a.id, a.version, a.title,
-       (SELECT count(*) FROM ticket_articles l WHERE l.article_id = a.id)
+SELECT a.id, a.version, a.title
   FROM faq_articles a
  WHERE a.id = %s::uuid AND a.org_id = %s::uuid
    FOR NO KEY UPDATE
@@ -110,6 +109,19 @@ t AS (
     RETURNING t.id)
 SELECT tk_faq_json(a, true)::text, a.version, (SELECT count(*) FROM t)
   FROM a
+
+-- name: faq_lock_for_delete
+-- FOR UPDATE, unlike faq_lock: it conflicts with the FOR KEY SHARE a link
+-- takes on the article, so no link can commit while the delete looks.
+SELECT a.id, a.version
+  FROM faq_articles a
+ WHERE a.id = %s::uuid AND a.org_id = %s::uuid
+   FOR UPDATE
+
+-- name: faq_links
+-- The tickets linked to an article, counted in a statement of its own
+-- after the lock (a snapshot taken after any link that committed first).
+SELECT count(*) FROM ticket_articles l WHERE l.article_id = %s::uuid
 
 -- name: faq_delete
 DELETE FROM faq_articles WHERE id = %s::uuid

@@ -8,13 +8,17 @@ match).  Linking an article to a ticket writes ARTICLE_LINKED with a
 ticket_updated event, and the ticket's detail lists it.
 """
 
+import os
+import subprocess
+import time
+
 import requests
 
 import pytest
 
 from messaging_util import data
 from test_sse import start
-from tickets_util import (ADMIN, AGENT, CUSTOMER, GLOBEX_ADMIN, VIEWER, Api,
+from tickets_util import (ADMIN, AGENT, CUSTOMER, GLOBEX_ADMIN, ORG_ACME, VIEWER, Api,
                           assert_error, assert_list_shape, create_ticket,
                           db_events, uniq)
 
@@ -283,3 +287,22 @@ def test_a_draft_link_is_for_staff_only(env):
     assert draft["title"] not in "".join(e["data"] for e in seen)
     r = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}", headers={"If-None-Match": before})
     assert r.status_code == 200 and [a["id"] for a in r.json()["data"]["articles"]] == [pub["id"]]
+
+
+def test_a_delete_racing_a_link_is_a_conflict(env):
+    """A link whose transaction is still open when the article is deleted:
+    the delete waits for it and answers 409, never a 500."""
+    a = new_faq(env, status="published")
+    t = create_ticket(env)
+    link = subprocess.Popen(
+        [os.path.join(env.pg_bindir, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+         "BEGIN; INSERT INTO ticket_articles (ticket_id, article_id, org_id) "
+         f"VALUES ('{t['id']}', '{a['id']}', '{ORG_ACME}'); SELECT pg_sleep(1.5); COMMIT;"],
+        env=env._pg_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)                 # the link holds its key share lock
+        r = Api(env, AGENT).delete(f"/api/faqs/{a['id']}")
+        assert_error(r, 409, "CONFLICT")
+    finally:
+        assert link.wait(30) == 0, link.stderr.read()
+    assert Api(env, AGENT).get(f"/api/faqs/{a['id']}").status_code == 200

@@ -69,6 +69,11 @@ def test_who_may_read_it(env):
     contents = [m["content"] for m in mine["transcript"]["messages"]]
     assert "Known bug 123." not in contents and "Please send the log." in contents
     assert "events" not in mine["transcript"] and "keyId" not in mine
+    # the staff's version and time of the ticket (moved by internal notes)
+    assert "version" not in mine["transcript"]["ticket"]
+    assert "updatedAt" not in mine["transcript"]["ticket"]
+    staff = data(transcript(env, t["id"], user=AGENT))["transcript"]["ticket"]
+    assert "version" in staff and "updatedAt" in staff
     text = transcript(env, t["id"], user=CUSTOMER, headers={"Accept": "text/plain"}).text
     assert "Known bug 123." not in text
     assert transcript(env, t["id"], user=VIEWER).status_code == 200
