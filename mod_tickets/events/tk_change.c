@@ -67,6 +67,9 @@ int tk_change_finish(tk_ctx_t *c, const tk_change_t *ch)
         || tk_sql_commit(c)) {
         return TK_FAIL;
     }
+    if (ch->once && ch->data) {
+        json_object_update(ch->data, ch->once);
+    }
     if (!answer) {
         return tk_send_no_content(c);
     }

@@ -66,6 +66,9 @@ typedef struct {
     json_t *data;
     const char *etag;
     const char *location;
+    /* Fields of data shown in this answer only, never stored for a
+     * replay (a secret made by the change); NULL: none. */
+    json_t *once;
 } tk_change_t;
 
 /* Begin a change that creates something: the transaction, and the

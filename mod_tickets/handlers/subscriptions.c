@@ -52,13 +52,13 @@ static int tk_check_target(tk_ctx_t *c, const tk_webhook_input_t *in)
     return tk_fail(c, TK_E_VALIDATION, "url", why);
 }
 
-/* The answer's document with the secret added: what create and rotate
- * show once. */
+/* The secret in this answer only: what create and rotate show once (an
+ * Idempotency-Key replay of the create answers without it). */
 static int tk_with_secret(tk_ctx_t *c, tk_change_t *ch, const char *secret)
 {
-    return json_object_set_new(ch->data, "secret", json_string(secret)) == 0
-           ? TK_OK : tk_fail(c, TK_E_INTERNAL, NULL, "The answer could not "
-                             "be built.");
+    ch->once = tk_json_own(c->r->pool, json_pack("{s:s}", "secret", secret));
+    return ch->once ? TK_OK : tk_fail(c, TK_E_INTERNAL, NULL, "The answer "
+                                      "could not be built.");
 }
 
 static const char *tk_mint(tk_ctx_t *c)

@@ -29,7 +29,9 @@ def _conf(env):
     return (f"LoadModule tickets_testjobs_module {so}\n"
             f"TicketsJobLease {LEASE}\nTicketsJobPollInterval 1\n"
             # a platform send must end within its lease (docs/platforms.md)
-            f"TicketsHttpTimeout {LEASE - 1}\n")
+            f"TicketsHttpTimeout {LEASE - 1}\n"
+            # so must a webhook delivery (docs/webhooks.md)
+            f"TicketsWebhookTimeout {LEASE - 1}\n")
 
 
 @pytest.fixture(scope="module")

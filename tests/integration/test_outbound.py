@@ -31,6 +31,7 @@ TicketsJobLease 3
 TicketsJobPollInterval 1
 TicketsHttpTimeout 2
 TicketsHttpConnectTimeout 1
+TicketsWebhookTimeout 2
 """
 
 

@@ -603,3 +603,17 @@ def test_no_secret_in_the_log(hooks, rx, subs):
     text = "".join(hooks.error_log_lines_since(mark))
     for s in (doc["secret"], new, doc["secret"][6:], new[6:]):
         assert s not in text
+
+
+def test_an_idempotent_replay_of_the_create_keeps_the_secret_out(hooks, rx, subs):
+    body = {"url": rx.url, "events": ["ticket_created"]}
+    key = {"Idempotency-Key": "whk-" + uniq()}
+    first = Api(hooks, ADMIN).post("/api/webhooks", body, headers=key)
+    assert first.status_code == 201, first.text
+    doc = first.json()["data"]
+    subs.append(doc["id"])
+    again = Api(hooks, ADMIN).post("/api/webhooks", body, headers=key)
+    assert again.status_code == 201 and again.json()["data"]["id"] == doc["id"]
+    assert "secret" not in again.json()["data"]
+    assert hooks.psql("SELECT count(*) FROM idempotency_keys "
+                      f"WHERE response::text LIKE '%{doc['secret'][6:]}%'") == [["0"]]
