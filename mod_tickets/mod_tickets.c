@@ -65,6 +65,7 @@ static void tk_register_hooks(apr_pool_t *p)
     tk_relay_register_hooks(p);
     tk_jobs_register_hooks(p);
     tk_purge_register_hooks(p);
+    tk_outbound_register_hooks(p);
     tk_send_register_hooks(p);
     tk_deliver_register_hooks(p);
     tk_handlers_register_hooks(p);

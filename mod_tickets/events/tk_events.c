@@ -107,11 +107,6 @@ static const char *tk_or_empty(const char *s)
     return s ? s : "";
 }
 
-static int tk_is_true(const char *s)
-{
-    return s && strcmp(s, "t") == 0;
-}
-
 int tk_event_rows(apr_pool_t *p, const tk_rows_t *rows,
                   apr_array_header_t **events)
 {
@@ -129,14 +124,14 @@ int tk_event_rows(apr_pool_t *p, const tk_rows_t *rows,
             || tk_parse_u64(tk_rows_get(rows, i, 1), &e->pos[1])) {
             return -1;
         }
-        e->ready = tk_is_true(tk_rows_get(rows, i, 2));
+        e->ready = tk_rows_true(rows, i, 2);
         e->org = tk_or_empty(tk_rows_get(rows, i, 3));
         e->type = tk_or_empty(tk_rows_get(rows, i, 4));
         e->ticket = tk_or_empty(tk_rows_get(rows, i, 5));
         e->conversation = tk_or_empty(tk_rows_get(rows, i, 6));
         e->audience[0] = tk_or_empty(tk_rows_get(rows, i, 7));
         e->audience[1] = tk_or_empty(tk_rows_get(rows, i, 8));
-        e->staff_only = tk_is_true(tk_rows_get(rows, i, 9));
+        e->staff_only = tk_rows_true(rows, i, 9);
         e->data = data;
         e->data_len = data ? strlen(data) : 0;
         e->written = written ? (apr_time_t)apr_atoi64(written) : 0;

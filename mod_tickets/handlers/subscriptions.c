@@ -311,7 +311,7 @@ int tk_handle_deliveries_replay(tk_ctx_t *c)
         return tk_not_found(c, TK_NO_DELIVERY);
     }
     return tk_fail(c, TK_E_CONFLICT, NULL,
-                   strcmp(tk_rows_get(rows, 0, 1), "t") == 0
+                   tk_rows_true(rows, 0, 1)
                    ? "The delivery's subscription was deleted."
                    : "The delivery is still pending; it can be replayed once "
                      "it is delivered or failed.");

@@ -31,6 +31,7 @@
  * an answer; the URL may be logged (it carries no credentials: they are
  * refused).
  */
+#include <stddef.h>
 #include <ifaddrs.h>
 #include <apr_strings.h>
 #include <apr_general.h>
@@ -172,11 +173,6 @@ typedef struct {
     int disable;                    /* 410: the subscription goes off */
 } tk_attempt_t;
 
-static int tk_is_t(const char *v)
-{
-    return v && strcmp(v, "t") == 0;
-}
-
 /* Step 1.  0, or -1 with job->error. */
 static int tk_delivery_load(tickets_job_t *job, tk_db_t *db, const char *id,
                             tk_delivery_t *d)
@@ -200,26 +196,10 @@ static int tk_delivery_load(tickets_job_t *job, tk_db_t *db, const char *id,
     d->url = tk_rows_get(rows, 0, 4);
     d->secrets[0] = tk_rows_get(rows, 0, 5);
     d->secrets[1] = tk_rows_get(rows, 0, 6);
-    d->enabled = tk_is_t(tk_rows_get(rows, 0, 7));
-    d->deleted = tk_is_t(tk_rows_get(rows, 0, 8));
+    d->enabled = tk_rows_true(rows, 0, 7);
+    d->deleted = tk_rows_true(rows, 0, 8);
     d->job_id = tk_rows_get(rows, 0, 9);
     return 0;
-}
-
-/* This worker thread's open connections to receivers. */
-static tk_http_conns_t *tk_deliver_conns(tickets_job_t *job)
-{
-    void *conns = NULL;
-
-    if (!job->worker_pool) {
-        return NULL;
-    }
-    apr_pool_userdata_get(&conns, "tk_deliver.conns", job->worker_pool);
-    if (!conns && (conns = tk_http_conns_make(job->worker_pool))) {
-        apr_pool_userdata_setn(conns, "tk_deliver.conns", NULL,
-                               job->worker_pool);
-    }
-    return conns;
 }
 
 /* The request of step 3, signed now. */
@@ -256,7 +236,7 @@ static int tk_delivery_request(tickets_job_t *job, const tk_delivery_t *d,
                               ? conf->http_connect_timeout * 1000L
                               : req->timeout_ms;
     req->max_response = (apr_size_t)conf->http_max_response;
-    req->conns = tk_deliver_conns(job);
+    req->conns = tk_job_conns(job, "tk_deliver.conns");
     req->resolve = resolve;
     return 0;
 }
@@ -427,20 +407,18 @@ static tickets_job_rc_t tk_deliver_sweep(tickets_job_t *job)
     return TICKETS_JOB_DONE;
 }
 
-/* A delivery must end within its job's lease (as a platform send). */
+/* A delivery must end within its job's lease (tk_job_outlasting). */
 static int tk_deliver_check_lease(server_rec *main)
 {
-    server_rec *s;
+    server_rec *s = tk_job_outlasting(main,
+                                      offsetof(tk_srv_conf_t, webhook_timeout));
 
-    for (s = main; s; s = s->next) {
-        const tk_srv_conf_t *conf = tk_srv_conf(s);
-        if (conf->job_workers > 0 && conf->webhook_timeout >= conf->job_lease) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00100: "
-                         "TicketsWebhookTimeout (%d s) must be shorter than "
-                         "TicketsJobLease (%d s)", conf->webhook_timeout,
-                         conf->job_lease);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (s) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00100: "
+                     "TicketsWebhookTimeout (%d s) must be shorter than "
+                     "TicketsJobLease (%d s)", tk_srv_conf(s)->webhook_timeout,
+                     tk_srv_conf(s)->job_lease);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
 }

@@ -133,7 +133,6 @@ static int tk_relay_batch(const tk_worker_t *w, tk_db_t *db, apr_pool_t *p)
     }
     for (i = 0; i < events->nelts; ++i) {
         tickets_event_t *e = &APR_ARRAY_IDX(events, i, tickets_event_t);
-        const char *wakes;
         apr_status_t rv;
 
         if (!e->ready) {
@@ -157,8 +156,7 @@ static int tk_relay_batch(const tk_worker_t *w, tk_db_t *db, apr_pool_t *p)
         }
         tk_relay.pos[0] = e->pos[0];
         tk_relay.pos[1] = e->pos[1];
-        wakes = tk_rows_get(rows, i, 12);
-        wake |= wakes && wakes[0] == 't';
+        wake |= tk_rows_true(rows, i, 12);
     }
     if (wake) {
         tk_jobs_wake();         /* webhook deliveries made with the events */

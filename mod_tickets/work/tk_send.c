@@ -31,6 +31,7 @@
  * into a log line or an error: the URL of a Facebook send carries one, so
  * none is logged.
  */
+#include <stddef.h>
 #include <apr_strings.h>
 #include "work/tk_work.h"
 #include "core/tk_json.h"
@@ -92,21 +93,6 @@ static int tk_delivery_load(tickets_job_t *job, tk_db_t *db,
     return 0;
 }
 
-/* This worker thread's open connections to the platforms. */
-static tk_http_conns_t *tk_send_conns(tickets_job_t *job)
-{
-    void *conns = NULL;
-
-    if (!job->worker_pool) {
-        return NULL;
-    }
-    apr_pool_userdata_get(&conns, "tk_send.conns", job->worker_pool);
-    if (!conns && (conns = tk_http_conns_make(job->worker_pool))) {
-        apr_pool_userdata_setn(conns, "tk_send.conns", NULL, job->worker_pool);
-    }
-    return conns;
-}
-
 /* Step 2: the verdict on one attempt. */
 static void tk_delivery_send(tickets_job_t *job, const tk_delivery_t *d,
                              tk_send_outcome_t *out)
@@ -132,7 +118,7 @@ static void tk_delivery_send(tickets_job_t *job, const tk_delivery_t *d,
     req.connect_timeout_ms = conf->http_connect_timeout * 1000L;
     req.timeout_ms = conf->http_timeout * 1000L;
     req.max_response = (apr_size_t)conf->http_max_response;
-    req.conns = tk_send_conns(job);
+    req.conns = tk_job_conns(job, "tk_send.conns");
     rv = tk_http_perform(job->pool, &req, &resp);
     tk_send_judge(job->pool, d->platform, rv, &resp, apr_time_now(), out);
 }
@@ -217,21 +203,18 @@ static tickets_job_rc_t tk_send_sweep(tickets_job_t *job)
     return TICKETS_JOB_DONE;
 }
 
-/* A send must end within its job's lease, or another worker takes the
- * job over and sends again while the first one still waits. */
+/* A send must end within its job's lease (tk_job_outlasting). */
 static int tk_send_check_lease(server_rec *main)
 {
-    server_rec *s;
+    server_rec *s = tk_job_outlasting(main,
+                                      offsetof(tk_srv_conf_t, http_timeout));
 
-    for (s = main; s; s = s->next) {
-        const tk_srv_conf_t *conf = tk_srv_conf(s);
-        if (conf->job_workers > 0 && conf->http_timeout >= conf->job_lease) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00078: "
-                         "TicketsHttpTimeout (%d s) must be shorter than "
-                         "TicketsJobLease (%d s)", conf->http_timeout,
-                         conf->job_lease);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (s) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00078: "
+                     "TicketsHttpTimeout (%d s) must be shorter than "
+                     "TicketsJobLease (%d s)", tk_srv_conf(s)->http_timeout,
+                     tk_srv_conf(s)->job_lease);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
 }
@@ -241,11 +224,6 @@ static int tk_send_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)pconf; (void)plog; (void)ptemp;
     if (tk_send_check_lease(s) != OK) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (tk_http_global_init() != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "TK00072: libcurl could "
-                     "not be initialized");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     tk_job_register_kind(TK_SEND_JOB, tk_send_job, 0,

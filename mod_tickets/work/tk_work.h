@@ -12,6 +12,8 @@
  *                claim with FOR UPDATE SKIP LOCKED, leases, retries
  *   tk_purge.c   the first job kinds: purges of expired sessions,
  *                idempotency keys, past-retention events, finished jobs
+ *   tk_outbound.c  what the jobs that call out over HTTP share: libcurl,
+ *                each worker thread's connections, the lease rule
  *   tk_send.c    replies delivered to the chat platforms
  *   tk_deliver.c outbound webhook deliveries to subscribers, and the
  *                check of where a subscription may send
@@ -101,6 +103,23 @@ void tk_job_db(tickets_job_t *job, tk_db_t *db);
 
 void tk_jobs_register_hooks(apr_pool_t *p);
 void tk_purge_register_hooks(apr_pool_t *p);
+
+/* ---------------------------------------------------------------------
+ * Jobs that call out over HTTP (tk_outbound.c)
+ * ------------------------------------------------------------------- */
+
+/* This worker thread's open connections for the kind that names them
+ * key, made on first use and kept while the thread lives; NULL when curl
+ * cannot make them (each request then connects on its own). */
+struct tk_http_conns_t *tk_job_conns(tickets_job_t *job, const char *key);
+/* A call must end within its job's lease, or another worker takes the
+ * job over and calls again while the first one still waits: the first
+ * server running job workers whose timeout (the int field of
+ * tk_srv_conf_t at timeout_offset) is not shorter than its
+ * TicketsJobLease, or NULL. */
+server_rec *tk_job_outlasting(server_rec *main, size_t timeout_offset);
+/* libcurl, once per process (post_config). */
+void tk_outbound_register_hooks(apr_pool_t *p);
 
 /* ---------------------------------------------------------------------
  * Delivery of replies to the platforms (tk_send.c)

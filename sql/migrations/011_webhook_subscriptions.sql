@@ -121,11 +121,43 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         'payload', d.body::jsonb)
 $$;
 
+-- The job that delivers delivery p_delivery (TK_DELIVER_JOB, with the
+-- Standard Webhooks schedule's ten attempts): its id.
+CREATE FUNCTION tk_webhook_job(p_org uuid, p_delivery uuid) RETURNS uuid
+LANGUAGE sql VOLATILE AS $$
+    INSERT INTO jobs (org_id, kind, payload, max_attempts)
+    VALUES (p_org, 'webhook.deliver', jsonb_build_object('deliveryId', p_delivery), 10)
+    RETURNING id
+$$;
+
+-- A delivery of event p_type (its data, when it happened) to subscription
+-- p_sub, with its job.  The body is {"type", "timestamp", "data"}, stored
+-- as it is signed and sent.
+CREATE FUNCTION tk_webhook_deliver(p_sub uuid, p_org uuid, p_type text,
+                                   p_data jsonb, p_at timestamptz,
+                                   p_ticket_event bigint)
+RETURNS webhook_deliveries
+LANGUAGE plpgsql AS $$
+DECLARE
+    d webhook_deliveries;
+    v_id uuid := gen_random_uuid();
+BEGIN
+    INSERT INTO webhook_deliveries (id, org_id, subscription_id, job_id,
+                                    event_type, body, ticket_event_id,
+                                    next_attempt_at)
+    VALUES (v_id, p_org, p_sub, tk_webhook_job(p_org, v_id), p_type,
+            jsonb_build_object('type', p_type, 'timestamp', tk_ts(p_at),
+                               'data', p_data)::text,
+            p_ticket_event, now())
+    RETURNING * INTO d;
+    RETURN d;
+END;
+$$;
+
 -- A delivery of event p_type to each enabled subscription of p_org that
--- wants it, with its job, in the caller's transaction.  The body is
--- {"type", "timestamp", "data"}.  The number made; when there were any,
--- the transaction is marked (tickets.webhooks_made) so that its next live
--- event wakes the job workers.
+-- wants it, in the caller's transaction.  The number made; when there
+-- were any, the transaction is marked (tickets.webhooks_made) so that its
+-- next live event wakes the job workers.
 CREATE FUNCTION tk_webhook_fanout(p_org uuid, p_type text, p_data jsonb,
                                   p_at timestamptz, p_ticket_event bigint)
 RETURNS integer
@@ -133,28 +165,12 @@ LANGUAGE plpgsql AS $$
 DECLARE
     made integer;
 BEGIN
-    WITH s AS (
-        SELECT sub.id, gen_random_uuid() AS delivery_id,
-               gen_random_uuid() AS job_id
-          FROM webhook_subscriptions sub
-         WHERE sub.org_id = p_org AND sub.enabled AND sub.deleted_at IS NULL
-           AND (p_type = ANY (sub.events) OR '*' = ANY (sub.events))),
-    j AS (
-        INSERT INTO jobs (id, org_id, kind, payload, max_attempts)
-        SELECT s.job_id, p_org, 'webhook.deliver',
-               jsonb_build_object('deliveryId', s.delivery_id), 10
-          FROM s),
-    d AS (
-        INSERT INTO webhook_deliveries (id, org_id, subscription_id, job_id,
-                                        event_type, body, ticket_event_id,
-                                        next_attempt_at)
-        SELECT s.delivery_id, p_org, s.id, s.job_id, p_type,
-               jsonb_build_object('type', p_type, 'timestamp', tk_ts(p_at),
-                                  'data', p_data)::text,
-               p_ticket_event, now()
-          FROM s
-        RETURNING 1)
-    SELECT count(*) INTO made FROM d;
+    SELECT count(tk_webhook_deliver(sub.id, p_org, p_type, p_data, p_at,
+                                    p_ticket_event))
+      INTO made
+      FROM webhook_subscriptions sub
+     WHERE sub.org_id = p_org AND sub.enabled AND sub.deleted_at IS NULL
+       AND (p_type = ANY (sub.events) OR '*' = ANY (sub.events));
     IF made > 0 THEN
         PERFORM set_config('tickets.webhooks_made', 'on', true);
     END IF;

@@ -69,21 +69,11 @@ UPDATE webhook_subscriptions
 -- name: webhook_test
 -- A webhook.test delivery to the subscription, enabled or not, with its
 -- job.
-WITH p AS (SELECT %s::uuid AS sub_id, %s::uuid AS org_id,
-                  gen_random_uuid() AS delivery_id, gen_random_uuid() AS job_id),
-j AS (
-    INSERT INTO jobs (id, org_id, kind, payload, max_attempts)
-    SELECT p.job_id, p.org_id, 'webhook.deliver',
-           jsonb_build_object('deliveryId', p.delivery_id), 10
-      FROM p)
-INSERT INTO webhook_deliveries (id, org_id, subscription_id, job_id,
-                                event_type, body, next_attempt_at)
-SELECT p.delivery_id, p.org_id, p.sub_id, p.job_id, 'webhook.test',
-       jsonb_build_object('type', 'webhook.test', 'timestamp', tk_ts(now()),
-                          'data', jsonb_build_object('subscriptionId', p.sub_id))::text,
-       now()
+WITH p AS (SELECT %s::uuid AS sub_id, %s::uuid AS org_id)
+SELECT tk_delivery_json(tk_webhook_deliver(p.sub_id, p.org_id, 'webhook.test',
+                                           jsonb_build_object('subscriptionId', p.sub_id),
+                                           now(), NULL))::text, 0
   FROM p
-RETURNING tk_delivery_json(webhook_deliveries)::text, 0
 
 -- name: delivery_list
 WITH p AS (SELECT %s::uuid AS sub_id, %s::uuid AS org_id, %s::text AS state,
@@ -104,23 +94,13 @@ SELECT tk_delivery_json(d)::text, d.attempts
 -- A delivered or failed delivery goes again, with the same webhook-id and
 -- body, under a new job (its subscription must not be deleted).  No row
 -- when it is pending (its job still has it) or gone.
-WITH p AS (SELECT %s::uuid AS id, %s::uuid AS org_id,
-                  gen_random_uuid() AS job_id),
-d AS (
-    UPDATE webhook_deliveries d
-       SET state = 'pending', job_id = p.job_id, next_attempt_at = now(),
-           last_error = NULL
-      FROM p
-     WHERE d.id = p.id AND d.org_id = p.org_id AND d.state <> 'pending'
-       AND EXISTS (SELECT 1 FROM webhook_subscriptions s
-                    WHERE s.id = d.subscription_id AND s.deleted_at IS NULL)
-    RETURNING d.*),
-j AS (
-    INSERT INTO jobs (id, org_id, kind, payload, max_attempts)
-    SELECT p.job_id, d.org_id, 'webhook.deliver',
-           jsonb_build_object('deliveryId', d.id), 10
-      FROM d, p)
-SELECT tk_delivery_json(d)::text, d.attempts FROM d
+UPDATE webhook_deliveries d
+   SET state = 'pending', job_id = tk_webhook_job(d.org_id, d.id),
+       next_attempt_at = now(), last_error = NULL
+ WHERE d.id = %s::uuid AND d.org_id = %s::uuid AND d.state <> 'pending'
+   AND EXISTS (SELECT 1 FROM webhook_subscriptions s
+                WHERE s.id = d.subscription_id AND s.deleted_at IS NULL)
+RETURNING tk_delivery_json(d)::text, d.attempts
 
 -- name: delivery_state
 -- Why a delivery cannot be replayed: its state, and whether its

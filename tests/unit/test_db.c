@@ -77,6 +77,19 @@ START_TEST(rows_get_bounds)
 }
 END_TEST
 
+START_TEST(rows_true_is_t_only)
+{
+    const char *cells[] = { "t", "f", NULL, "true" };
+    tk_rows_t rows = { 1, 4, cells };
+
+    ck_assert_int_eq(tk_rows_true(&rows, 0, 0), 1);
+    ck_assert_int_eq(tk_rows_true(&rows, 0, 1), 0);
+    ck_assert_int_eq(tk_rows_true(&rows, 0, 2), 0);
+    ck_assert_int_eq(tk_rows_true(&rows, 0, 3), 0);
+    ck_assert_int_eq(tk_rows_true(&rows, 0, 9), 0);
+}
+END_TEST
+
 START_TEST(nargs_counts_arguments)
 {
     ck_assert_int_eq(TK_NARGS("a"), 1);
@@ -93,6 +106,7 @@ Suite *tk_suite_db(void)
     tcase_add_test(tc, broken_connection_is_lost);
     tcase_add_test(tc, ordinary_errors_are_neither);
     tcase_add_test(tc, rows_get_bounds);
+    tcase_add_test(tc, rows_true_is_t_only);
     tcase_add_test(tc, nargs_counts_arguments);
     suite_add_tcase(s, tc);
     return s;

@@ -209,6 +209,13 @@ const char *tk_rows_get(const tk_rows_t *rows, int row, int col)
     return rows->cells[row * rows->ncols + col];
 }
 
+int tk_rows_true(const tk_rows_t *rows, int row, int col)
+{
+    const char *v = tk_rows_get(rows, row, col);
+
+    return v && strcmp(v, "t") == 0;
+}
+
 /* The server process a connection talked to when last seen, kept with its
  * statements (the table mod_dbd keeps per connection) under a key no
  * statement has. */

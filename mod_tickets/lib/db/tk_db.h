@@ -84,6 +84,8 @@ int tk_db_reprepare(tk_db_t *db, apr_pool_t *conn_pool,
 
 /* Cell (row, col) or NULL. */
 const char *tk_rows_get(const tk_rows_t *rows, int row, int col);
+/* 1 when that cell is a boolean true (PostgreSQL's "t"). */
+int tk_rows_true(const tk_rows_t *rows, int row, int col);
 
 /* Before the first statement on a connection taken from the pool: a
  * server that closed the connection while it sat idle (a restart, a
