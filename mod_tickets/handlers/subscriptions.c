@@ -42,11 +42,11 @@ static const char *const tk_bools[] = { "true", "false", NULL };
 /* The URL of in, when it has one, may be sent to from here. */
 static int tk_check_target(tk_ctx_t *c, const tk_webhook_input_t *in)
 {
-    const char *resolve, *why;
+    const char *why;
 
     if (!in->url
-        || tk_webhook_target(c->r->server, c->r->pool, in->url, &resolve,
-                             &why) == TK_TARGET_OK) {
+        || tk_webhook_target(c->r->server, c->r->pool, in->url, &why)
+           == TK_TARGET_OK) {
         return TK_OK;
     }
     return tk_fail(c, TK_E_VALIDATION, "url", why);
@@ -313,6 +313,9 @@ int tk_handle_deliveries_replay(tk_ctx_t *c)
     return tk_fail(c, TK_E_CONFLICT, NULL,
                    tk_rows_true(rows, 0, 1)
                    ? "The delivery's subscription was deleted."
+                   : tk_rows_true(rows, 0, 2)
+                   ? "The delivery's subscription is disabled; enable it "
+                     "before replaying its deliveries."
                    : "The delivery is still pending; it can be replayed once "
                      "it is delivered or failed.");
 }

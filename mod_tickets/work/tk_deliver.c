@@ -9,11 +9,12 @@
  *   1. reads the delivery, its subscription and the secrets that sign it;
  *      a delivery no longer pending, or held by a newer job (a replay),
  *      is done with at once;
- *   2. resolves the URL's host and checks every address it gives
- *      (tk_webhook_target: no reserved address, no local one unless
- *      TicketsWebhookAllowLocal, never this server's own listener), then
- *      connects to the very address it checked (CURLOPT_RESOLVE), so a
- *      name that resolves elsewhere a moment later changes nothing;
+ *   2. parses the URL and judges every address curl is about to connect
+ *      to, as the socket is opened (tk_judge_addr: no reserved or
+ *      link-local address, no local one unless TicketsWebhookAllowLocal,
+ *      never this server's own listener), so what is checked is what is
+ *      connected to, whatever the name resolved to when the URL was
+ *      given; the name is resolved within the connect timeout;
  *   3. posts the body exactly as stored, with webhook-id (the same on
  *      every attempt), webhook-timestamp (this attempt's) and
  *      webhook-signature (one per live secret), outside any transaction,
@@ -28,10 +29,11 @@
  * job: the sweep (TK_DELIVER_SWEEP, every minute) fails those, and they
  * can be replayed.  Delivery is at least once, as for platform sends:
  * receivers deduplicate by webhook-id.  No secret goes into a log line or
- * an answer; the URL may be logged (it carries no credentials: they are
- * refused).
+ * an answer; logs name the receiver by host and port only (a path or a
+ * query may carry the receiver's own token).
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <ifaddrs.h>
 #include <apr_strings.h>
 #include <apr_general.h>
@@ -50,16 +52,8 @@
  * Where a subscription may send
  * ------------------------------------------------------------------- */
 
-/* The address of sa as bytes: its family and 4 or 16 bytes. */
-static const unsigned char *tk_sa_bytes(const apr_sockaddr_t *sa)
-{
-    return sa->family == APR_INET
-           ? (const unsigned char *)&sa->sa.sin.sin_addr
-           : (const unsigned char *)&sa->sa.sin6.sin6_addr;
-}
-
-/* Whether sa is an address of one of this host's interfaces. */
-static int tk_is_local_interface(const apr_sockaddr_t *sa)
+/* Whether addr is an address of one of this host's interfaces. */
+static int tk_is_local_interface(int family, const unsigned char *addr)
 {
     struct ifaddrs *ifs, *i;
     int found = 0;
@@ -68,84 +62,122 @@ static int tk_is_local_interface(const apr_sockaddr_t *sa)
         return 1;                   /* cannot tell: take it for ours */
     }
     for (i = ifs; i && !found; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != sa->family) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family) {
             continue;
         }
-        found = sa->family == APR_INET
+        found = family == APR_INET
                 ? memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr,
-                         &sa->sa.sin.sin_addr, 4) == 0
+                         addr, 4) == 0
                 : memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
-                         &sa->sa.sin6.sin6_addr, 16) == 0;
+                         addr, 16) == 0;
     }
     freeifaddrs(ifs);
     return found;
 }
 
-/* Whether sa (its port included) is one of this server's listeners: a
- * subscription must not make the server call itself. */
-static int tk_is_own_listener(const apr_sockaddr_t *sa)
+/* Whether the address and port are one of this server's listeners: a
+ * subscription must not make the server call itself.  A wildcard
+ * listener of either family takes every address of this host. */
+static int tk_is_own_listener(int family, const unsigned char *addr,
+                              unsigned port)
 {
     const ap_listen_rec *lr;
 
     for (lr = ap_listeners; lr; lr = lr->next) {
         const apr_sockaddr_t *b = lr->bind_addr;
 
-        if (!b || b->port != sa->port) {
+        if (!b || b->port != port) {
             continue;
         }
-        if (apr_sockaddr_equal(b, sa)) {
-            return 1;
+        if (apr_sockaddr_is_wildcard(b)) {
+            if (tk_addr_class(family, addr) == TK_ADDR_LOOPBACK
+                || tk_is_local_interface(family, addr)) {
+                return 1;
+            }
         }
-        if (apr_sockaddr_is_wildcard(b)
-            && (tk_addr_class(sa->family, tk_sa_bytes(sa)) == TK_ADDR_LOOPBACK
-                || tk_is_local_interface(sa))) {
+        else if (b->family == family
+                 && memcmp(b->ipaddr_ptr, addr, family == APR_INET ? 4 : 16)
+                    == 0) {
             return 1;
         }
     }
     return 0;
 }
 
+typedef struct {
+    const tk_target_t *target;
+    int allow_local;
+} tk_judge_t;
+
+/* tk_http_addr_check_fn: an address the delivery is about to connect to. */
+static int tk_judge_addr(void *baton, int family, const unsigned char *addr,
+                         unsigned port, const char **why)
+{
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                              0xff, 0xff };
+    const tk_judge_t *j = baton;
+
+    if (family == APR_INET6 && memcmp(addr, mapped, 12) == 0) {
+        family = APR_INET;              /* ::ffff:a.b.c.d is a.b.c.d */
+        addr += 12;
+    }
+    if (tk_target_allowed(j->target, tk_addr_class(family, addr),
+                          j->allow_local, why) != 0) {
+        return -1;
+    }
+    if (tk_is_own_listener(family, addr, port)) {
+        *why = "The URL names this server itself.";
+        return -1;
+    }
+    return 0;
+}
+
+/* What req needs to judge each address it connects to for url. */
+static int tk_target_judged(server_rec *s, apr_pool_t *p, const char *url,
+                            tk_http_req_t *req, const char **why)
+{
+    tk_target_t *t = apr_palloc(p, sizeof(*t));
+    tk_judge_t *j = apr_palloc(p, sizeof(*j));
+
+    if (tk_target_parse(p, url, t, why) != 0) {
+        return -1;
+    }
+    j->target = t;
+    j->allow_local = tk_srv_conf(s)->webhook_allow_local;
+    req->addr_check = tk_judge_addr;
+    req->addr_baton = j;
+    return 0;
+}
+
 int tk_webhook_target(server_rec *s, apr_pool_t *p, const char *url,
-                      const char **resolve, const char **why)
+                      const char **why)
 {
     const tk_srv_conf_t *conf = tk_srv_conf(s);
-    apr_sockaddr_t *sa, *first = NULL;
-    tk_target_t t;
-    char ip[64];
+    tk_http_req_t req;
+    tk_http_resp_t resp;
 
-    *resolve = NULL;
-    if (tk_target_parse(p, url, &t, why) != 0) {
+    memset(&req, 0, sizeof(req));
+    if (tk_target_judged(s, p, url, &req, why) != 0) {
         return TK_TARGET_REFUSED;
     }
-    if (apr_sockaddr_info_get(&sa, t.host, APR_UNSPEC, t.port, 0, p)
-        != APR_SUCCESS) {
+    req.method = "GET";
+    req.url = url;
+    req.connect_timeout_ms = req.timeout_ms = conf->http_connect_timeout
+                                              * 1000L;
+    req.resolve_only = 1;
+    switch (tk_http_perform(p, &req, &resp)) {
+    case APR_SUCCESS:
+        return TK_TARGET_OK;
+    case APR_EACCES:
+        *why = resp.error;
+        return TK_TARGET_REFUSED;
+    case APR_TIMEUP:
+        *why = "The URL's host did not resolve in time.";
+        return TK_TARGET_UNRESOLVED;
+    default:
         *why = "The URL's host does not resolve.";
         return TK_TARGET_UNRESOLVED;
     }
-    for (; sa; sa = sa->next) {
-        if (sa->family != APR_INET && sa->family != APR_INET6) {
-            continue;
-        }
-        if (tk_target_allowed(&t, tk_addr_class(sa->family, tk_sa_bytes(sa)),
-                              conf->webhook_allow_local, why) != 0) {
-            return TK_TARGET_REFUSED;
-        }
-        if (tk_is_own_listener(sa)) {
-            *why = "The URL names this server itself.";
-            return TK_TARGET_REFUSED;
-        }
-        first = first ? first : sa;
-    }
-    if (!first || apr_sockaddr_ip_getbuf(ip, sizeof(ip), first) != APR_SUCCESS) {
-        *why = "The URL's host does not resolve.";
-        return TK_TARGET_UNRESOLVED;
-    }
-    if (!t.literal) {
-        *resolve = apr_psprintf(p, first->family == APR_INET6
-                                   ? "%s:%u:[%s]" : "%s:%u:%s",
-                                t.host, (unsigned)t.port, ip);
-    }
-    return TK_TARGET_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -202,9 +234,9 @@ static int tk_delivery_load(tickets_job_t *job, tk_db_t *db, const char *id,
     return 0;
 }
 
-/* The request of step 3, signed now. */
+/* The request of step 3, signed now (req's address judge already set). */
 static int tk_delivery_request(tickets_job_t *job, const tk_delivery_t *d,
-                               const char *resolve, tk_http_req_t *req)
+                               tk_http_req_t *req)
 {
     const tk_srv_conf_t *conf = tk_srv_conf(job->s);
     apr_int64_t now = (apr_int64_t)apr_time_sec(apr_time_now());
@@ -225,7 +257,6 @@ static int tk_delivery_request(tickets_job_t *job, const tk_delivery_t *d,
     APR_ARRAY_PUSH(h, const char *) = apr_pstrcat(job->pool,
                                                   "webhook-signature: ", sig,
                                                   NULL);
-    memset(req, 0, sizeof(*req));
     req->method = "POST";
     req->url = d->url;
     req->headers = h;
@@ -237,7 +268,6 @@ static int tk_delivery_request(tickets_job_t *job, const tk_delivery_t *d,
                               : req->timeout_ms;
     req->max_response = (apr_size_t)conf->http_max_response;
     req->conns = tk_job_conns(job, "tk_deliver.conns");
-    req->resolve = resolve;
     return 0;
 }
 
@@ -281,10 +311,19 @@ static void tk_delivery_judge(tickets_job_t *job, apr_status_t rv,
                    "disabled.";
         return;
     }
-    a->error = rv == APR_SUCCESS || resp->status > 0
-               ? apr_psprintf(job->pool, "The receiver answered %d.",
-                              resp->status)
-               : resp->error ? resp->error : "The request failed.";
+    if (rv == APR_SUCCESS) {
+        a->error = apr_psprintf(job->pool, "The receiver answered %d.",
+                                resp->status);
+    }
+    else if (resp->status > 0) {
+        a->error = apr_psprintf(job->pool, "The receiver answered %d, but "
+                                "the exchange did not complete: %s",
+                                resp->status, resp->error ? resp->error
+                                                          : "it failed.");
+    }
+    else {
+        a->error = resp->error ? resp->error : "The request failed.";
+    }
     a->state = last ? "failed" : "pending";
     a->next_in = last ? 0 : tk_delivery_delay(resp, job->attempt);
 }
@@ -293,41 +332,40 @@ static void tk_delivery_judge(tickets_job_t *job, apr_status_t rv,
 static void tk_delivery_attempt(tickets_job_t *job, const tk_delivery_t *d,
                                 tk_attempt_t *a)
 {
-    const char *resolve, *why;
+    const char *why;
     tk_http_req_t req;
     tk_http_resp_t resp;
     apr_status_t rv;
 
     memset(a, 0, sizeof(*a));
+    memset(&req, 0, sizeof(req));
     if (d->deleted || (!d->enabled && strcmp(d->type, "webhook.test") != 0)) {
         a->state = "failed";
         a->error = d->deleted ? "The subscription was deleted."
                               : "The subscription is disabled.";
         return;
     }
-    switch (tk_webhook_target(job->s, job->pool, d->url, &resolve, &why)) {
-    case TK_TARGET_OK:
-        break;
-    case TK_TARGET_REFUSED:
+    if (tk_target_judged(job->s, job->pool, d->url, &req, &why) != 0) {
         a->state = "failed";
         a->error = why;
         return;
-    default:
-        memset(&resp, 0, sizeof(resp));
-        resp.error = why;
-        tk_delivery_judge(job, APR_EHOSTUNREACH, &resp, a);
-        return;
     }
-    if (tk_delivery_request(job, d, resolve, &req) != 0) {
+    if (tk_delivery_request(job, d, &req) != 0) {
         a->state = "failed";
         a->error = "The subscription's secret is malformed; rotate it.";
         return;
     }
     rv = tk_http_perform(job->pool, &req, &resp);
+    if (rv == APR_EACCES) {
+        a->state = "failed";          /* an address it must not go to */
+        a->error = resp.error;
+        return;
+    }
     tk_delivery_judge(job, rv, &resp, a);
 }
 
-/* Step 4.  0, or -1 with job->error. */
+/* Step 4.  0; 1 when nothing was recorded (a replay's newer job holds
+ * the delivery now); -1 with job->error. */
 static int tk_delivery_record(tickets_job_t *job, tk_db_t *db, const char *id,
                               const tk_attempt_t *a)
 {
@@ -343,7 +381,7 @@ static int tk_delivery_record(tickets_job_t *job, tk_db_t *db, const char *id,
                                  NULL);
         return -1;
     }
-    return 0;
+    return rows->nrows == 1 ? 0 : 1;
 }
 
 static tickets_job_rc_t tk_deliver_job(tickets_job_t *job)
@@ -367,7 +405,12 @@ static tickets_job_rc_t tk_deliver_job(tickets_job_t *job)
         return TICKETS_JOB_DONE;        /* recorded before, or replayed */
     }
     tk_delivery_attempt(job, &d, &a);
-    if (tk_delivery_record(job, &db, id, &a) != 0) {
+    switch (tk_delivery_record(job, &db, id, &a)) {
+    case 0:
+        break;
+    case 1:
+        return TICKETS_JOB_DONE;        /* replayed while it was sent */
+    default:
         return TICKETS_JOB_RETRY;
     }
     if (strcmp(a.state, "pending") == 0) {
@@ -377,13 +420,15 @@ static tickets_job_rc_t tk_deliver_job(tickets_job_t *job)
     }
     if (a.disable) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, job->s, "TK00097: the "
-                     "receiver of delivery %s answered 410 Gone; its "
-                     "subscription (%s) was disabled", id, d.url);
+                     "receiver of delivery %s (%s) answered 410 Gone; its "
+                     "subscription was disabled", id,
+                     tk_target_where(job->pool, d.url));
     }
     else if (strcmp(a.state, "failed") == 0) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, job->s, "TK00098: webhook "
                      "delivery %s (%s) to %s failed, attempt %d: %s", id,
-                     d.type, d.url, job->attempt, a.error);
+                     d.type, tk_target_where(job->pool, d.url), job->attempt,
+                     a.error);
     }
     return TICKETS_JOB_DONE;
 }
@@ -391,15 +436,17 @@ static tickets_job_rc_t tk_deliver_job(tickets_job_t *job)
 /* The sweep: deliveries whose job ended without an outcome are failed. */
 static tickets_job_rc_t tk_deliver_sweep(tickets_job_t *job)
 {
+    tk_rows_t *rows;
     tk_db_t db;
-    int n = 0;
+    int n;
 
     tk_job_db(job, &db);
-    if (TK_EXEC(&db, delivery_sweep, &n) != 0) {
+    if (TK_SELECT(&db, delivery_sweep, &rows) != 0 || rows->nrows != 1) {
         job->error = apr_pstrcat(job->pool, "The sweep failed: ",
                                  db.error ? db.error : "?", NULL);
         return TICKETS_JOB_RETRY;
     }
+    n = atoi(tk_rows_get(rows, 0, 0));
     if (n > 0) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, job->s, "TK00099: %d webhook "
                      "deliveries whose job stopped were marked failed", n);

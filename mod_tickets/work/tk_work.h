@@ -145,16 +145,16 @@ void tk_send_register_hooks(apr_pool_t *p);
 #define TK_DELIVER_SWEEP_EVERY 60
 
 /* Whether a subscription may send to url, from server s: its host
- * resolved now and every address checked (no reserved one, no loopback,
- * private or link-local one unless TicketsWebhookAllowLocal, never one of
- * this server's listeners).  TK_TARGET_OK with *resolve the
- * "host:port:address" to connect to (NULL for an IP address), or
- * TK_TARGET_REFUSED / TK_TARGET_UNRESOLVED with *why a sentence. */
+ * resolved now (within TicketsHttpConnectTimeout) and every address
+ * checked (no reserved or link-local one, no loopback or private one
+ * unless TicketsWebhookAllowLocal, never one of this server's
+ * listeners).  TK_TARGET_OK, or TK_TARGET_REFUSED / TK_TARGET_UNRESOLVED
+ * with *why a sentence.  Each attempt checks again, as it connects. */
 #define TK_TARGET_OK            0
 #define TK_TARGET_REFUSED       (-1)
 #define TK_TARGET_UNRESOLVED    (-2)
 int tk_webhook_target(server_rec *s, apr_pool_t *p, const char *url,
-                      const char **resolve, const char **why);
+                      const char **why);
 void tk_deliver_register_hooks(apr_pool_t *p);
 
 #endif

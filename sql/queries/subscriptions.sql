@@ -92,20 +92,23 @@ SELECT tk_delivery_json(d)::text, d.attempts
 
 -- name: delivery_replay
 -- A delivered or failed delivery goes again, with the same webhook-id and
--- body, under a new job (its subscription must not be deleted).  No row
--- when it is pending (its job still has it) or gone.
+-- body, under a new job (its subscription must not be deleted, nor
+-- disabled but for a test ping, which goes to a disabled one too).  No
+-- row when it is pending (its job still has it) or gone.
 UPDATE webhook_deliveries d
    SET state = 'pending', job_id = tk_webhook_job(d.org_id, d.id),
        next_attempt_at = now(), last_error = NULL
  WHERE d.id = %s::uuid AND d.org_id = %s::uuid AND d.state <> 'pending'
    AND EXISTS (SELECT 1 FROM webhook_subscriptions s
-                WHERE s.id = d.subscription_id AND s.deleted_at IS NULL)
+                WHERE s.id = d.subscription_id AND s.deleted_at IS NULL
+                  AND (s.enabled OR d.event_type = 'webhook.test'))
 RETURNING tk_delivery_json(d)::text, d.attempts
 
 -- name: delivery_state
--- Why a delivery cannot be replayed: its state, and whether its
--- subscription was deleted.
-SELECT d.state, s.deleted_at IS NOT NULL
+-- Why a delivery cannot be replayed: its state, whether its subscription
+-- was deleted, and whether it is disabled (for any but a test ping).
+SELECT d.state, s.deleted_at IS NOT NULL,
+       NOT s.enabled AND d.event_type <> 'webhook.test'
   FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
  WHERE d.id = %s::uuid AND d.org_id = %s::uuid
 
@@ -128,7 +131,9 @@ SELECT d.state, tk_webhook_message_id(d.id), d.body, d.event_type,
 -- replayed delivery's older job records nothing): the delivery, its audit
 -- row (delivered_at, delivery_attempts, last_error) and its subscription
 -- (last delivered or failed, and disabled after a 410).  A delivered one
--- stays so.
+-- stays so; one delivered before and replayed keeps when it was
+-- delivered, whatever the replay's outcome.  No row: a newer job holds
+-- the delivery, or it is no longer pending.
 WITH p AS (SELECT %s::uuid AS id, %s::uuid AS job_id, %s::text AS state,
                   %s::int AS status, %s::text AS response, %s::text AS error,
                   %s::float8 AS next_in, %s::boolean AS disable),
@@ -140,7 +145,8 @@ d AS (
            last_attempt_at = now(),
            next_attempt_at = CASE WHEN p.state = 'pending'
                                   THEN now() + p.next_in * interval '1 second' END,
-           delivered_at = CASE WHEN p.state = 'delivered' THEN now() END
+           delivered_at = CASE WHEN p.state = 'delivered' THEN now()
+                               ELSE d.delivered_at END
       FROM p
      WHERE d.id = p.id AND d.job_id = p.job_id AND d.state = 'pending'
     RETURNING d.*),
@@ -175,7 +181,8 @@ SELECT d.state, (SELECT count(*) FROM e), (SELECT count(*) FROM s) FROM d
 -- name: delivery_sweep
 -- Deliveries whose job ended without an outcome (it died on its last
 -- attempt, or was purged) are failed, so none stays pending unseen; they
--- can be replayed.  At most 500 a run.
+-- can be replayed, and their audit rows and subscriptions show it as
+-- delivery_outcome's failures do.  At most 500 a run; the count comes back.
 WITH stuck AS (
     SELECT d.id FROM webhook_deliveries d
      WHERE d.state = 'pending'
@@ -183,10 +190,24 @@ WITH stuck AS (
                         WHERE j.id = d.job_id
                           AND j.state IN ('queued', 'running', 'retrying'))
      LIMIT 500
-       FOR UPDATE OF d SKIP LOCKED)
-UPDATE webhook_deliveries d
-   SET state = 'failed', next_attempt_at = NULL,
-       last_error = 'The delivery stopped before the receiver''s answer was '
-                    'known; replay it.'
-  FROM stuck
- WHERE d.id = stuck.id AND d.state = 'pending'
+       FOR UPDATE OF d SKIP LOCKED),
+d AS (
+    UPDATE webhook_deliveries d
+       SET state = 'failed', next_attempt_at = NULL,
+           last_error = 'The delivery stopped before the receiver''s answer '
+                        'was known; replay it.'
+      FROM stuck
+     WHERE d.id = stuck.id AND d.state = 'pending'
+    RETURNING d.ticket_event_id, d.subscription_id, d.last_error),
+e AS (
+    UPDATE ticket_events e SET last_error = d.last_error
+      FROM d
+     WHERE e.id = d.ticket_event_id
+    RETURNING 1),
+s AS (
+    UPDATE webhook_subscriptions s
+       SET last_failed_at = now(), last_error = d.last_error
+      FROM d
+     WHERE s.id = d.subscription_id
+    RETURNING 1)
+SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM e), (SELECT count(*) FROM s)

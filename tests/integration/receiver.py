@@ -102,7 +102,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(status)
             for k, v in headers.items():
                 self.send_header(k, str(v))
-            self.send_header("Content-Length", str(len(data)))
+            if "Content-Length" in headers:
+                self.close_connection = True    # a body cut short
+            else:
+                self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
             self.wfile.flush()

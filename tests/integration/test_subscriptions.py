@@ -360,6 +360,21 @@ def test_a_500_is_retried_on_the_schedule_with_the_same_id(hooks, rx, subs):
 
 
 @pytest.mark.allow_log(r"TK00065")
+def test_a_2xx_whose_body_is_cut_short_is_retried(hooks, rx, subs):
+    doc = subscribe(hooks, subs, rx.url, ["ticket_created"])
+    rx.queue((200, {"Content-Length": 500}, 0))
+    create_ticket(hooks)
+    d, = only_delivery(hooks, doc["id"])
+    d = attempted(hooks, d["id"], 1)
+    assert d["state"] == "pending" and d["lastStatus"] == 200, d
+    assert d["lastError"].startswith("The receiver answered 200, but the exchange did "
+                                     "not complete: "), d
+    due_now(hooks, d["id"])
+    d = settled(hooks, d["id"])
+    assert d["state"] == "delivered" and d["attempts"] == 2
+
+
+@pytest.mark.allow_log(r"TK00065")
 def test_a_timeout_is_retried(hooks, rx, subs):
     doc = subscribe(hooks, subs, rx.url, ["ticket_created"])
     rx.queue((200, {}, 3.5))                             # TicketsWebhookTimeout is 2
@@ -460,6 +475,59 @@ def test_a_pending_delivery_is_not_replayed(hooks, rx, subs):
     assert len(rx.wait_for(1)) == 1
 
 
+@pytest.mark.allow_log(r"TK00097")
+def test_a_replay_that_fails_keeps_when_it_was_delivered(hooks, rx, subs):
+    doc = subscribe(hooks, subs, rx.url, ["ticket_created"])
+    create_ticket(hooks)
+    d, = only_delivery(hooks, doc["id"])
+    first = settled(hooks, d["id"])
+    assert first["state"] == "delivered" and first["deliveredAt"]
+    rx.queue((410, {}, 0))
+    r = Api(hooks, ADMIN).post(f"/api/webhooks/deliveries/{d['id']}/replay")
+    assert r.status_code == 202, r.text
+    d = settled(hooks, d["id"])
+    assert d["state"] == "failed" and d["attempts"] == 2 and "410" in d["lastError"]
+    assert d["deliveredAt"] == first["deliveredAt"]
+
+
+def test_a_disabled_subscriptions_deliveries_are_replayed_only_when_it_is_enabled(
+        hooks, rx, subs):
+    doc = subscribe(hooks, subs, rx.url, ["ticket_created"])
+    create_ticket(hooks)
+    d, = only_delivery(hooks, doc["id"])
+    settled(hooks, d["id"])
+    api = Api(hooks, ADMIN)
+    assert api.patch(f"/api/webhooks/{doc['id']}", {"enabled": False}).status_code == 200
+    err = assert_error(api.post(f"/api/webhooks/deliveries/{d['id']}/replay"), 409, "CONFLICT")
+    assert "disabled" in err["message"]
+    assert delivery(hooks, d["id"])["state"] == "delivered" and len(rx.records()) == 1
+    # a test ping goes to a disabled subscription, and so does its replay
+    ping = api.post(f"/api/webhooks/{doc['id']}/test").json()["data"]
+    settled(hooks, ping["id"])
+    assert api.post(f"/api/webhooks/deliveries/{ping['id']}/replay").status_code == 202
+    rx.wait_for(3)
+    assert api.patch(f"/api/webhooks/{doc['id']}", {"enabled": True}).status_code == 200
+    assert api.post(f"/api/webhooks/deliveries/{d['id']}/replay").status_code == 202
+    rx.wait_for(4)
+
+
+def test_an_old_job_records_nothing_for_a_delivery_a_newer_job_holds(hooks, rx, subs):
+    doc = subscribe(hooks, subs, rx.url, ["ticket_created"])
+    rx.queue((200, {}, 1.5))
+    create_ticket(hooks)
+    d, = only_delivery(hooks, doc["id"])
+    job = hooks.psql(f"SELECT job_id FROM webhook_deliveries WHERE id = '{d['id']}'")[0][0]
+    rx.wait_for(1)
+    # while the receiver holds the request, the delivery passes to another job
+    hooks.psql(f"UPDATE webhook_deliveries SET job_id = gen_random_uuid() WHERE id = '{d['id']}'")
+    state = wait_until(lambda: (lambda s: s if s in ("done", "failed") else None)(
+        hooks.psql(f"SELECT state FROM jobs WHERE id = '{job}'")[0][0]), 20, "the old job")
+    assert state == "done"
+    d = delivery(hooks, d["id"])
+    assert d["state"] == "pending" and d["attempts"] == 0, d
+    hooks.psql(f"UPDATE webhook_deliveries SET state = 'failed' WHERE id = '{d['id']}'")
+
+
 def test_a_rotated_secret_signs_beside_the_new_one_for_the_overlap(hooks, rx, subs):
     doc = subscribe(hooks, subs, rx.url, ["ticket_created"])
     r = Api(hooks, ADMIN).post(f"/api/webhooks/{doc['id']}/rotate")
@@ -503,9 +571,9 @@ def test_a_deleted_subscriptions_pending_delivery_fails(hooks, rx, subs):
 
 @pytest.mark.allow_log(r"TK00099")
 def test_a_delivery_whose_job_ended_is_swept(hooks, rx, subs):
-    doc = subscribe(hooks, subs, rx.url, ["ticket_created"])
+    doc = subscribe(hooks, subs, rx.url, ["TICKET_CREATED"])
     rx.queue((500, {}, 0))
-    create_ticket(hooks)
+    t = create_ticket(hooks)
     d, = only_delivery(hooks, doc["id"])
     attempted(hooks, d["id"], 1)
     # as if the job's worker had died on its last attempt
@@ -514,6 +582,25 @@ def test_a_delivery_whose_job_ended_is_swept(hooks, rx, subs):
     run_now(hooks, "webhook.sweep")
     d = settled(hooks, d["id"])
     assert d["state"] == "failed" and "replay" in d["lastError"]
+    sub = Api(hooks, ADMIN).get(f"/api/webhooks/{doc['id']}").json()["data"]
+    assert sub["lastFailedAt"] and sub["lastError"] == d["lastError"]
+    ev = [e for e in Api(hooks, AGENT).get(f"/api/tickets/{t['id']}/events").json()["data"]
+          if e["type"] == "TICKET_CREATED"][0]
+    assert ev["deliveredAt"] is None and ev["lastError"] == d["lastError"]
+
+
+def test_link_local_addresses_are_refused_even_where_local_ones_are_allowed(hooks, subs):
+    for url in ("http://169.254.169.254/latest/meta-data/", "https://169.254.0.1/",
+                "http://[fe80::1]/", "https://[::ffff:169.254.169.254]/"):
+        r = Api(hooks, ADMIN).post("/api/webhooks", {"url": url, "events": ["*"]})
+        err = assert_error(r, 400, "VALIDATION_ERROR", field="url")
+        assert "link-local" in err["message"], (url, err)
+    for url in ("https://[::ffff:0:7f00:1]/", "https://[3fff::1]/", "https://[5f00::1]/"):
+        r = Api(hooks, ADMIN).post("/api/webhooks", {"url": url, "events": ["*"]})
+        err = assert_error(r, 400, "VALIDATION_ERROR", field="url")
+        assert "reserved" in err["message"], (url, err)
+    assert [s for s in Api(hooks, ADMIN).get("/api/webhooks").json()["data"]
+            if "169.254" in s["url"] or "fe80" in s["url"]] == []
 
 
 @pytest.mark.allow_log(r"TK00098")
@@ -523,11 +610,10 @@ def test_a_local_receiver_is_refused_when_local_ones_are_not_allowed(hooks, rx, 
     try:
         for url in (rx.url, f"http://localhost:{rx.port}/", "https://10.1.2.3/",
                     "https://172.20.0.1/", "https://192.168.1.1/", "https://100.64.0.1/",
-                    "https://169.254.169.254/latest/meta-data/", "https://[::1]/",
-                    "https://[fd00::1]/", "https://[fe80::1]/", "https://[::ffff:10.0.0.1]/"):
+                    "https://[::1]/", "https://[fd00::1]/", "https://[::ffff:10.0.0.1]/"):
             r = Api(hooks, ADMIN).post("/api/webhooks", {"url": url, "events": ["*"]})
             err = assert_error(r, 400, "VALIDATION_ERROR", field="url")
-            assert "loopback, private or link-local" in err["message"], (url, err)
+            assert "loopback or private" in err["message"], (url, err)
         # one registered while they were allowed is refused when sent
         create_ticket(hooks)
         d, = only_delivery(hooks, doc["id"])

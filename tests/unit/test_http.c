@@ -495,6 +495,74 @@ START_TEST(connection_refused)
 }
 END_TEST
 
+/* An address judge that records what it saw and says yes or no. */
+typedef struct {
+    int allow;
+    int calls;
+    int family;
+    unsigned char addr[16];
+    unsigned port;
+} judge_t;
+
+static int judge(void *baton, int family, const unsigned char *addr,
+                 unsigned port, const char **why)
+{
+    judge_t *j = baton;
+
+    ++j->calls;
+    j->family = family;
+    memcpy(j->addr, addr, family == APR_INET ? 4 : 16);
+    j->port = port;
+    *why = "Not there.";
+    return j->allow ? 0 : -1;
+}
+
+START_TEST(addresses_judged_as_they_are_connected_to)
+{
+    static const unsigned char lo[4] = { 127, 0, 0, 1 };
+    srv_t *s = srv_start(SRV_OK);
+    tk_http_req_t r = req_make("GET", s->port, "/ok");
+    judge_t j = { 0, 0, 0, { 0 }, 0 };
+    tk_http_resp_t resp;
+
+    r.addr_check = judge;
+    r.addr_baton = &j;
+    ck_assert_int_eq(tk_http_perform(tk_tp, &r, &resp), APR_EACCES);
+    ck_assert_str_eq(resp.error, "Not there.");
+    ck_assert_int_eq(j.calls, 1);
+    ck_assert_int_eq(j.family, APR_INET);
+    ck_assert_mem_eq(j.addr, lo, 4);
+    ck_assert_uint_eq(j.port, (unsigned)s->port);
+    j.allow = 1;
+    ck_assert_int_eq(tk_http_perform(tk_tp, &r, &resp), APR_SUCCESS);
+    srv_stop(s);
+    ck_assert_int_eq(j.calls, 2);
+    ck_assert_str_eq(resp.body, "hello");
+}
+END_TEST
+
+START_TEST(resolve_only_connects_to_nothing)
+{
+    srv_t *s = srv_start(SRV_OK);
+    tk_http_req_t r = req_make("POST", s->port, "/");
+    judge_t j = { 1, 0, 0, { 0 }, 0 };
+    tk_http_resp_t resp;
+
+    r.addr_check = judge;
+    r.addr_baton = &j;
+    r.resolve_only = 1;
+    r.body = "{}";
+    r.body_len = 2;
+    ck_assert_int_eq(tk_http_perform(tk_tp, &r, &resp), APR_SUCCESS);
+    ck_assert_int_eq(j.calls, 1);
+    j.allow = 0;
+    ck_assert_int_eq(tk_http_perform(tk_tp, &r, &resp), APR_EACCES);
+    ck_assert_str_eq(resp.error, "Not there.");
+    srv_stop(s);                    /* it waited for a connection in vain */
+    ck_assert_uint_eq(s->req_len, 0);
+}
+END_TEST
+
 START_TEST(malformed_requests)
 {
     apr_array_header_t *h = apr_array_make(tk_tp, 1, sizeof(const char *));
@@ -651,6 +719,8 @@ Suite *tk_suite_http(void)
     tcase_add_test(tc, pool_owns_the_handle);
     tcase_add_test(tc, conns_keep_the_connection);
     tcase_add_test(tc, connection_refused);
+    tcase_add_test(tc, addresses_judged_as_they_are_connected_to);
+    tcase_add_test(tc, resolve_only_connects_to_nothing);
     tcase_add_test(tc, malformed_requests);
     tcase_add_test(tc, threads_at_once);
     tcase_add_test(tc, retry_after);

@@ -72,6 +72,15 @@ START_TEST(urls_that_do_not)
 }
 END_TEST
 
+START_TEST(where_a_url_goes_for_the_log)
+{
+    ck_assert_str_eq(tk_target_where(tk_tp, "https://h.example.com/hook?t=s3cr"),
+                     "h.example.com:443");
+    ck_assert_str_eq(tk_target_where(tk_tp, "http://[::1]:8099/x"), "[::1]:8099");
+    ck_assert_str_eq(tk_target_where(tk_tp, "ftp://x/"), "an unparsable URL");
+}
+END_TEST
+
 START_TEST(address_classes)
 {
     ck_assert_int_eq(tk_class_of("8.8.8.8"), TK_ADDR_PUBLIC);
@@ -103,6 +112,14 @@ START_TEST(address_classes)
     ck_assert_int_eq(tk_class_of("ff02::1"), TK_ADDR_RESERVED);
     ck_assert_int_eq(tk_class_of("::127.0.0.1"), TK_ADDR_RESERVED);
     ck_assert_int_eq(tk_class_of("2002:7f00:1::"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("::ffff:0:7f00:1"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("::ffff:0:a00:1"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("3fff::1"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("3fff:fff::1"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("3ffe::1"), TK_ADDR_PUBLIC);
+    ck_assert_int_eq(tk_class_of("3fff:1000::1"), TK_ADDR_PUBLIC);
+    ck_assert_int_eq(tk_class_of("5f00::1"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("2606:4700::1111"), TK_ADDR_PUBLIC);
     ck_assert_str_eq(tk_addr_class_name(TK_ADDR_LINK_LOCAL), "link-local");
 }
 END_TEST
@@ -118,7 +135,9 @@ START_TEST(what_is_allowed)
     ck_assert_int_eq(tk_target_allowed(&https, TK_ADDR_LOOPBACK, 0, &why), -1);
     ck_assert_int_eq(tk_target_allowed(&http, TK_ADDR_LOOPBACK, 1, &why), 0);
     ck_assert_int_eq(tk_target_allowed(&https, TK_ADDR_PRIVATE, 0, &why), -1);
-    ck_assert_int_eq(tk_target_allowed(&https, TK_ADDR_LINK_LOCAL, 1, &why), 0);
+    ck_assert_int_eq(tk_target_allowed(&https, TK_ADDR_LINK_LOCAL, 1, &why), -1);
+    ck_assert_ptr_nonnull(strstr(why, "link-local"));
+    ck_assert_int_eq(tk_target_allowed(&http, TK_ADDR_LINK_LOCAL, 1, &why), -1);
     ck_assert_int_eq(tk_target_allowed(&https, TK_ADDR_RESERVED, 1, &why), -1);
     ck_assert_ptr_nonnull(strstr(why, "reserved"));
 }
@@ -182,6 +201,7 @@ Suite *tk_suite_target(void)
 
     tcase_add_test(tc, urls_that_parse);
     tcase_add_test(tc, urls_that_do_not);
+    tcase_add_test(tc, where_a_url_goes_for_the_log);
     tcase_add_test(tc, address_classes);
     tcase_add_test(tc, what_is_allowed);
     tcase_add_test(tc, subscription_bodies);

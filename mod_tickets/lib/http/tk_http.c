@@ -12,6 +12,10 @@
  * "Expect: 100-continue", and no proxy: CURLOPT_PROXY is "" so that
  * http_proxy, https_proxy and all_proxy in httpd's environment are never
  * used (a proxy, when one is needed, will be configured, not inherited).
+ * A request may name a judge of the addresses it connects to, called as
+ * each socket is opened, so that a check of where a request may go is a
+ * check of where it went (outbound webhooks, tk_target.h); the name is
+ * resolved by curl's threaded resolver, within the connect timeout.
  * The answer's body is kept in pool memory up to max_response bytes (a
  * Content-Length over it stops the transfer before the body, a longer
  * body stops it when it arrives); the headers kept are the final
@@ -23,7 +27,11 @@
  */
 #include <string.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <apr_network_io.h>
 #include <apr_strings.h>
 #include <apr_date.h>
 #include "http/tk_http.h"
@@ -54,7 +62,10 @@ typedef struct {
     apr_pool_t *pool;
     CURL *curl;
     struct curl_slist *headers;
-    struct curl_slist *resolve;     /* req->resolve, as curl takes it */
+    const tk_http_req_t *req;
+    const char *refused;            /* addr_check's why, for the first it
+                                     * refused */
+    int addrs_seen;                 /* addresses offered to open_socket */
     /* the answer */
     char *body;
     apr_size_t body_len;
@@ -116,11 +127,51 @@ static apr_status_t tk_http_xfer_cleanup(void *data)
         curl_slist_free_all(x->headers);
         x->headers = NULL;
     }
-    if (x->resolve) {
-        curl_slist_free_all(x->resolve);
-        x->resolve = NULL;
-    }
     return APR_SUCCESS;
+}
+
+/* Every socket curl opens for the exchange: its address judged first. */
+static curl_socket_t tk_http_open_socket(void *baton, curlsocktype purpose,
+                                         struct curl_sockaddr *a)
+{
+    tk_http_xfer_t *x = baton;
+    const tk_http_req_t *req = x->req;
+    const unsigned char *bytes;
+    const char *why = "The address is refused.";
+    unsigned port;
+
+    (void)purpose;
+    if (a->family == AF_INET
+        && a->addrlen >= (unsigned)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&a->addr;
+
+        bytes = (const unsigned char *)&in->sin_addr;
+        port = ntohs(in->sin_port);
+    }
+    else if (a->family == AF_INET6
+             && a->addrlen >= (unsigned)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->addr;
+
+        bytes = (const unsigned char *)&in6->sin6_addr;
+        port = ntohs(in6->sin6_port);
+    }
+    else {
+        x->refused = x->refused ? x->refused
+                                : "The address is neither IPv4 nor IPv6.";
+        return CURL_SOCKET_BAD;
+    }
+    ++x->addrs_seen;
+    if (req->addr_check
+        && req->addr_check(req->addr_baton, a->family == AF_INET ? APR_INET
+                                                                 : APR_INET6,
+                           bytes, port, &why) != 0) {
+        x->refused = x->refused ? x->refused : why;
+        return CURL_SOCKET_BAD;
+    }
+    if (req->resolve_only) {
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
 }
 
 static size_t tk_http_write_cb(char *data, size_t size, size_t nmemb,
@@ -303,9 +354,8 @@ static CURLcode tk_http_setup(tk_http_xfer_t *x, const tk_http_req_t *req)
     if (req->conns) {
         TK_SETOPT(h, CURLOPT_SHARE, req->conns->share);
     }
-    if (x->resolve) {
-        TK_SETOPT(h, CURLOPT_RESOLVE, x->resolve);
-    }
+    TK_SETOPT(h, CURLOPT_OPENSOCKETFUNCTION, tk_http_open_socket);
+    TK_SETOPT(h, CURLOPT_OPENSOCKETDATA, x);
     return CURLE_OK;
 }
 
@@ -351,15 +401,20 @@ static apr_status_t tk_http_headers(tk_http_xfer_t *x, const tk_http_req_t *req)
         }
         x->headers = l;
     }
-    if (req->resolve && !(x->resolve = curl_slist_append(NULL, req->resolve))) {
-        return APR_ENOMEM;
-    }
     return APR_SUCCESS;
 }
 
 static apr_status_t tk_http_status(const tk_http_xfer_t *x, CURLcode rc,
                                    tk_http_resp_t *resp)
 {
+    if (x->req->resolve_only && rc == CURLE_COULDNT_CONNECT
+        && x->addrs_seen > 0) {
+        return x->refused ? tk_http_fail(resp, APR_EACCES, x->refused)
+                          : APR_SUCCESS;
+    }
+    if (rc == CURLE_COULDNT_CONNECT && x->refused) {
+        return tk_http_fail(resp, APR_EACCES, x->refused);
+    }
     switch (rc) {
     case CURLE_OK:
         return APR_SUCCESS;
@@ -453,6 +508,7 @@ apr_status_t tk_http_perform(apr_pool_t *p, const tk_http_req_t *req,
 
     x = apr_pcalloc(p, sizeof(*x));
     x->pool = p;
+    x->req = req;
     /* one byte under the largest size, so that max_response + 1 fits */
     x->max_response = req->max_response < APR_SIZE_MAX ? req->max_response
                                                         : APR_SIZE_MAX - 1;

@@ -15,6 +15,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_errno.h>
+#include <apr_network_io.h>
 #include <apr_time.h>
 
 /* Connections kept open between requests, and the names they resolved:
@@ -28,6 +29,13 @@ typedef struct tk_http_conns_t tk_http_conns_t;
  * NULL when curl cannot make one. */
 tk_http_conns_t *tk_http_conns_make(apr_pool_t *p);
 
+/* Judges an address a request is about to connect to (family APR_INET or
+ * APR_INET6, its 4 or 16 bytes, the port): 0 lets the connection be
+ * made, -1 refuses it with a sentence in *why. */
+typedef int tk_http_addr_check_fn(void *baton, int family,
+                                  const unsigned char *addr, unsigned port,
+                                  const char **why);
+
 typedef struct {
     const char *method;             /* "GET", "POST", ... */
     const char *url;
@@ -40,10 +48,16 @@ typedef struct {
     apr_size_t max_response;        /* bytes of body kept at most */
     tk_http_conns_t *conns;         /* NULL: a connection of its own,
                                      * closed after */
-    /* "host:port:address": connect to that address, as checked, and not
-     * to whatever the name resolves to by then (CURLOPT_RESOLVE); an IPv6
-     * address in brackets.  NULL: resolve as usual. */
-    const char *resolve;
+    /* Called for every address a new connection would be made to, as the
+     * socket is opened (CURLOPT_OPENSOCKETFUNCTION): what is judged is
+     * what is connected to, whatever the name resolved to a moment
+     * before.  NULL: any address.  A connection kept in conns was judged
+     * when it was made. */
+    tk_http_addr_check_fn *addr_check;
+    void *addr_baton;
+    /* Non-zero: resolve the URL's host and judge every address it gives
+     * (addr_check), but connect to none and send nothing. */
+    int resolve_only;
 } tk_http_req_t;
 
 typedef struct {
@@ -62,10 +76,13 @@ apr_status_t tk_http_global_init(void);
  *   APR_TIMEUP       the connect or total timeout ran out
  *   APR_ECONNREFUSED the peer could not be reached
  *   APR_EHOSTUNREACH its name did not resolve
+ *   APR_EACCES       addr_check refused an address and none was connected
+ *                    to (resolve_only: refused any); resp->error is its why
  *   APR_ENOSPC       the answer was longer than max_response
  *   APR_EINVAL       req is malformed (no URL, a bad timeout)
  *   APR_EGENERAL     anything else (TLS, protocol)
- * resp->error is set for every failure. */
+ * resp->error is set for every failure.  With resolve_only, APR_SUCCESS
+ * means the host resolved and addr_check let every address pass. */
 apr_status_t tk_http_perform(apr_pool_t *p, const tk_http_req_t *req,
                              tk_http_resp_t *resp);
 

@@ -141,6 +141,18 @@ int tk_target_parse(apr_pool_t *p, const char *url, tk_target_t *t,
     return 0;
 }
 
+const char *tk_target_where(apr_pool_t *p, const char *url)
+{
+    tk_target_t t;
+    const char *why;
+
+    if (tk_target_parse(p, url, &t, &why) != 0) {
+        return "an unparsable URL";
+    }
+    return apr_psprintf(p, strchr(t.host, ':') ? "[%s]:%u" : "%s:%u", t.host,
+                        (unsigned)t.port);
+}
+
 /* ---------------------------------------------------------------------
  * Addresses
  * ------------------------------------------------------------------- */
@@ -202,7 +214,11 @@ static tk_addr_class_t tk_v6_class(const unsigned char *a)
     if (a[0] == 0xff                                /* multicast */
         || (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0)  /* fec0::/10, old site */
         || tk_all_zero(a, 12)                       /* ::a.b.c.d, old */
+        || (tk_all_zero(a, 8) && a[8] == 0xff && a[9] == 0xff
+            && a[10] == 0 && a[11] == 0)            /* ::ffff:0:0/96 */
         || (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
+        || (a[0] == 0x3f && a[1] == 0xff && (a[2] & 0xf0) == 0) /* 3fff::/20 */
+        || (a[0] == 0x5f && a[1] == 0x00)           /* 5f00::/16 SRv6 */
         || (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b)
         || (a[0] == 0x01 && tk_all_zero(a + 1, 7))  /* 100::/64 discard */
         || (a[0] == 0x20 && a[1] == 0x02)           /* 6to4 */
@@ -240,13 +256,16 @@ int tk_target_allowed(const tk_target_t *t, tk_addr_class_t c,
         return 0;
     case TK_ADDR_LOOPBACK:
     case TK_ADDR_PRIVATE:
-    case TK_ADDR_LINK_LOCAL:
         if (!allow_local) {
-            return tk_refuse_why(why, "The URL's host is a loopback, private or "
-                                "link-local address, which this server does "
-                                "not send webhooks to.");
+            return tk_refuse_why(why, "The URL's host is a loopback or private "
+                                "address, which this server does not send "
+                                "webhooks to.");
         }
         return 0;
+    case TK_ADDR_LINK_LOCAL:
+        return tk_refuse_why(why, "The URL's host is a link-local address (as "
+                            "a cloud's metadata service), which no webhook is "
+                            "sent to.");
     default:
         return tk_refuse_why(why, "The URL's host is a reserved address (this "
                             "network, multicast, documentation or the "

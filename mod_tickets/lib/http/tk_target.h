@@ -7,11 +7,11 @@
  * that is a DNS name or an IP address written plainly, no credentials,
  * no fragment), every address its host resolves to is classified
  * (tk_addr_class), and tk_target_allowed says whether the pair may be
- * used: public addresses over https always, loopback, private and
- * link-local ones (and http, to them only) when the operator allows local
- * receivers, reserved ones never.  The resolving and the comparison with
+ * used: public addresses over https always, loopback and private ones
+ * (and http, to them only) when the operator allows local receivers,
+ * link-local and reserved ones never.  The resolving and the comparison with
  * the module's own listeners are the glue's (work/tk_deliver.c), which
- * then connects to the very address it checked.
+ * judges each address as curl opens a socket to it.
  */
 #ifndef TK_TARGET_H
 #define TK_TARGET_H
@@ -31,6 +31,10 @@ typedef struct {
 /* Parse url into *t (strings from p): 0, or -1 with *why a sentence. */
 int tk_target_parse(apr_pool_t *p, const char *url, tk_target_t *t,
                     const char **why);
+
+/* "host:port" of url, for a log line: a path or query may carry the
+ * receiver's own token, so no more of a URL is logged. */
+const char *tk_target_where(apr_pool_t *p, const char *url);
 
 typedef enum {
     TK_ADDR_PUBLIC = 0,
