@@ -127,6 +127,7 @@ int main(void)
     srunner_add_suite(sr, tk_suite_ratelimit());
     srunner_add_suite(sr, tk_suite_stdwebhook());
     srunner_add_suite(sr, tk_suite_target());
+    srunner_add_suite(sr, tk_suite_redact());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
