@@ -61,8 +61,8 @@
       2592000, "Seconds a rotated webhook secret keeps signing beside the " \
       "new one") \
     X(TicketsWebhookAllowLocal, FLAG, SRV, webhook_allow_local, "Off", 0, 1, \
-      "Let webhook subscriptions name loopback, private and link-local " \
-      "addresses, and plain http to them") \
+      "Let webhook subscriptions name loopback and private addresses, and " \
+      "plain http to them (read from the main server)") \
     X(TicketsUploadDir, PATH, SRV, upload_dir, "none", 0, 4096, \
       "Absolute directory where attachments are stored (the children must " \
       "be able to write it); none: attachments are off") \

@@ -30,7 +30,7 @@ typedef struct {
     int webhook_tolerance;          /* seconds of clock skew allowed */
     int webhook_timeout;            /* seconds: one outbound delivery */
     int webhook_overlap;            /* seconds a rotated secret signs */
-    int webhook_allow_local;        /* loopback, private, link-local */
+    int webhook_allow_local;        /* loopback and private addresses */
     const char *upload_dir;         /* "" when attachments are off */
     const char *transcript_key_file; /* "" when transcripts are off */
     const char *login_failure_limit; /* "n/seconds" or "off" */

@@ -19,11 +19,13 @@
  *
  * A URL is checked where it is given and again at every delivery
  * (work/tk_deliver.c, tk_webhook_target): it must resolve, and to no
- * address the server is not to send to.  Secrets never appear in another
+ * address the server is not to send to, judged by the main server's
+ * TicketsWebhookAllowLocal as the deliveries are.  Secrets never appear in another
  * answer, a log line or an event.
  */
 #include <apr_strings.h>
 #include <http_protocol.h>
+#include <http_main.h>
 #include "handlers/tk_handlers.h"
 #include "events/tk_events.h"
 #include "work/tk_work.h"
@@ -45,7 +47,7 @@ static int tk_check_target(tk_ctx_t *c, const tk_webhook_input_t *in)
     const char *why;
 
     if (!in->url
-        || tk_webhook_target(c->r->server, c->r->pool, in->url, &why)
+        || tk_webhook_target(ap_server_conf, c->r->pool, in->url, &why)
            == TK_TARGET_OK) {
         return TK_OK;
     }

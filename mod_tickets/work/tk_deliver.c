@@ -171,11 +171,17 @@ int tk_webhook_target(server_rec *s, apr_pool_t *p, const char *url,
     case APR_EACCES:
         *why = resp.error;
         return TK_TARGET_REFUSED;
+    case APR_EINVAL:
+        *why = resp.error;
+        return TK_TARGET_REFUSED;
     case APR_TIMEUP:
         *why = "The URL's host did not resolve in time.";
         return TK_TARGET_UNRESOLVED;
-    default:
+    case APR_EHOSTUNREACH:
         *why = "The URL's host does not resolve.";
+        return TK_TARGET_UNRESOLVED;
+    default:
+        *why = "The URL's host could not be checked.";
         return TK_TARGET_UNRESOLVED;
     }
 }

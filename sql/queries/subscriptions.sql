@@ -131,7 +131,7 @@ SELECT d.state, tk_webhook_message_id(d.id), d.body, d.event_type,
 -- replayed delivery's older job records nothing): the delivery, its audit
 -- row (delivered_at, delivery_attempts, last_error) and its subscription
 -- (last delivered or failed, and disabled after a 410).  A delivered one
--- stays so; one delivered before and replayed keeps when it was
+-- stays so; one delivered before and replayed keeps when it was first
 -- delivered, whatever the replay's outcome.  No row: a newer job holds
 -- the delivery, or it is no longer pending.
 WITH p AS (SELECT %s::uuid AS id, %s::uuid AS job_id, %s::text AS state,
@@ -145,7 +145,8 @@ d AS (
            last_attempt_at = now(),
            next_attempt_at = CASE WHEN p.state = 'pending'
                                   THEN now() + p.next_in * interval '1 second' END,
-           delivered_at = CASE WHEN p.state = 'delivered' THEN now()
+           delivered_at = CASE WHEN p.state = 'delivered'
+                               THEN coalesce(d.delivered_at, now())
                                ELSE d.delivered_at END
       FROM p
      WHERE d.id = p.id AND d.job_id = p.job_id AND d.state = 'pending'

@@ -119,6 +119,10 @@ START_TEST(address_classes)
     ck_assert_int_eq(tk_class_of("3ffe::1"), TK_ADDR_PUBLIC);
     ck_assert_int_eq(tk_class_of("3fff:1000::1"), TK_ADDR_PUBLIC);
     ck_assert_int_eq(tk_class_of("5f00::1"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("2001:2::1"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("2001:2:1::1"), TK_ADDR_PUBLIC);
+    ck_assert_int_eq(tk_class_of("2001:2f::1"), TK_ADDR_RESERVED);
+    ck_assert_int_eq(tk_class_of("2001:30::1"), TK_ADDR_PUBLIC);
     ck_assert_int_eq(tk_class_of("2606:4700::1111"), TK_ADDR_PUBLIC);
     ck_assert_str_eq(tk_addr_class_name(TK_ADDR_LINK_LOCAL), "link-local");
 }

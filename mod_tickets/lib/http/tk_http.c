@@ -66,6 +66,7 @@ typedef struct {
     const char *refused;            /* addr_check's why, for the first it
                                      * refused */
     int addrs_seen;                 /* addresses offered to open_socket */
+    int addrs_refused;              /* of which addr_check refused */
     /* the answer */
     char *body;
     apr_size_t body_len;
@@ -158,6 +159,8 @@ static curl_socket_t tk_http_open_socket(void *baton, curlsocktype purpose,
     else {
         x->refused = x->refused ? x->refused
                                 : "The address is neither IPv4 nor IPv6.";
+        ++x->addrs_seen;
+        ++x->addrs_refused;
         return CURL_SOCKET_BAD;
     }
     ++x->addrs_seen;
@@ -166,12 +169,13 @@ static curl_socket_t tk_http_open_socket(void *baton, curlsocktype purpose,
                                                                  : APR_INET6,
                            bytes, port, &why) != 0) {
         x->refused = x->refused ? x->refused : why;
+        ++x->addrs_refused;
         return CURL_SOCKET_BAD;
     }
     if (req->resolve_only) {
         return CURL_SOCKET_BAD;
     }
-    return socket(a->family, a->socktype, a->protocol);
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 static size_t tk_http_write_cb(char *data, size_t size, size_t nmemb,
@@ -412,7 +416,8 @@ static apr_status_t tk_http_status(const tk_http_xfer_t *x, CURLcode rc,
         return x->refused ? tk_http_fail(resp, APR_EACCES, x->refused)
                           : APR_SUCCESS;
     }
-    if (rc == CURLE_COULDNT_CONNECT && x->refused) {
+    if ((rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT)
+        && x->addrs_refused > 0 && x->addrs_refused == x->addrs_seen) {
         return tk_http_fail(resp, APR_EACCES, x->refused);
     }
     switch (rc) {

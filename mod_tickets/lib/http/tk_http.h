@@ -52,11 +52,13 @@ typedef struct {
      * socket is opened (CURLOPT_OPENSOCKETFUNCTION): what is judged is
      * what is connected to, whatever the name resolved to a moment
      * before.  NULL: any address.  A connection kept in conns was judged
-     * when it was made. */
+     * when it was made, by the judge of the request that made it: the
+     * requests that share conns must share their judge too. */
     tk_http_addr_check_fn *addr_check;
     void *addr_baton;
-    /* Non-zero: resolve the URL's host and judge every address it gives
-     * (addr_check), but connect to none and send nothing. */
+    /* Non-zero: resolve the URL's host and judge every address curl
+     * offers (each refused socket makes it offer the next), but connect
+     * to none and send nothing. */
     int resolve_only;
 } tk_http_req_t;
 
@@ -76,8 +78,10 @@ apr_status_t tk_http_global_init(void);
  *   APR_TIMEUP       the connect or total timeout ran out
  *   APR_ECONNREFUSED the peer could not be reached
  *   APR_EHOSTUNREACH its name did not resolve
- *   APR_EACCES       addr_check refused an address and none was connected
- *                    to (resolve_only: refused any); resp->error is its why
+ *   APR_EACCES       addr_check refused every address offered (with
+ *                    resolve_only: any); resp->error is the first why.  An
+ *                    address refused beside one that could not be reached
+ *                    is that failure, not this one
  *   APR_ENOSPC       the answer was longer than max_response
  *   APR_EINVAL       req is malformed (no URL, a bad timeout)
  *   APR_EGENERAL     anything else (TLS, protocol)
