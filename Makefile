@@ -189,7 +189,7 @@ endif
 # ASan+UBSan (no libFuzzer needed); fuzz runs libFuzzer with clang.
 # Every target links both library layers (mod_tickets/tk_*.c and
 # mod_tickets_sse/sse_*.c).
-FUZZ_TARGETS := body query headers sse webhooks multipart keyfile target redact
+FUZZ_TARGETS := body query headers sse webhooks multipart keyfile target redact llm
 FUZZ_SECONDS ?= 60
 FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_LIB_SRCS = $(LIB_SRCS) $(SSE_LIB_SRCS)

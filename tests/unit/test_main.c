@@ -128,6 +128,7 @@ int main(void)
     srunner_add_suite(sr, tk_suite_stdwebhook());
     srunner_add_suite(sr, tk_suite_target());
     srunner_add_suite(sr, tk_suite_redact());
+    srunner_add_suite(sr, tk_suite_llm());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

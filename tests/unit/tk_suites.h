@@ -41,6 +41,7 @@ Suite *tk_suite_ratelimit(void);
 Suite *tk_suite_stdwebhook(void);
 Suite *tk_suite_target(void);
 Suite *tk_suite_redact(void);
+Suite *tk_suite_llm(void);
 
 /* The pool of the running test. */
 extern apr_pool_t *tk_tp;
