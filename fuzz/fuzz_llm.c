@@ -9,7 +9,7 @@
 #include <string.h>
 #include <apr_general.h>
 #include <apr_pools.h>
-#include "ai/tk_llm.h"
+#include "llm/tk_llm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

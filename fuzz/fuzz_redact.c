@@ -8,7 +8,7 @@
 #include <string.h>
 #include <apr_general.h>
 #include <apr_pools.h>
-#include "ai/tk_redact.h"
+#include "llm/tk_redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,6 +22,7 @@
 #include "events/tk_events.h"
 #include "auth/tk_auth.h"
 #include "work/tk_work.h"
+#include "ai/tk_ai.h"
 #include "handlers/tk_handlers.h"
 
 static int tk_prepare_statements(apr_pool_t *pconf, apr_pool_t *plog,
@@ -68,6 +69,8 @@ static void tk_register_hooks(apr_pool_t *p)
     tk_outbound_register_hooks(p);
     tk_send_register_hooks(p);
     tk_deliver_register_hooks(p);
+    tk_ai_register_hooks(p);
+    tk_copilot_register_hooks(p);
     tk_handlers_register_hooks(p);
 }
 

@@ -7,7 +7,7 @@
 #      header: the unit tests and fuzzers link it without a server.
 #   2. A glue area includes only headers of the areas below it, in this
 #      order (an area may include its own):
-#        mod_tickets:      config request events auth work handlers
+#        mod_tickets:      config request events auth work ai handlers
 #        mod_tickets_sse:  config shm stream status handlers
 #   3. Neither module includes a header of the other: what they share is
 #      include/mod_tickets.h alone.
@@ -37,7 +37,7 @@ check_areas() {
         done
     done
 }
-check_areas mod_tickets config request events auth work handlers
+check_areas mod_tickets config request events auth work ai handlers
 check_areas mod_tickets_sse config shm stream status handlers
 
 # 3.
@@ -46,7 +46,7 @@ for f in $(find mod_tickets -name '*.[ch]'); do
     [ -n "$inc" ] && say "$f includes a header of mod_tickets_sse: $inc"
 done
 for f in $(find mod_tickets_sse -name '*.[ch]'); do
-    inc=$(grep -nE '#include "(tk_[a-z_]+\.h|core/|db/|valid/|crypto/|jobs/|request/|events/|auth/|work/)' "$f")
+    inc=$(grep -nE '#include "(tk_[a-z_]+\.h|core/|db/|valid/|crypto/|jobs/|llm/|request/|events/|auth/|work/|ai/)' "$f")
     [ -n "$inc" ] && say "$f includes a header of mod_tickets: $inc"
 done
 

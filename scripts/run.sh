@@ -13,7 +13,9 @@
 # instance) are detected and cleaned up.
 #
 # Environment: PORT (8080), PG_PORT (5432), TICKETS_BUILD_DIR (build),
-# HTTPD (/usr/sbin/apache2), PG_BINDIR (/usr/lib/postgresql/15/bin).
+# HTTPD (/usr/sbin/apache2), PG_BINDIR (/usr/lib/postgresql/15/bin);
+# LLM_ENDPOINT, LLM_MODEL and LLM_KEY_FILE for an AI provider (none by
+# default).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -109,6 +111,24 @@ TicketsLoginFailureLimit 10/60
     TicketsRateLimit 1200/60
 </Location>
 CONF
+# The AI provider, when LLM_ENDPOINT names one (docs/ai.md): any
+# OpenAI-compatible server, as Ollama's http://127.0.0.1:11434/v1.
+if [ -n "${LLM_ENDPOINT:-}" ]; then
+    case $LLM_ENDPOINT in
+    http://* | https://*) ;;
+    *) log "LLM_ENDPOINT must be an http or https URL"; exit 1 ;;
+    esac
+    if [ -n "${LLM_KEY_FILE:-}" ] && [ ! -r "$LLM_KEY_FILE" ]; then
+        log "LLM_KEY_FILE $LLM_KEY_FILE cannot be read"
+        exit 1
+    fi
+    {
+        printf 'TicketsLLMEndpoint "%s"\n' "$LLM_ENDPOINT"
+        printf 'TicketsLLMModel "%s"\n' "${LLM_MODEL:-llama3.1}"
+        [ -n "${LLM_KEY_FILE:-}" ] \
+            && printf 'TicketsLLMKeyFile "%s"\n' "$(realpath "$LLM_KEY_FILE")"
+    } >>"$INST/extra.conf"
+fi
 "$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || {
     "$HTTPD" -t -f "$CONF"
     exit 1
@@ -130,6 +150,7 @@ cat <<EOF
     customer@acme.test   customer (org acme)
     admin@globex.test    admin    (org globex)
 
+  AI provider: ${LLM_ENDPOINT:-none (LLM_ENDPOINT=http://host:port/v1 LLM_MODEL=name make run)}
   Logs: $INST/logs/   psql: $PG_BINDIR/psql -h $PGHOST -p $PG_PORT -U tickets tickets
   Press Ctrl-C to stop.
 

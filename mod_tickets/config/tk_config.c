@@ -69,6 +69,26 @@
     X(TicketsTranscriptKeyFile, PATH, SRV, transcript_key_file, "none", 0, \
       4096, "File of the keys that seal closed tickets' transcripts " \
       "(AES-256-GCM); none: no transcripts are stored") \
+    X(TicketsLLMEndpoint, URL, SRV, llm_endpoint, "none", 0, 2048, \
+      "Base URL of an OpenAI-compatible API (.../v1: requests go to its " \
+      "/chat/completions); none: the AI features answer AI_UNAVAILABLE") \
+    X(TicketsLLMModel, WORD, SRV, llm_model, "none", 0, 200, \
+      "Model the provider is asked for; none: the AI features are off") \
+    X(TicketsLLMKeyFile, PATH, SRV, llm_key_file, "none", 0, 4096, \
+      "File whose first line is the provider's API key, sent as a Bearer " \
+      "token; none: no key (a local server)") \
+    X(TicketsLLMTimeout, INT, SRV, llm_timeout, "30", 1, 600, \
+      "Seconds one AI call may take in all, its retries included (shorter " \
+      "than TicketsJobLease)") \
+    X(TicketsLLMAttempts, INT, SRV, llm_attempts, "3", 1, 10, \
+      "Attempts of one AI call on 408, 409, 429 and 5xx answers") \
+    X(TicketsLLMMaxTokens, INT, SRV, llm_max_tokens, "1024", 16, 65536, \
+      "Tokens an AI answer may have (max_tokens)") \
+    X(TicketsLLMCacheTTL, INT, SRV, llm_cache_ttl, "3600", 0, 2592000, \
+      "Seconds an AI answer is kept for the same redacted request; 0: no " \
+      "cache") \
+    X(TicketsLLMMaxToolRounds, INT, SRV, llm_tool_rounds, "5", 1, 20, \
+      "Rounds of tool calls an agent chat message may take") \
     X(TicketsLoginFailureLimit, RATE, SRV, login_failure_limit, "10/60", 0, \
       0, "Failed passwords allowed per account and per address, as " \
       "n/seconds, or off") \
@@ -93,7 +113,7 @@
 
 typedef enum {
     TK_KIND_INT, TK_KIND_FLAG, TK_KIND_SIZE, TK_KIND_NAME, TK_KIND_PATH,
-    TK_KIND_TYPES, TK_KIND_RATE
+    TK_KIND_TYPES, TK_KIND_RATE, TK_KIND_URL, TK_KIND_WORD
 } tk_kind_t;
 typedef enum { TK_SCOPE_SRV, TK_SCOPE_DIR } tk_scope_t;
 
@@ -134,7 +154,8 @@ static void *tk_field(void *conf, const tk_directive_t *d)
 static int tk_is_text(const tk_directive_t *d)
 {
     return d->kind == TK_KIND_NAME || d->kind == TK_KIND_PATH
-           || d->kind == TK_KIND_TYPES || d->kind == TK_KIND_RATE;
+           || d->kind == TK_KIND_TYPES || d->kind == TK_KIND_RATE
+           || d->kind == TK_KIND_URL || d->kind == TK_KIND_WORD;
 }
 
 static int tk_is_set(void *conf, const tk_directive_t *d)
@@ -207,6 +228,28 @@ static const char *tk_parse(apr_pool_t *p, const tk_directive_t *d,
         if (*arg != '/' || (apr_int64_t)strlen(arg) > d->max) {
             return apr_psprintf(p, "%s must be an absolute path, or none",
                                 d->name);
+        }
+        *(const char **)tk_field(conf, d) = arg;
+        return NULL;
+    case TK_KIND_URL:
+    case TK_KIND_WORD:
+        /* "none" is stored as "", as for a path */
+        if (strcasecmp(arg, "none") == 0) {
+            *(const char **)tk_field(conf, d) = "";
+            return NULL;
+        }
+        for (c = arg; *c; ++c) {
+            if (*c <= ' ' || *c >= 0x7f) {
+                return apr_psprintf(p, "%s may not hold spaces or control "
+                                    "characters", d->name);
+            }
+        }
+        if ((apr_int64_t)strlen(arg) > d->max
+            || (d->kind == TK_KIND_URL && strncasecmp(arg, "http://", 7) != 0
+                && strncasecmp(arg, "https://", 8) != 0)) {
+            return apr_psprintf(p, d->kind == TK_KIND_URL
+                                   ? "%s must be an http or https URL, or none"
+                                   : "%s is too long", d->name);
         }
         *(const char **)tk_field(conf, d) = arg;
         return NULL;
@@ -385,6 +428,8 @@ static const char *tk_cmd_flag(cmd_parms *cmd, void *dconf, int on)
 #define TK_INIT_SIZE AP_INIT_TAKE1
 #define TK_INIT_NAME AP_INIT_TAKE1
 #define TK_INIT_PATH AP_INIT_TAKE1
+#define TK_INIT_URL AP_INIT_TAKE1
+#define TK_INIT_WORD AP_INIT_TAKE1
 #define TK_INIT_TYPES AP_INIT_RAW_ARGS
 #define TK_INIT_RATE AP_INIT_TAKE1
 #define TK_INIT_FLAG AP_INIT_FLAG
@@ -392,6 +437,8 @@ static const char *tk_cmd_flag(cmd_parms *cmd, void *dconf, int on)
 #define TK_FUNC_SIZE tk_cmd_take1
 #define TK_FUNC_NAME tk_cmd_take1
 #define TK_FUNC_PATH tk_cmd_take1
+#define TK_FUNC_URL tk_cmd_take1
+#define TK_FUNC_WORD tk_cmd_take1
 #define TK_FUNC_TYPES tk_cmd_raw
 #define TK_FUNC_RATE tk_cmd_take1
 #define TK_FUNC_FLAG tk_cmd_flag

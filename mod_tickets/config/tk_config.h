@@ -33,6 +33,14 @@ typedef struct {
     int webhook_allow_local;        /* loopback and private addresses */
     const char *upload_dir;         /* "" when attachments are off */
     const char *transcript_key_file; /* "" when transcripts are off */
+    const char *llm_endpoint;       /* "" when the AI features are off */
+    const char *llm_model;          /* "" likewise */
+    const char *llm_key_file;       /* "": no key */
+    int llm_timeout;                /* seconds: one AI call in all */
+    int llm_attempts;               /* attempts of one AI call */
+    int llm_max_tokens;             /* max_tokens of an answer */
+    int llm_cache_ttl;              /* seconds an answer is cached */
+    int llm_tool_rounds;            /* tool rounds of a chat message */
     const char *login_failure_limit; /* "n/seconds" or "off" */
     /* Read from transcript_key_file at post_config; NULL when off. */
     const struct tk_keyring_t *transcript_keys;

@@ -23,6 +23,9 @@
  *   subscriptions.c  /api/webhooks, /:id, /:id/rotate, /:id/test,
  *                    /:id/deliveries, /deliveries/:id, /deliveries/:id/replay
  *                    (outbound subscriptions)
+ *   copilot.c        /api/copilot/v1/{analyze,suggest,draft-reply,chat},
+ *                    /api/copilot/v1/status/:id, /api/tickets/:id/suggestions
+ *   ai.c             /api/ai/usage, /api/ai/budget
  *   webhooks.c       /webhooks/facebook, /webhooks/zalo, /webhooks/tiktok
  *   discord.c        /webhooks/discord
  *
@@ -153,5 +156,15 @@ int tk_ticket_visible(tk_ctx_t *c, int lock, const char **ticket_id);
 
 /* The router's hooks: the handler, and requests that name no file. */
 void tk_handlers_register_hooks(apr_pool_t *p);
+
+/* copilot.c */
+int tk_handle_copilot_start(tk_ctx_t *c);
+int tk_handle_copilot_status(tk_ctx_t *c);
+int tk_handle_ticket_suggestions(tk_ctx_t *c);
+
+/* ai.c */
+int tk_handle_ai_usage(tk_ctx_t *c);
+int tk_handle_ai_budget_get(tk_ctx_t *c);
+int tk_handle_ai_budget_set(tk_ctx_t *c);
 
 #endif

@@ -52,11 +52,6 @@ static const char *tk_token_name(tk_platform_t platform)
     return platform == TK_PLATFORM_DISCORD ? "botToken" : "accessToken";
 }
 
-static const char *tk_json_str(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 /* Step 1.  0, or -1 with job->error. */
 static int tk_delivery_load(tickets_job_t *job, tk_db_t *db,
                             const char *message_id, tk_delivery_t *d)

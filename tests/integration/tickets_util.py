@@ -81,6 +81,9 @@ class Api:
     def patch(self, path, body=None, **kw):
         return self.req("PATCH", path, body, **kw)
 
+    def put(self, path, body=None, **kw):
+        return self.req("PUT", path, body, **kw)
+
     def delete(self, path, **kw):
         return self.req("DELETE", path, **kw)
 

@@ -193,7 +193,8 @@ class Env:
         mark = self.log_mark()
         r = self.apachectl("-k", "start", check=False)
         if r.returncode != 0:
-            raise EnvError(f"httpd -k start failed:\n{r.stdout}{r.stderr}")
+            raise EnvError(f"httpd -k start failed:\n{r.stdout}{r.stderr}" +
+                           "".join(self.error_log_lines_since(mark)[-10:]))
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self._httpd_pid() and _port_open(self.port):

@@ -26,6 +26,7 @@ static const struct {
     { TK_E_RATE_LIMITED,           "RATE_LIMITED",           429 },
     { TK_E_DB_UNAVAILABLE,         "DB_UNAVAILABLE",         503 },
     { TK_E_AI_UNAVAILABLE,         "AI_UNAVAILABLE",         503 },
+    { TK_E_AI_BUDGET_EXCEEDED,     "AI_BUDGET_EXCEEDED",     429 },
     { TK_E_BAD_REQUEST,            "BAD_REQUEST",            400 },
     { TK_E_INTERNAL,               "INTERNAL",               500 },
 };

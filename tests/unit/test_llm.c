@@ -4,7 +4,7 @@
 #include <apr_strings.h>
 #include <apr_date.h>
 #include "tk_suites.h"
-#include "ai/tk_llm.h"
+#include "llm/tk_llm.h"
 #include "valid/tk_valid_ai.h"
 
 static tk_llm_answer_t answer_of(const char *body)

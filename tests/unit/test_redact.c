@@ -2,7 +2,7 @@
  * a language model, and what it must leave. */
 #include <string.h>
 #include "tk_suites.h"
-#include "ai/tk_redact.h"
+#include "llm/tk_redact.h"
 
 static const char *red(const char *s)
 {

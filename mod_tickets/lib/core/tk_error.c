@@ -34,6 +34,7 @@ static const tk_ecode_info_t tk_ecodes[TK_E_COUNT] = {
     [TK_E_RATE_LIMITED]           = { TICKETS_E_RATE_LIMITED, 429 },
     [TK_E_DB_UNAVAILABLE]         = { TICKETS_E_DB_UNAVAILABLE, 503 },
     [TK_E_AI_UNAVAILABLE]         = { TICKETS_E_AI_UNAVAILABLE, 503 },
+    [TK_E_AI_BUDGET_EXCEEDED]     = { TICKETS_E_AI_BUDGET_EXCEEDED, 429 },
     [TK_E_BAD_REQUEST]            = { TICKETS_E_BAD_REQUEST, 400 },
     [TK_E_INTERNAL]               = { TICKETS_E_INTERNAL, 500 },
 };

@@ -102,3 +102,8 @@ json_t *tk_json_diff(const json_t *before, const json_t *after,
     }
     return json_pack("{s:o,s:o}", "before", b, "after", a);
 }
+
+const char *tk_json_str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}

@@ -25,6 +25,10 @@ json_t *tk_json_parse_object(apr_pool_t *p, const char *buf, size_t len,
 /* Parse JSON text produced by PostgreSQL; owned; NULL if malformed. */
 json_t *tk_json_load(apr_pool_t *p, const char *text);
 
+/* The string at key of object o; NULL when o is no object or the value
+ * no string. */
+const char *tk_json_str(const json_t *o, const char *key);
+
 /* Compact serialization in pool memory. */
 const char *tk_json_dump(apr_pool_t *p, const json_t *j);
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
-#include "ai/tk_redact.h"
+#include "llm/tk_redact.h"
 
 #define TK_KEY_MIN 20           /* key characters after a token prefix */
 #define TK_BEARER_MIN 8         /* characters of a bearer token */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
-#include "ai/tk_llm.h"
+#include "llm/tk_llm.h"
 #include "core/tk_json.h"
 #include "crypto/tk_crypto.h"
 #include "http/tk_http.h"

@@ -1,0 +1,68 @@
+/* tk_ai.h: the AI layer's glue (docs/ai.md).
+ *
+ *   tk_ai.c       one call to the provider: configured or not, the
+ *                 organization's budget, the redaction of every message,
+ *                 the answer cache, the attempts with their backoff within
+ *                 TicketsLLMTimeout, the json_schema fallback, and a row
+ *                 of the ledger for every call; the key file read at
+ *                 start-up
+ *   tk_copilot.c  the copilot's jobs (copilot.run) and their sweep
+ *
+ * The provider's settings are read from the main server, for requests
+ * and jobs alike.
+ */
+#ifndef TK_AI_H
+#define TK_AI_H
+
+#include "work/tk_work.h"
+#include "llm/tk_llm.h"
+
+/* Whether a provider is configured (an endpoint and a model). */
+int tk_ai_configured(void);
+
+typedef struct {
+    /* Who and what the ledger row names (NULL: none). */
+    const char *org_id;
+    const char *user_id;
+    const char *ticket_id;
+    const char *conversation_id;
+    const char *chat_session_id;
+    const char *purpose;            /* "copilot.analysis", "chat", ... */
+    /* The request; its model is the configured one, its max_tokens the
+     * configured one when 0.  Its messages are redacted before they
+     * are sent (the caller's are left as they are). */
+    tk_llm_request_t req;
+    int no_cache;                   /* an answer that must be new */
+    struct tk_http_conns_t *conns;  /* a worker's connections, or NULL */
+} tk_ai_call_t;
+
+typedef struct {
+    tk_llm_answer_t answer;
+    int cached;
+    const char *model;
+    /* On failure: AI_UNAVAILABLE, AI_BUDGET_EXCEEDED or INTERNAL, and a
+     * sentence that may be shown (never the provider's own text, which
+     * can echo a key). */
+    tk_ecode_t code;
+    const char *error;
+} tk_ai_result_t;
+
+/* One completion: 0, or -1 with res->code and res->error.  Runs outside
+ * any transaction of db's (the ledger row commits on its own). */
+int tk_ai_complete(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
+                   tk_ai_result_t *res);
+
+/* The organization's budget is not spent: 0, or -1 with *why. */
+int tk_ai_budget_ok(apr_pool_t *p, tk_db_t *db, const char *org_id,
+                    const char **why);
+
+/* The copilot's job kind, and the sweep of suggestions whose job ended. */
+#define TK_COPILOT_JOB "copilot.run"
+#define TK_COPILOT_SWEEP "copilot.sweep"
+#define TK_COPILOT_SWEEP_EVERY 60
+#define TK_COPILOT_ATTEMPTS 3
+
+void tk_ai_register_hooks(apr_pool_t *p);
+void tk_copilot_register_hooks(apr_pool_t *p);
+
+#endif

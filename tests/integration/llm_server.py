@@ -1,0 +1,199 @@
+"""llm_server: a scripted OpenAI-compatible provider, as the AI tests see
+one.
+
+An HTTP server on 127.0.0.1:<free port> that takes POST /v1/chat/completions
+as the OpenAI Chat Completions API defines it, records each request
+(headers, the JSON body) on arrival, and answers what the test scripted,
+in order:
+
+    with Provider() as llm:
+        llm.script(llm.json_answer({"summary": ...}),      # a 200 with content
+                   llm.error(429, "rate_limit_exceeded", headers={"retry-after-ms": "200"}),
+                   llm.tool_calls([("get_ticket", '{"ticket_id": 47}')]),
+                   {"status": 500, "body": b"oops"},         # raw
+                   {"delay": 3, ...})                        # after a wait
+        ... make the module call it ...
+        req, = llm.wait_for(1)
+
+With nothing scripted it answers 200 with the text "OK" (a chat answer),
+so a test that does not care what is said need not script anything.
+Answers carry usage unless the script says "usage": None, and an "id"
+unless "id": None: real servers (Ollama, llama.cpp) omit either.
+"""
+
+import http.server
+import json
+import threading
+import time
+
+from requests.structures import CaseInsensitiveDict
+
+
+def _completion(message, usage=(10, 5), ident="chatcmpl-test", finish="stop"):
+    body = {"object": "chat.completion", "created": int(time.time()), "model": "test-model",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}]}
+    if ident is not None:
+        body["id"] = ident
+    if usage is not None:
+        body["usage"] = {"prompt_tokens": usage[0], "completion_tokens": usage[1],
+                         "total_tokens": usage[0] + usage[1]}
+    return body
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, provider):
+        self.provider = provider
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 60
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n > 0 else b""
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        rec = {"path": self.path, "headers": CaseInsensitiveDict(self.headers.items()),
+               "raw": raw, "body": body, "time": time.time()}
+        answer = self.server.provider._take(rec)
+        self.server.provider._record(rec)
+        if answer.get("delay"):
+            self.server.provider._stopping.wait(answer["delay"])
+        if self.path != "/v1/chat/completions":
+            answer = {"status": 404, "body": {"error": {"message": "no such path"}}}
+        data = answer.get("body", b"")
+        if not isinstance(data, bytes):
+            data = json.dumps(data).encode()
+        try:
+            self.send_response(answer.get("status", 200))
+            for k, v in answer.get("headers", {}).items():
+                self.send_header(k, str(v))
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass
+
+
+class Provider:
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._records = []
+        self._script = []
+        self._stopping = threading.Event()
+        self._server = None
+        self.port = None
+        self.url = None
+
+    # ---- answers ----------------------------------------------------------
+
+    @staticmethod
+    def text(content, usage=(10, 5), ident="chatcmpl-test"):
+        return {"status": 200, "body": _completion({"role": "assistant", "content": content},
+                                                   usage, ident)}
+
+    @classmethod
+    def json_answer(cls, doc, **kw):
+        return cls.text(json.dumps(doc), **kw)
+
+    @staticmethod
+    def tool_calls(calls, usage=(10, 5), content=None):
+        """calls: [(name, arguments)], arguments a string or an object;
+        ids call_0, call_1, ... (None as a third item: no id)."""
+        tcs = []
+        for i, call in enumerate(calls):
+            tc = {"type": "function", "function": {"name": call[0], "arguments": call[1]}}
+            if len(call) < 3 or call[2] is not None:
+                tc["id"] = call[2] if len(call) > 2 else f"call_{i}"
+            tcs.append(tc)
+        return {"status": 200, "body": _completion(
+            {"role": "assistant", "content": content, "tool_calls": tcs}, usage,
+            finish="tool_calls")}
+
+    @staticmethod
+    def error(status, code=None, message="scripted failure", headers=None, etype=None):
+        return {"status": status, "headers": headers or {},
+                "body": {"error": {"message": message, "type": etype or "test", "code": code}}}
+
+    # ---- the script ---------------------------------------------------------
+
+    def script(self, *answers):
+        with self._cond:
+            self._script.extend(answers)
+
+    def _take(self, rec):
+        with self._cond:
+            if self._script:
+                a = self._script.pop(0)
+                return a(rec) if callable(a) else a
+        return self.text("OK")
+
+    def _record(self, rec):
+        with self._cond:
+            self._records.append(rec)
+            self._cond.notify_all()
+
+    def records(self):
+        with self._cond:
+            return list(self._records)
+
+    def clear(self):
+        with self._cond:
+            self._records.clear()
+            self._script.clear()
+
+    def left(self):
+        with self._cond:
+            return len(self._script)
+
+    def wait_for(self, n, timeout=15):
+        deadline = time.time() + timeout
+        with self._cond:
+            while len(self._records) < n:
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError(
+                        f"the provider got {len(self._records)} requests, not {n}")
+                self._cond.wait(left)
+            return list(self._records[:n])
+
+    # ---- life ----------------------------------------------------------------
+
+    def start(self):
+        self._server = _Server(self)
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="llm", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+        self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
