@@ -23,10 +23,11 @@ unless "id": None: real servers (Ollama, llama.cpp) omit either.
 
 import http.server
 import json
-import threading
 import time
 
 from requests.structures import CaseInsensitiveDict
+
+from recording import Recording
 
 
 def _completion(message, usage=(10, 5), ident="chatcmpl-test", finish="stop"):
@@ -38,18 +39,6 @@ def _completion(message, usage=(10, 5), ident="chatcmpl-test", finish="stop"):
         body["usage"] = {"prompt_tokens": usage[0], "completion_tokens": usage[1],
                          "total_tokens": usage[0] + usage[1]}
     return body
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, provider):
-        self.provider = provider
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request, client_address):
-        pass
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -68,10 +57,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body = None
         rec = {"path": self.path, "headers": CaseInsensitiveDict(self.headers.items()),
                "raw": raw, "body": body, "time": time.time()}
-        answer = self.server.provider._take(rec)
-        self.server.provider._record(rec)
-        if answer.get("delay"):
-            self.server.provider._stopping.wait(answer["delay"])
+        answer = self.server.owner._next(rec)
+        self.server.owner._record(rec)        # on arrival, before any delay
+        self.server.owner._wait(answer.get("delay"))
         if self.path != "/v1/chat/completions":
             answer = {"status": 404, "body": {"error": {"message": "no such path"}}}
         data = answer.get("body", b"")
@@ -89,15 +77,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass
 
 
-class Provider:
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._records = []
-        self._script = []
-        self._stopping = threading.Event()
-        self._server = None
-        self.port = None
-        self.url = None
+class Provider(Recording):
+    handler = _Handler
+    path = "/v1"
+
+    def default_answer(self, rec):
+        return self.text("OK")
 
     # ---- answers ----------------------------------------------------------
 
@@ -129,71 +114,7 @@ class Provider:
         return {"status": status, "headers": headers or {},
                 "body": {"error": {"message": message, "type": etype or "test", "code": code}}}
 
-    # ---- the script ---------------------------------------------------------
-
-    def script(self, *answers):
-        with self._cond:
-            self._script.extend(answers)
-
-    def _take(self, rec):
-        with self._cond:
-            if self._script:
-                a = self._script.pop(0)
-                return a(rec) if callable(a) else a
-        return self.text("OK")
-
-    def _record(self, rec):
-        with self._cond:
-            self._records.append(rec)
-            self._cond.notify_all()
-
-    def records(self):
-        with self._cond:
-            return list(self._records)
-
-    def clear(self):
-        with self._cond:
-            self._records.clear()
-            self._script.clear()
-
     def left(self):
+        """Answers scripted and not yet given."""
         with self._cond:
             return len(self._script)
-
-    def wait_for(self, n, timeout=15):
-        deadline = time.time() + timeout
-        with self._cond:
-            while len(self._records) < n:
-                left = deadline - time.time()
-                if left <= 0:
-                    raise AssertionError(
-                        f"the provider got {len(self._records)} requests, not {n}")
-                self._cond.wait(left)
-            return list(self._records[:n])
-
-    # ---- life ----------------------------------------------------------------
-
-    def start(self):
-        self._server = _Server(self)
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="llm", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-        self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()

@@ -22,11 +22,11 @@ import base64
 import hashlib
 import hmac
 import http.server
-import socket
-import threading
 import time
 
 from requests.structures import CaseInsensitiveDict
+
+from recording import Recording
 
 
 def signature_of(secret, msg_id, timestamp, body):
@@ -55,30 +55,6 @@ def verify(secret, headers, body, tolerance=300, now=None):
     return False
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, rx):
-        self.rx = rx
-        self.conns = set()
-        self.track = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def process_request(self, request, client_address):
-        with self.track:
-            self.conns.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        with self.track:
-            self.conns.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request, client_address):
-        pass        # a sender that gave up (its timeout): nothing to say
-
-
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 60
@@ -92,10 +68,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n > 0 else b""
         rec = {"path": self.path, "headers": CaseInsensitiveDict(self.headers.items()),
                "body": body, "time": time.time(), "status": None}
-        status, headers, delay = self.server.rx._take()
-        self.server.rx._record(rec)           # on arrival, before any delay
-        if delay:
-            self.server.rx._stopping.wait(delay)
+        status, headers, delay = self.server.owner._next(rec)
+        self.server.owner._record(rec)        # on arrival, before any delay
+        self.server.owner._wait(delay)
         rec["status"] = status
         data = b'{"ok": true}' if status < 300 else b"no"
         try:
@@ -113,87 +88,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass
 
 
-class Receiver:
+class Receiver(Recording):
     """Records every POST; answers 200 unless queue() said otherwise.
 
     Each record is a dict: path, headers (case-insensitive), body (bytes),
     time (arrival), status (what was answered; None until the answer
     goes, after its delay)."""
 
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._records = []
-        self._queue = []
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
-        self.port = None
-        self.url = None
+    handler = _Handler
+    path = "/hook"
+    what = "deliveries"
 
-    def start(self):
-        self._server = _Server(self)
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="receiver", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        srv = self._server
-        if srv is None:
-            return
-        self._stopping.set()
-        srv.shutdown()
-        srv.server_close()
-        self._thread.join(5)
-        with srv.track:
-            conns = list(srv.conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+    def default_answer(self, rec):
+        return (200, {}, 0)
 
     def queue(self, *outcomes):
         """How the next deliveries are answered: (status, headers, delay)."""
-        with self._cond:
-            self._queue.extend(outcomes)
-
-    def _take(self):
-        with self._cond:
-            return self._queue.pop(0) if self._queue else (200, {}, 0)
-
-    def _record(self, rec):
-        with self._cond:
-            self._records.append(rec)
-            self._cond.notify_all()
-
-    def records(self):
-        with self._cond:
-            return list(self._records)
-
-    def clear(self):
-        with self._cond:
-            self._records.clear()
-            self._queue.clear()
-
-    def wait_for(self, n, timeout=15):
-        """The first n records, once there are n (AssertionError after
-        timeout seconds)."""
-        deadline = time.time() + timeout
-        with self._cond:
-            while len(self._records) < n:
-                left = deadline - time.time()
-                if left <= 0:
-                    raise AssertionError(f"{len(self._records)} of {n} deliveries came")
-                self._cond.wait(left)
-            return list(self._records[:n])
+        self.script(*outcomes)
