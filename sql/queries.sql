@@ -235,17 +235,19 @@ WITH p AS (
            ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)) AS tags,
            %s::uuid AS assignee_id,
            %s::uuid AS customer_id,
-           %s::text AS author_type),
+           %s::text AS author_type,
+           %s::uuid AS chat_session_id),
 t AS (
     INSERT INTO tickets (org_id, number, title, description, priority, category,
                          product_area, source, tags, assignee_id, creator_id,
-                         customer_id)
+                         customer_id, chat_session_id)
     SELECT p.org_id, nextval(o.ticket_seq::regclass), p.title, p.description,
            p.priority, p.category, p.product_area, p.source, p.tags,
            p.assignee_id, p.creator_id,
            coalesce(p.customer_id,
                     (SELECT c.id FROM customers c
-                      WHERE c.user_id = p.creator_id AND c.org_id = p.org_id))
+                      WHERE c.user_id = p.creator_id AND c.org_id = p.org_id)),
+           p.chat_session_id
       FROM p JOIN organizations o ON o.id = p.org_id
     RETURNING *),
 m AS (

@@ -7,6 +7,8 @@
  *                 of the ledger for every call; the key file read at
  *                 start-up
  *   tk_copilot.c  the copilot's jobs (copilot.run) and their sweep
+ *   tk_chat.c     the assistant's turn in an agent chat: the model with
+ *                 seed document 002's tools, until it answers
  *
  * The provider's settings are read from the main server, for requests
  * and jobs alike.
@@ -55,6 +57,38 @@ int tk_ai_complete(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
 /* The organization's budget is not spent: 0, or -1 with *why. */
 int tk_ai_budget_ok(apr_pool_t *p, tk_db_t *db, const char *org_id,
                     const char **why);
+
+/* ---- agent chat (tk_chat.c) -------------------------------------------- */
+
+/* What runs the tools, and hears of each step. */
+typedef struct {
+    void *baton;
+    /* Run tool name with args (an object); the result the model is given
+     * (JSON text), *ok 1 when it succeeded; uuids of the tickets it
+     * named appended to refs (const char *). */
+    const char *(*run)(void *baton, const char *name, json_t *args,
+                       apr_array_header_t *refs, int *ok);
+    /* A step: "tool_started" (with the arguments) or "tool_finished"
+     * (ok 0 or 1; -1 before it ran). */
+    void (*progress)(void *baton, const char *step, const char *tool,
+                     json_t *args, int ok);
+} tk_chat_tools_t;
+
+typedef struct {
+    const char *content;            /* the answer */
+    json_t *tool_calls;             /* [{id, name, arguments, ok, result}] */
+    apr_array_header_t *ticket_refs; /* set by the caller; appended to */
+    long prompt_tokens, completion_tokens;
+} tk_chat_turn_t;
+
+/* Seed document 002's tools (owned by p). */
+json_t *tk_chat_tools(apr_pool_t *p);
+
+/* The assistant's answer to call->req.messages (appended to as tools
+ * run): 0 with turn->content, or -1 with res->code and res->error. */
+int tk_chat_answer(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
+                   const tk_chat_tools_t *tools, tk_chat_turn_t *turn,
+                   tk_ai_result_t *res);
 
 /* The copilot's job kind, and the sweep of suggestions whose job ended. */
 #define TK_COPILOT_JOB "copilot.run"

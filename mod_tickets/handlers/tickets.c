@@ -281,9 +281,11 @@ int tk_handle_tickets_create(tk_ctx_t *c)
         || TK_SQL_SELECT(c, ticket_create, &rows, c->who->org_id,
                          c->who->user_id, in.title, in.description,
                          in.priority, in.category, in.product_area,
-                         in.source ? in.source : tk_default_source(c),
+                         c->chat_session_id ? "chat"
+                         : in.source ? in.source : tk_default_source(c),
                          in.tags_json, in.assignee_id, in.customer_id,
-                         tk_is_customer(c) ? "customer" : "agent")
+                         tk_is_customer(c) ? "customer" : "agent",
+                         c->chat_session_id)
         || !(ch.data = tk_doc_row(c, rows))) {
         return TK_FAIL;
     }

@@ -26,6 +26,9 @@
  *   copilot.c        /api/copilot/v1/{analyze,suggest,draft-reply,chat},
  *                    /api/copilot/v1/status/:id, /api/tickets/:id/suggestions
  *   ai.c             /api/ai/usage, /api/ai/budget
+ *   chat.c           /api/chat/sessions, /:id, /:id/tickets, /:id/messages,
+ *                    /api/chat/tickets (agent chat; its tools in
+ *                    chat_tools.c)
  *   webhooks.c       /webhooks/facebook, /webhooks/zalo, /webhooks/tiktok
  *   discord.c        /webhooks/discord
  *
@@ -35,6 +38,16 @@
 #define TK_HANDLERS_H
 
 #include "request/tk_request.h"
+
+/* Call the handler of method and path (a route's pattern matched, as
+ * "/api/tickets/TKT-0047"; args the query string for a route that takes
+ * one) as c's caller would over REST, from within this request: the same
+ * checks of role and input, its own transaction, its events; no header of
+ * the outer request is seen, and none of the call's answer is sent.
+ * *status and *doc (owned by the request; NULL for 204) are what the
+ * client would have got, an error document included.  TK_OK. */
+int tk_call(tk_ctx_t *c, const char *method, const char *path,
+            const char *args, json_t *body, int *status, json_t **doc);
 
 int tk_handle_health(tk_ctx_t *c);
 
@@ -161,6 +174,15 @@ void tk_handlers_register_hooks(apr_pool_t *p);
 int tk_handle_copilot_start(tk_ctx_t *c);
 int tk_handle_copilot_status(tk_ctx_t *c);
 int tk_handle_ticket_suggestions(tk_ctx_t *c);
+
+/* chat.c */
+int tk_handle_chat_sessions_create(tk_ctx_t *c);
+int tk_handle_chat_sessions_list(tk_ctx_t *c);
+int tk_handle_chat_sessions_get(tk_ctx_t *c);
+int tk_handle_chat_sessions_delete(tk_ctx_t *c);
+int tk_handle_chat_sessions_tickets(tk_ctx_t *c);
+int tk_handle_chat_messages_create(tk_ctx_t *c);
+int tk_handle_chat_tickets_create(tk_ctx_t *c);
 
 /* ai.c */
 int tk_handle_ai_usage(tk_ctx_t *c);

@@ -20,6 +20,7 @@
 #include "handlers/tk_handlers.h"
 #include "auth/tk_auth.h"
 #include "core/tk_route.h"
+#include "core/tk_json.h"
 #include "valid/tk_query.h"
 #include "mod_tickets.h"
 
@@ -97,6 +98,13 @@ static const tk_route_t tk_routes[] = {
     { "GET",    "/api/webhooks/:id/deliveries", tk_handle_deliveries_list, TK_QUERY },
     { "POST",   "/api/copilot/v1/:action",    tk_handle_copilot_start,  TK_JSON },
     { "GET",    "/api/copilot/v1/status/:id", tk_handle_copilot_status, 0 },
+    { "POST",   "/api/chat/sessions",         tk_handle_chat_sessions_create,  TK_JSON },
+    { "GET",    "/api/chat/sessions",         tk_handle_chat_sessions_list,    TK_QUERY },
+    { "GET",    "/api/chat/sessions/:id",     tk_handle_chat_sessions_get,     0 },
+    { "DELETE", "/api/chat/sessions/:id",     tk_handle_chat_sessions_delete,  0 },
+    { "PATCH",  "/api/chat/sessions/:id/tickets", tk_handle_chat_sessions_tickets, TK_JSON },
+    { "POST",   "/api/chat/sessions/:id/messages", tk_handle_chat_messages_create, TK_JSON },
+    { "POST",   "/api/chat/tickets",          tk_handle_chat_tickets_create,   TK_JSON },
     { "GET",    "/api/ai/usage",              tk_handle_ai_usage,       TK_QUERY },
     { "GET",    "/api/ai/budget",             tk_handle_ai_budget_get,  0 },
     { "PUT",    "/api/ai/budget",             tk_handle_ai_budget_set,  TK_JSON },
@@ -229,6 +237,114 @@ static int tk_route(tk_ctx_t *c)
         tk_send_error(c);
     }
     return OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Calls from within the module
+ * ------------------------------------------------------------------- */
+
+/* The route of method and path, with its captures in params; NULL when
+ * none. */
+static const tk_route_t *tk_route_of(apr_pool_t *p, const char *method,
+                                     const char *path, const char **params)
+{
+    size_t i;
+
+    for (i = 0; i < TK_NROUTES; ++i) {
+        const char *got[TK_ROUTE_MAX_PARAMS];
+        int n = tk_route_match(p, tk_routes[i].pattern, path, got);
+
+        if (n >= 0 && strcmp(tk_routes[i].method, method) == 0
+            && !(tk_routes[i].flags & TK_PUBLIC)) {
+            memcpy(params, got, sizeof(got[0]) * (size_t)n);
+            return &tk_routes[i];
+        }
+    }
+    return NULL;
+}
+
+/* What tk_call changes of the request, kept to be put back. */
+typedef struct {
+    apr_table_t *headers_in, *headers_out, *err_headers_out, *notes;
+    int status;
+    const char *method;
+} tk_saved_t;
+
+static void tk_save(request_rec *r, tk_saved_t *s)
+{
+    s->headers_in = r->headers_in;
+    s->headers_out = r->headers_out;
+    s->err_headers_out = r->err_headers_out;
+    s->notes = r->notes;
+    s->status = r->status;
+    s->method = r->method;
+    /* the inner call sees none of the outer request's headers (If-Match,
+     * Idempotency-Key) and leaves none in its answer */
+    r->headers_in = apr_table_make(r->pool, 1);
+    r->headers_out = apr_table_make(r->pool, 4);
+    r->err_headers_out = apr_table_make(r->pool, 4);
+    r->notes = apr_table_copy(r->pool, r->notes);
+}
+
+static void tk_restore(request_rec *r, const tk_saved_t *s)
+{
+    r->headers_in = s->headers_in;
+    r->headers_out = s->headers_out;
+    r->err_headers_out = s->err_headers_out;
+    r->notes = s->notes;
+    r->status = s->status;
+    r->method = s->method;
+}
+
+int tk_call(tk_ctx_t *c, const char *method, const char *path,
+            const char *args, json_t *body, int *status, json_t **doc)
+{
+    tk_ctx_t inner = *c;
+    tk_capture_t cap = { 0, NULL };
+    const char *params[TK_ROUTE_MAX_PARAMS] = { NULL };
+    const tk_route_t *route = tk_route_of(c->r->pool, method, path, params);
+    tk_saved_t saved;
+    int rv;
+
+    memset(&inner.err, 0, sizeof(inner.err));
+    memcpy(inner.params, params, sizeof(inner.params));
+    inner.capture = &cap;
+    inner.body = body;
+    inner.raw_body = body ? tk_json_dump(c->r->pool, body) : NULL;
+    inner.raw_len = inner.raw_body ? strlen(inner.raw_body) : 0;
+    inner.idem_key = NULL;
+    inner.db_failed = inner.commit_failed = 0;
+    inner.stream_written = inner.jobs_written = 0;
+    inner.query = tk_query_parse(c->r->pool, route && (route->flags & TK_QUERY)
+                                             ? args : NULL, &inner.err);
+    if (!route) {
+        rv = tk_fail(&inner, TK_E_NOT_FOUND, NULL, "No such endpoint.");
+    }
+    else if (!inner.query) {
+        rv = TK_FAIL;
+    }
+    else {
+        tk_save(c->r, &saved);
+        c->r->method = method;
+        rv = route->handler(&inner);
+        if (inner.db) {
+            tk_db_rollback(inner.db);
+        }
+        tk_restore(c->r, &saved);
+    }
+    c->db = inner.db;
+    c->dbd = inner.dbd;
+    if (rv == TK_FAIL || rv == TK_OK) {
+        if (inner.err.code == TK_E_NONE) {
+            tk_internal(&inner);
+        }
+        *status = tk_ecode_status(inner.err.code);
+        *doc = tk_json_own(c->r->pool, tk_err_json(&inner.err, c->request_id));
+        return TK_OK;
+    }
+    *status = cap.status;
+    *doc = cap.body ? tk_json_load(c->r->pool, cap.body) : NULL;
+    return TK_OK;
 }
 
 /* ---------------------------------------------------------------------

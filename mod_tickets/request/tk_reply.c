@@ -49,6 +49,12 @@ int tk_send_typed(tk_ctx_t *c, int status, const char *type, const char *body)
     request_rec *r = c->r;
     apr_size_t len = strlen(body);
 
+    if (c->capture) {
+        c->capture->status = status;
+        c->capture->body = status == HTTP_NO_CONTENT
+                           || status == HTTP_NOT_MODIFIED ? NULL : body;
+        return TK_SENT;
+    }
     r->status = status;
     ap_set_content_type(r, type);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
@@ -65,6 +71,11 @@ int tk_send_typed(tk_ctx_t *c, int status, const char *type, const char *body)
 
 int tk_send_no_content(tk_ctx_t *c)
 {
+    if (c->capture) {
+        c->capture->status = HTTP_NO_CONTENT;
+        c->capture->body = NULL;
+        return TK_SENT;
+    }
     c->r->status = HTTP_NO_CONTENT;
     apr_table_setn(c->r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(c->r->headers_out, "X-Request-Id", c->request_id);

@@ -54,6 +54,14 @@ typedef struct {
     char credential[24];            /* see tickets_identity_t */
 } tk_identity_t;
 
+/* The answer of a handler called from within the module (a tool the
+ * assistant calls, handlers/tk_router.c's tk_call): kept here instead
+ * of written to the client. */
+typedef struct {
+    int status;
+    const char *body;           /* NULL for 204 and 304 */
+} tk_capture_t;
+
 typedef struct tk_ctx_t {
     request_rec *r;
     const tk_srv_conf_t *sconf;
@@ -74,6 +82,9 @@ typedef struct tk_ctx_t {
     int stream_written;             /* the open transaction wrote live
                                      * events: wake the relays at commit */
     int jobs_written;               /* ... enqueued jobs: wake the workers */
+    tk_capture_t *capture;          /* non-NULL: answers are kept there */
+    const char *chat_session_id;    /* a ticket created is of this agent
+                                     * chat session (source chat) */
 } tk_ctx_t;
 
 typedef int tk_handler_fn(tk_ctx_t *c);

@@ -19,8 +19,15 @@ const char *const sse_filter_types[SSE_FILTER_NTYPES] = {
     "customer_created",
     "customer_updated",
     "customer_deleted",
-    "copilot_job_updated"
+    "copilot_job_updated",
+    "chat_progress"
 };
+
+/* Types whose events only their audience sees, whatever its role. */
+static int sse_is_private(const char *type)
+{
+    return strcmp(type, "chat_progress") == 0;
+}
 
 /* Values named in error sentences are cut to this many bytes. */
 #define SSE_FILTER_QUOTE_MAX 64
@@ -164,18 +171,24 @@ static int sse_is_staff(const char *role)
 
 int sse_visible(const sse_viewer_t *viewer, const sse_record_t *rec)
 {
-    int i;
+    int i, staff, customer;
 
     if (!viewer || !rec || !sse_same_id(viewer->org, rec->org)
         || strcmp(rec->type, SSE_REVOKED_TYPE) == 0) {
         return 0;
     }
-    if (sse_is_staff(viewer->role)) {
-        return 1;
-    }
-    if (!viewer->role || strcmp(viewer->role, "customer") != 0
-        || rec->staff_only) {
+    staff = sse_is_staff(viewer->role);
+    customer = viewer->role && strcmp(viewer->role, "customer") == 0;
+    if (!staff && !customer) {
         return 0;
+    }
+    if (!sse_is_private(rec->type)) {
+        if (staff) {
+            return 1;
+        }
+        if (rec->staff_only) {
+            return 0;
+        }
     }
     for (i = 0; i < SSE_RECORD_AUDIENCE; ++i) {
         if (sse_same_id(viewer->user, rec->audience[i])) {

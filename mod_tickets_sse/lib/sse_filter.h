@@ -5,7 +5,10 @@
  *   sse_visible(viewer, rec)   may this user see it at all?  (SPEC §9:
  *                              only the own organization; a customer only
  *                              events naming them in the audience, never
- *                              staff-only ones such as internal notes)
+ *                              staff-only ones such as internal notes;
+ *                              a private event, as an agent's chat with
+ *                              the assistant, only the users it names,
+ *                              staff included)
  *   sse_wanted(filter, rec)    did this stream ask for it?  (the `types`,
  *                              `ticket` and `conversation` query parameters,
  *                              and the ticket-only stream /api/sse/tickets)
@@ -21,7 +24,7 @@
 
 /* The event types a stream may ask for (SPEC §9), in this order: bit i of
  * sse_filter_t.types stands for sse_filter_types[i]. */
-#define SSE_FILTER_NTYPES 12
+#define SSE_FILTER_NTYPES 13
 extern const char *const sse_filter_types[SSE_FILTER_NTYPES];
 
 /* The user holding a stream, as authentication found them. */

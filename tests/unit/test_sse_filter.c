@@ -100,6 +100,26 @@ START_TEST(visible_customer)
 }
 END_TEST
 
+/* A private event (an agent's chat progress): its user alone, whatever
+ * the role of the others. */
+START_TEST(visible_private)
+{
+    sse_record_t r = tf_rec("chat_progress");
+    sse_viewer_t me = tf_viewer("agent", STAFF);
+    sse_viewer_t admin = tf_viewer("admin", CUST3);
+    sse_viewer_t cust = tf_viewer("customer", CUST);
+    sse_viewer_t odd = tf_viewer("robot", STAFF);
+
+    r.audience[0] = STAFF;
+    ck_assert(sse_visible(&me, &r));
+    ck_assert(!sse_visible(&admin, &r));
+    ck_assert(!sse_visible(&cust, &r));
+    ck_assert(!sse_visible(&odd, &r));
+    me.org = ORG2;
+    ck_assert(!sse_visible(&me, &r));
+}
+END_TEST
+
 /* An empty or missing user id never matches an empty audience slot. */
 START_TEST(visible_empty_ids)
 {
@@ -420,6 +440,7 @@ Suite *tk_suite_sse_filter(void)
 
     tcase_add_test(tv, visible_staff);
     tcase_add_test(tv, visible_customer);
+    tcase_add_test(tv, visible_private);
     tcase_add_test(tv, visible_empty_ids);
     tcase_add_test(tv, visible_unknown_role);
     tcase_add_test(tv, visible_decoded);
