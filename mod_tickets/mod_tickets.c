@@ -71,6 +71,7 @@ static void tk_register_hooks(apr_pool_t *p)
     tk_deliver_register_hooks(p);
     tk_ai_register_hooks(p);
     tk_copilot_register_hooks(p);
+    tk_customer_chat_register_hooks(p);
     tk_handlers_register_hooks(p);
 }
 

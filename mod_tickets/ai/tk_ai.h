@@ -9,6 +9,8 @@
  *   tk_copilot.c  the copilot's jobs (copilot.run) and their sweep
  *   tk_chat.c     the assistant's turn in an agent chat: the model with
  *                 seed document 002's tools, until it answers
+ *   tk_customer_chat.c  the AI in the web chat (conversation.ai jobs), and
+ *                 the handoff to a human
  *
  * The provider's settings are read from the main server, for requests
  * and jobs alike.
@@ -89,6 +91,21 @@ json_t *tk_chat_tools(apr_pool_t *p);
 int tk_chat_answer(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
                    const tk_chat_tools_t *tools, tk_chat_turn_t *turn,
                    tk_ai_result_t *res);
+
+/* ---- the web chat (tk_customer_chat.c) ------------------------------------ */
+
+#define TK_CUSTOMER_CHAT_JOB "conversation.ai"
+
+/* Hand conversation conv (of organization org) to a human: mode human, a
+ * note of its stored thread (the model's summary when it is available,
+ * and the transcript) as its system message and, with open_ticket, as
+ * the first internal note of a ticket opened by actor.  0 with *out one
+ * row (conversation, note, ticket as JSON text; none when it was not with
+ * the AI), or -1; commits on its own. */
+int tk_handoff(apr_pool_t *p, tk_db_t *db, const char *org, const char *conv,
+               const char *actor, const char *reason, int open_ticket,
+               tk_rows_t **out);
+void tk_customer_chat_register_hooks(apr_pool_t *p);
 
 /* The copilot's job kind, and the sweep of suggestions whose job ended. */
 #define TK_COPILOT_JOB "copilot.run"

@@ -18,6 +18,9 @@
  *   POST  /api/conversations/:id/messages/:mid/retry
  *                                              deliver a failed reply again
  *   POST  /api/conversations/:id/ticket        {"title"?}: a ticket of it
+ *   POST  /api/conversations/:id/transfer      {"openTicket"?}: from the AI
+ *                                              to a human, with a handoff
+ *                                              note (ai/tk_customer_chat.c)
  *
  * Staff see the organization's conversations; a customer only their own
  * (through the login linked to their customer record), and writes only in
@@ -31,10 +34,12 @@
 #include "handlers/tk_handlers.h"
 #include "events/tk_events.h"
 #include "work/tk_work.h"
+#include "ai/tk_ai.h"
 #include "core/tk_etag.h"
 #include "core/tk_id.h"
 #include "core/tk_json.h"
 #include "valid/tk_valid_conversations.h"
+#include "valid/tk_valid.h"
 #include "valid/tk_query.h"
 #include "tk_queries.h"
 
@@ -250,6 +255,7 @@ int tk_handle_conversation_reply(tk_ctx_t *c)
         return TK_FAIL;
     }
     c->stream_written = 1;
+    c->jobs_written = atoi(tk_rows_get(rows, 0, 4)) > 0;
     ch.status = HTTP_CREATED;
     ch.location = apr_pstrcat(c->r->pool, "/api/conversations/", v.id,
                               "/messages/", tk_rows_get(rows, 0, 1), NULL);
@@ -323,7 +329,7 @@ int tk_handle_conversations_create(tk_ctx_t *c)
                        "The web chat is being set up; try again.");
     }
     if (TK_SQL_SELECT(c, conversation_open_web, &rows, tk_rows_get(rows, 0, 0),
-                      c->who->user_id, content)) {
+                      c->who->user_id, content, tk_bool(tk_ai_configured()))) {
         return TK_FAIL;
     }
     if (rows->nrows != 1) {
@@ -335,6 +341,7 @@ int tk_handle_conversations_create(tk_ctx_t *c)
         return TK_FAIL;
     }
     c->stream_written = 1;
+    c->jobs_written = atoi(tk_rows_get(rows, 0, 4)) > 0;
     ch.location = apr_pstrcat(c->r->pool, "/api/conversations/",
                               tk_rows_get(rows, 0, 2), NULL);
     return tk_change_finish(c, &ch);
@@ -372,4 +379,41 @@ int tk_handle_conversation_ticket(tk_ctx_t *c)
     ch.location = apr_pstrcat(c->r->pool, "/api/tickets/",
                               tk_rows_get(rows, 0, 2), NULL);
     return tk_change_finish(c, &ch);
+}
+
+/* ---------------------------------------------------------------------
+ * The handoff from the AI to a human
+ * ------------------------------------------------------------------- */
+
+int tk_handle_conversation_transfer(tk_ctx_t *c)
+{
+    static const char *const fields[] = { "openTicket", NULL };
+    int open_ticket = 0;
+    json_t *doc;
+    tk_rows_t *rows;
+
+    if ((!tk_is_customer(c) && tk_require_writer(c))
+        || tk_only_fields(c->body, fields, &c->err)
+        || tk_read_bool(c->body, "openTicket", &open_ticket, &c->err)
+        || tk_find(c, &rows)) {
+        return TK_FAIL;
+    }
+    if (tk_handoff(c->r->pool, c->db, c->who->org_id, c->params[0],
+                   c->who->user_id, tk_is_customer(c)
+                   ? "The customer asked for a human agent."
+                   : "A staff member took the conversation over.",
+                   open_ticket, &rows) != 0) {
+        return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL, "The conversation could "
+                       "not be handed over; try again.");
+    }
+    if (rows->nrows != 1) {
+        return tk_fail(c, TK_E_CONFLICT, "mode", "The conversation is with a "
+                       "human already.");
+    }
+    doc = tk_json_own(c->r->pool, json_pack("{s:o, s:o, s:o}",
+        "conversation", json_loads(tk_rows_get(rows, 0, 0), 0, NULL),
+        "note", json_loads(tk_rows_get(rows, 0, 1), 0, NULL),
+        "ticket", tk_rows_get(rows, 0, 2)
+                  ? json_loads(tk_rows_get(rows, 0, 2), 0, NULL) : json_null()));
+    return tk_send_data(c, HTTP_OK, doc, NULL);
 }

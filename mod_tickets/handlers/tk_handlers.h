@@ -133,6 +133,7 @@ int tk_handle_conversation_messages(tk_ctx_t *c);
 int tk_handle_conversation_reply(tk_ctx_t *c);
 int tk_handle_conversation_retry(tk_ctx_t *c);
 int tk_handle_conversation_ticket(tk_ctx_t *c);
+int tk_handle_conversation_transfer(tk_ctx_t *c);
 
 int tk_handle_webhook_facebook_verify(tk_ctx_t *c);
 int tk_handle_webhook_facebook(tk_ctx_t *c);

@@ -116,6 +116,7 @@ static const tk_route_t tk_routes[] = {
     { "POST",   "/api/conversations/:id/messages", tk_handle_conversation_reply, TK_JSON },
     { "POST",   "/api/conversations/:id/messages/:mid/retry", tk_handle_conversation_retry, 0 },
     { "POST",   "/api/conversations/:id/ticket", tk_handle_conversation_ticket, TK_JSON },
+    { "POST",   "/api/conversations/:id/transfer", tk_handle_conversation_transfer, TK_JSON },
     /* The platforms: the signature is checked on the raw body, which each
      * handler reads itself (docs/platforms.md). */
     { "GET",    "/webhooks/facebook/:id",     tk_handle_webhook_facebook_verify, TK_PUBLIC | TK_QUERY },

@@ -194,3 +194,61 @@ ON CONFLICT (ticket_id) DO UPDATE
                                   WITH ORDINALITY AS x(v, i)) m
                     WHERE m.i > m.n - 40),
        updated_at = now()
+
+-- ---------------------------------------------------------------------
+-- The AI in the web chat, and the handoff (ai/tk_customer_chat.c)
+-- ---------------------------------------------------------------------
+
+-- name: ai_conv_load
+-- A conversation as its AI answer needs it: org, mode, status, customer,
+-- and its latest message if the customer wrote it (none when it was
+-- answered already).
+SELECT v.org_id, v.mode, v.status, v.customer_id,
+       (SELECT CASE WHEN m.sender = 'customer' THEN m.id END
+          FROM conversation_messages m
+         WHERE m.conversation_id = v.id
+         ORDER BY m.created_at DESC, m.id DESC LIMIT 1)
+  FROM conversations v
+ WHERE v.id = %s::uuid
+
+-- name: ai_conv_history
+-- The thread, oldest first (the last 60 messages).
+SELECT m.sender, m.content
+  FROM (SELECT * FROM conversation_messages m WHERE m.conversation_id = %s::uuid
+         ORDER BY m.created_at DESC, m.id DESC LIMIT 60) m
+ ORDER BY m.created_at, m.id
+
+-- name: ai_faq_match
+-- The organization's published articles that best match the text (any of
+-- its words), at most three.
+WITH q AS (SELECT nullif(replace(plainto_tsquery('english', %s)::text, '&', '|'), '') AS q)
+SELECT a.id, a.title, left(a.body, 800)
+  FROM faq_articles a, q
+ WHERE a.org_id = %s::uuid AND a.status = 'published' AND q.q IS NOT NULL
+   AND a.search @@ to_tsquery('english', q.q)
+ ORDER BY ts_rank(a.search, to_tsquery('english', q.q)) DESC, a.id
+ LIMIT 3
+
+-- name: ai_conv_says
+-- A message of the AI (or of the system) in the conversation, with its
+-- new_message.
+WITH v AS (SELECT * FROM conversations WHERE id = %s::uuid),
+m AS (INSERT INTO conversation_messages (org_id, conversation_id, channel_id, sender,
+                                         content, status)
+      SELECT v.org_id, v.id, v.channel_id, %s, %s, 'sent' FROM v
+      RETURNING *),
+u AS (UPDATE conversations c SET last_message_at = m.sent_at, updated_at = now()
+        FROM m WHERE c.id = m.conversation_id RETURNING c.id),
+e AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'new_message',
+                                   tk_new_message_data(m)) FROM v, m)
+SELECT tk_conv_message_json(m)::text, m.id, (SELECT count(*) FROM e),
+       (SELECT count(*) FROM u)
+  FROM m
+
+-- name: ai_conv_to_human
+-- The conversation goes to a human (the AI failed): its id, NULL when it
+-- was not with the AI.
+SELECT (tk_conversation_to_human(%s::uuid)).id
+
+-- name: ai_handoff
+SELECT * FROM tk_handoff(%s::uuid, %s::uuid, %s, %s::boolean)

@@ -100,8 +100,11 @@ v AS (
     RETURNING v.*),
 e AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'new_message',
                                    tk_new_message_data(m))
-        FROM m, v)
-SELECT tk_conv_message_json(m)::text, m.id, v.org_id, (SELECT count(*) FROM e)
+        FROM m, v),
+j AS (SELECT tk_conversation_ai_job(v.org_id, v.id, m.id) FROM m, v
+       WHERE m.sender = 'customer' AND v.mode = 'ai')
+SELECT tk_conv_message_json(m)::text, m.id, v.org_id, (SELECT count(*) FROM e),
+       (SELECT count(*) FROM j)
   FROM m, v
 
 -- name: conversation_open_web
@@ -110,7 +113,8 @@ SELECT tk_conv_message_json(m)::text, m.id, v.org_id, (SELECT count(*) FROM e)
 -- login without a customer record gets one (customer_created); none is
 -- returned when another request made it at this very moment (the caller
 -- says try again).
-WITH p AS (SELECT %s::uuid AS channel_id, %s::uuid AS user_id, %s::text AS content),
+WITH p AS (SELECT %s::uuid AS channel_id, %s::uuid AS user_id, %s::text AS content,
+                  %s::boolean AS ai),
 known AS (SELECT c.* FROM customers c, p WHERE c.user_id = p.user_id),
 made AS (
     INSERT INTO customers (org_id, user_id, name, email)
@@ -124,8 +128,8 @@ e0 AS (SELECT tk_customer_event(made.org_id, 'customer_created', tk_customer_jso
          FROM made),
 v AS (
     INSERT INTO conversations (org_id, channel_id, customer_id, platform,
-                               unread_count)
-    SELECT ch.org_id, ch.id, c.id, 'web', 1
+                               unread_count, mode)
+    SELECT ch.org_id, ch.id, c.id, 'web', 1, tk_web_chat_mode(ch, p.ai)
       FROM p JOIN channels ch ON ch.id = p.channel_id, c
     RETURNING *),
 m AS (
@@ -141,9 +145,10 @@ e1 AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id,
         WHERE (SELECT count(*) FROM e0) >= 0),     -- after customer_created
 e2 AS (SELECT tk_conversation_event(v.org_id, v.id, v.customer_id, 'new_message',
                                     tk_new_message_data(m))
-         FROM m, v, e1)
+         FROM m, v, e1),
+j AS (SELECT tk_conversation_ai_job(v.org_id, v.id, m.id) FROM v, m WHERE v.mode = 'ai')
 SELECT tk_conversation_json(v)::text, v.version, v.id,
-       (SELECT count(*) FROM e2) + (SELECT count(*) FROM e0)
+       (SELECT count(*) FROM e2) + (SELECT count(*) FROM e0), (SELECT count(*) FROM j)
   FROM v
 
 -- name: conversation_message_retry
