@@ -4,6 +4,7 @@
  *   purge.idempotency  Idempotency-Key answers past TicketsIdempotencyTTL
  *   purge.events       live events past TicketsEventRetention
  *   purge.jobs         finished jobs past TicketsJobRetention
+ *   purge.ai_cache     AI answers past their TicketsLLMCacheTTL
  *   purge.uploads      TicketsUploadDir: a rename an upload's crash left
  *                      undone is finished; temporary files no row claims,
  *                      and files of no attachment, go after an hour
@@ -27,7 +28,8 @@
 #define TK_PURGE_BATCHES    40      /* statements per run at most */
 
 typedef enum {
-    TK_PURGE_SESSIONS, TK_PURGE_IDEMPOTENCY, TK_PURGE_EVENTS, TK_PURGE_JOBS
+    TK_PURGE_SESSIONS, TK_PURGE_IDEMPOTENCY, TK_PURGE_EVENTS, TK_PURGE_JOBS,
+    TK_PURGE_AI_CACHE
 } tk_purge_what_t;
 
 /* One batch: rows deleted, or -1. */
@@ -48,6 +50,9 @@ static int tk_purge_batch(tk_db_t *db, tk_purge_what_t what,
     case TK_PURGE_EVENTS:
         rv = TK_EXEC(db, purge_stream_events, &n,
                      apr_itoa(p, conf->event_retention), batch);
+        break;
+    case TK_PURGE_AI_CACHE:
+        rv = TK_EXEC(db, ai_cache_purge, &n, batch);
         break;
     default:
         rv = TK_EXEC(db, purge_jobs, &n, apr_itoa(p, conf->job_retention),
@@ -100,6 +105,11 @@ static tickets_job_rc_t tk_purge_events(tickets_job_t *job)
 static tickets_job_rc_t tk_purge_jobs(tickets_job_t *job)
 {
     return tk_purge(job, TK_PURGE_JOBS);
+}
+
+static tickets_job_rc_t tk_purge_ai_cache(tickets_job_t *job)
+{
+    return tk_purge(job, TK_PURGE_AI_CACHE);
 }
 
 /* ---------------------------------------------------------------------
@@ -175,6 +185,8 @@ static int tk_purge_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     tk_job_register_kind("purge.events", tk_purge_events, TK_PURGE_EVERY,
                          TK_JOB_OWN_TRANSACTIONS);
     tk_job_register_kind("purge.jobs", tk_purge_jobs, TK_PURGE_EVERY,
+                         TK_JOB_OWN_TRANSACTIONS);
+    tk_job_register_kind("purge.ai_cache", tk_purge_ai_cache, TK_PURGE_EVERY,
                          TK_JOB_OWN_TRANSACTIONS);
     tk_job_register_kind("purge.uploads", tk_purge_uploads, TK_PURGE_EVERY,
                          TK_JOB_OWN_TRANSACTIONS);

@@ -28,8 +28,10 @@ ON CONFLICT (org_id, key) DO UPDATE
        expires_at = EXCLUDED.expires_at, created_at = now()
 
 -- name: ai_cache_purge
--- Expired answers go (the purge job).
-DELETE FROM ai_cache WHERE expires_at <= now()
+-- Expired answers go (the purge job, purge.ai_cache), a batch at a time.
+DELETE FROM ai_cache
+ WHERE (org_id, key) IN (SELECT org_id, key FROM ai_cache WHERE expires_at <= now()
+                          ORDER BY expires_at LIMIT %s::int)
 
 -- name: ai_call_record
 -- One row of the ledger.

@@ -428,3 +428,19 @@ def test_the_key_never_reaches_the_log(env, llm):
     with open(env.error_log, errors="replace") as f:
         assert KEY not in f.read()
     assert KEY not in json.dumps(env.psql("SELECT * FROM ai_calls"))
+
+
+def test_expired_answers_are_purged(env, llm):
+    from test_jobs import run_now
+    from tickets_util import ORG_ACME
+    env.psql("INSERT INTO ai_cache (org_id, key, answer, expires_at) VALUES "
+             f"('{ORG_ACME}', repeat('e', 64), '{{}}', now() - interval '1 minute'), "
+             f"('{ORG_ACME}', repeat('f', 64), '{{}}', now() + interval '1 hour')")
+    run_now(env, "purge.ai_cache")
+    deadline = time.time() + 20
+    while time.time() < deadline and env.psql(
+            "SELECT count(*) FROM ai_cache WHERE key = repeat('e', 64)") != [["0"]]:
+        time.sleep(0.2)
+    assert env.psql("SELECT key = repeat('f', 64) FROM ai_cache WHERE key IN "
+                    "(repeat('e', 64), repeat('f', 64))") == [["t"]]
+    env.psql("DELETE FROM ai_cache WHERE key = repeat('f', 64)")
