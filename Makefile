@@ -12,6 +12,7 @@
 #   make bench-jobs bench/jobs.sh: the job queue against pgbench
 #   make bench-messaging  bench/messaging.sh: webhook deliveries and replies
 #   make bench-webhooks   bench/webhooks.sh: outbound webhook deliveries
+#   make bench-ai   bench/ai.sh: copilot job latency and agent chat overhead
 #   make clean      remove build/ and build-asan/ (var/ keeps its data)
 #
 # Objects are compiled with the same compiler and flags apxs uses (through
@@ -34,7 +35,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 # Targets that only orchestrate (they call $(MAKE) after scripts/deps.sh has
 # made sure configure can succeed) or need no configuration at all.
-NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse bench-jobs bench-messaging bench-webhooks integration help
+NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse bench-jobs bench-messaging bench-webhooks bench-ai integration help
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
   ifeq ($(wildcard $(CONFIG)),)
     $(info $(CONFIG) is missing: running ./configure $(CONFIGURE_FLAGS))
@@ -95,7 +96,7 @@ APXS_LINK = -ljansson -lcurl -lcrypto -lpq $(if $(SAN_CFLAGS),-lasan -lubsan)
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
 # ---- build -----------------------------------------------------------------
-.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse bench-jobs bench-messaging bench-webhooks sse-load clean distclean deps help
+.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse bench-jobs bench-messaging bench-webhooks bench-ai sse-load clean distclean deps help
 
 all: modules
 
@@ -311,6 +312,10 @@ bench-messaging: deps
 bench-webhooks: deps
 	$(MAKE) --no-print-directory all
 	bench/webhooks.sh
+
+bench-ai: deps
+	$(MAKE) --no-print-directory all
+	bench/ai.sh
 
 clean:
 	rm -rf build build-asan

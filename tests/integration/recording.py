@@ -18,11 +18,11 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, owner, handler):
+    def __init__(self, owner, handler, port=0):
         self.owner = owner
         self.conns = set()
         self.track = threading.Lock()
-        super().__init__(("127.0.0.1", 0), handler)
+        super().__init__(("127.0.0.1", port), handler)
 
     def process_request(self, request, client_address):
         with self.track:
@@ -43,7 +43,8 @@ class Recording:
     path = "/"              # of url
     what = "requests"       # in the timeout's message
 
-    def __init__(self):
+    def __init__(self, port=0):
+        self._port = port               # 0: one the kernel picks
         self._cond = threading.Condition()
         self._records = []
         self._script = []
@@ -57,7 +58,7 @@ class Recording:
         raise NotImplementedError
 
     def start(self):
-        self._server = Server(self, self.handler)
+        self._server = Server(self, self.handler, self._port)
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}{self.path}"
         self._thread = threading.Thread(target=self._server.serve_forever,
