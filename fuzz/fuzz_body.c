@@ -1,9 +1,12 @@
 /* fuzz_body.c: request bodies, through the JSON parser and every body
  * validator (tickets, messages, sign-in, tokens, users, customers,
  * channels and their secrets, conversations and replies, FAQ articles
- * and the articles a ticket links).  Any input must
- * be accepted or refused with an error code and a message; nothing may
- * crash, leak or read out of bounds. */
+ * and the articles a ticket links, copilot requests, agent chat
+ * sessions, tickets and messages).  Any input must be accepted or
+ * refused with an error code and a message; nothing may crash, leak or
+ * read out of bounds.  The same object is also a language model's
+ * answer to each kind of copilot job: checked, it is refused with a
+ * reason or cleaned into an answer that passes the check again. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <apr_general.h>
@@ -18,12 +21,48 @@
 #include "valid/tk_valid_channels.h"
 #include "valid/tk_valid_conversations.h"
 #include "valid/tk_valid_faqs.h"
+#include "valid/tk_valid_ai.h"
+#include "valid/tk_valid_chat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void tk_fuzz_check(int rv, const tk_err_t *err)
 {
     if (rv != 0 && (err->code == TK_E_NONE || !err->message)) {
+        abort();
+    }
+}
+
+/* The copilot's requests of every kind, and body as each kind's answer. */
+static void tk_fuzz_ai(apr_pool_t *p, json_t *body, tk_err_t *err)
+{
+    tk_copilot_input_t in;
+    const char *why, *why2, *a, *b;
+    json_t *clean, *again;
+    int i;
+
+    for (i = 0; tk_copilot_kinds[i]; ++i) {
+        tk_fuzz_check(tk_valid_copilot(p, tk_copilot_kinds[i], body, &in, err),
+                      err);
+        why = NULL;
+        if (tk_copilot_check(p, tk_copilot_kinds[i], body, &clean, &why) != 0) {
+            if (!why || clean) {
+                abort();
+            }
+            continue;
+        }
+        if (tk_copilot_check(p, tk_copilot_kinds[i], clean, &again, &why2) != 0
+            || !json_equal(clean, again)) {
+            abort();
+        }
+        json_decref(again);
+        json_decref(clean);
+    }
+    tk_fuzz_check(tk_valid_chat_session(p, body, &a, err), err);
+    tk_fuzz_check(tk_valid_chat_tickets(p, body, &a, &b, err), err);
+    tk_fuzz_check(tk_valid_chat_message(p, body, &a, err), err);
+    if (a && tk_valid_chat_message(p, body, &a, err) == 0
+        && !tk_chat_title_of(p, a)) {
         abort();
     }
 }
@@ -84,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tk_fuzz_check(tk_valid_faq(p, body, 1, &faq, &err), &err);
         tk_fuzz_check(tk_valid_faq(p, body, 0, &faq, &err), &err);
         tk_fuzz_check(tk_valid_article_link(body, &a, &err), &err);
+        tk_fuzz_ai(p, body, &err);
     }
     apr_pool_destroy(p);
     return 0;

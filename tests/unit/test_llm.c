@@ -6,6 +6,7 @@
 #include "tk_suites.h"
 #include "llm/tk_llm.h"
 #include "valid/tk_valid_ai.h"
+#include "valid/tk_valid_chat.h"
 
 static tk_llm_answer_t answer_of(const char *body)
 {
@@ -346,6 +347,37 @@ START_TEST(copilot_requests)
 }
 END_TEST
 
+START_TEST(chat_bodies)
+{
+    const char *a, *b;
+    tk_err_t err;
+    json_t *j;
+
+    ck_assert_str_eq(tk_chat_title_of(tk_tp, "  Short one\nsecond line"), "Short one");
+    ck_assert_str_eq(tk_chat_title_of(tk_tp, "Please open a ticket: the VPN drops every "
+                                             "hour and nothing we tried helps"),
+                     "Please open a ticket: the VPN drops every hour and nothing\xe2\x80\xa6");
+    ck_assert_str_eq(tk_chat_title_of(tk_tp, "Tiếng Việt có dấu"), "Tiếng Việt có dấu");
+    ck_assert_str_eq(tk_chat_title_of(tk_tp, ""), "");
+    j = json_pack("{s:[s], s:[]}", "attach", "0b6f6c39-9c1c-4a5e-9b8e-0f5b7a7e6a10",
+                  "detach");
+    ck_assert_int_eq(tk_valid_chat_tickets(tk_tp, j, &a, &b, &err), 0);
+    ck_assert_str_eq(a, "[\"0b6f6c39-9c1c-4a5e-9b8e-0f5b7a7e6a10\"]");
+    ck_assert_str_eq(b, "[]");
+    json_decref(j);
+    j = json_pack("{s:[s]}", "attach", "TKT-0001");
+    ck_assert_int_eq(tk_valid_chat_tickets(tk_tp, j, &a, &b, &err), -1);
+    ck_assert_str_eq(err.field, "attach");
+    json_decref(j);
+    j = json_object();
+    ck_assert_int_eq(tk_valid_chat_tickets(tk_tp, j, &a, &b, &err), -1);
+    ck_assert_int_eq(tk_valid_chat_message(tk_tp, j, &a, &err), -1);
+    ck_assert_int_eq(tk_valid_chat_session(tk_tp, j, &a, &err), 0);
+    ck_assert_ptr_null(a);
+    json_decref(j);
+}
+END_TEST
+
 Suite *tk_suite_llm(void)
 {
     Suite *s = suite_create("tk_llm");
@@ -360,6 +392,7 @@ Suite *tk_suite_llm(void)
     tcase_add_test(tc, cache_keys);
     tcase_add_test(tc, copilot_answers);
     tcase_add_test(tc, copilot_requests);
+    tcase_add_test(tc, chat_bodies);
     suite_add_tcase(s, tc);
     return s;
 }
