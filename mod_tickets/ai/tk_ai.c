@@ -52,8 +52,8 @@ int tk_ai_budget_ok(apr_pool_t *p, tk_db_t *db, const char *org_id,
     const char *budget, *used;
 
     if (TK_SELECT(db, ai_budget_left, &rows, org_id) != 0 || rows->nrows != 1) {
-        *why = "The organization's AI budget could not be read.";
-        return -1;
+        *why = "The organization's AI budget could not be read; try again.";
+        return -2;
     }
     budget = tk_rows_get(rows, 0, 0);
     used = tk_rows_get(rows, 0, 1);
@@ -220,6 +220,7 @@ int tk_ai_complete(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
     const tk_srv_conf_t *conf = tk_ai_conf();
     tk_ai_try_t t = { apr_time_now(), 0 };
     apr_time_t deadline = t.started + apr_time_from_sec(conf->llm_timeout);
+
     const char *text, *key = NULL, *why = NULL;
     tk_http_resp_t resp;
     tk_llm_error_t e;
@@ -228,6 +229,13 @@ int tk_ai_complete(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
     int rc;
 
     memset(res, 0, sizeof(*res));
+    if (call->deadline && call->deadline < deadline) {
+        deadline = call->deadline;
+    }
+    if (deadline <= t.started) {
+        return tk_ai_fail(res, TK_E_AI_UNAVAILABLE, "There was no time left "
+                          "for the AI provider to answer.");
+    }
     if (!tk_ai_configured()) {
         return tk_ai_fail(res, TK_E_AI_UNAVAILABLE, "No AI provider is "
                           "configured on this server.");
@@ -235,8 +243,13 @@ int tk_ai_complete(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
     res->model = call->req.model = conf->llm_model;
     call->req.max_tokens = call->req.max_tokens > 0 ? call->req.max_tokens
                                                     : conf->llm_max_tokens;
-    if (tk_ai_budget_ok(p, db, call->org_id, &why) != 0) {
+    switch (tk_ai_budget_ok(p, db, call->org_id, &why)) {
+    case 0:
+        break;
+    case -1:
         return tk_ai_fail(res, TK_E_AI_BUDGET_EXCEEDED, why);
+    default:
+        return tk_ai_fail(res, TK_E_DB_UNAVAILABLE, why);
     }
     if (!(body = tk_ai_body(p, call, &text))) {
         return tk_ai_fail(res, TK_E_INTERNAL, "The request to the AI provider "
@@ -260,6 +273,7 @@ int tk_ai_complete(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
             && !call->req.json_object) {
             call->req.schema = NULL;      /* json_schema refused: fall back */
             call->req.json_object = 1;
+            res->json_object = 1;
             if (!tk_ai_body(p, call, &text)) {
                 break;
             }

@@ -37,12 +37,17 @@ typedef struct {
      * are sent (the caller's are left as they are). */
     tk_llm_request_t req;
     int no_cache;                   /* an answer that must be new */
+    /* When the call must be over, retries included: 0, TicketsLLMTimeout
+     * from its start; a job's calls share one, within its lease. */
+    apr_time_t deadline;
     struct tk_http_conns_t *conns;  /* a worker's connections, or NULL */
 } tk_ai_call_t;
 
 typedef struct {
     tk_llm_answer_t answer;
     int cached;
+    int json_object;                /* json_schema was refused: the call
+                                     * fell back to json_object */
     const char *model;
     /* On failure: AI_UNAVAILABLE, AI_BUDGET_EXCEEDED or INTERNAL, and a
      * sentence that may be shown (never the provider's own text, which
@@ -56,7 +61,10 @@ typedef struct {
 int tk_ai_complete(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
                    tk_ai_result_t *res);
 
-/* The organization's budget is not spent: 0, or -1 with *why. */
+/* The organization's budget is not spent: 0; -1 with *why when it is;
+ * -2 with *why when it cannot be read.  Calls running at once may each
+ * pass and together go past it by what they cost: the budget is checked,
+ * not reserved. */
 int tk_ai_budget_ok(apr_pool_t *p, tk_db_t *db, const char *org_id,
                     const char **why);
 
@@ -99,12 +107,14 @@ int tk_chat_answer(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
 /* Hand conversation conv (of organization org) to a human: mode human, a
  * note of its stored thread (the model's summary when it is available,
  * and the transcript) as its system message and, with open_ticket, as
- * the first internal note of a ticket opened by actor.  0 with *out one
- * row (conversation, note, ticket as JSON text; none when it was not with
- * the AI), or -1; commits on its own. */
+ * the first internal note of a ticket opened by actor; the summary is
+ * asked for within deadline (0: TicketsLLMTimeout from now).  0 with
+ * *out one row (conversation, note, ticket as JSON text), 1 when the
+ * conversation was not with the AI (nothing was done or paid for), or
+ * -1; commits on its own. */
 int tk_handoff(apr_pool_t *p, tk_db_t *db, const char *org, const char *conv,
                const char *actor, const char *reason, int open_ticket,
-               tk_rows_t **out);
+               apr_time_t deadline, tk_rows_t **out);
 void tk_customer_chat_register_hooks(apr_pool_t *p);
 
 /* The copilot's job kind, and the sweep of suggestions whose job ended. */

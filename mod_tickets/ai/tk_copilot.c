@@ -156,8 +156,9 @@ static json_t *tk_copilot_messages(tickets_job_t *job, tk_db_t *db,
  * that failed its check, -1 with o->error when there was no answer. */
 static int tk_copilot_ask(tickets_job_t *job, tk_db_t *db,
                           const tk_suggestion_t *s, json_t *messages,
-                          json_t *schema, int again, tk_outcome_t *o,
-                          tk_ai_result_t *res, const char **why)
+                          json_t *schema, int again, apr_time_t deadline,
+                          tk_outcome_t *o, tk_ai_result_t *res,
+                          const char **why)
 {
     tk_ai_call_t call;
     json_t *content, *clean;
@@ -168,10 +169,12 @@ static int tk_copilot_ask(tickets_job_t *job, tk_db_t *db,
     call.ticket_id = s->ticket_id;
     call.purpose = apr_pstrcat(job->pool, "copilot.", s->kind, NULL);
     call.req.messages = messages;
-    call.req.schema = schema;
+    call.req.schema = again && res->json_object ? NULL : schema;
+    call.req.json_object = again && res->json_object;
     call.req.schema_name = s->kind;
     call.req.temperature = 0.2;
     call.no_cache = again;
+    call.deadline = deadline;
     call.conns = tk_job_conns(job, "tk_ai.conns");
     if (tk_ai_complete(job->pool, db, &call, res) != 0) {
         o->error = res->error;
@@ -180,7 +183,9 @@ static int tk_copilot_ask(tickets_job_t *job, tk_db_t *db,
     o->prompt_tokens += res->cached ? 0 : res->answer.prompt_tokens;
     o->completion_tokens += res->cached ? 0 : res->answer.completion_tokens;
     content = res->answer.content
-              ? tk_json_load(job->pool, res->answer.content) : NULL;
+              ? tk_json_load(job->pool, tk_llm_json_text(job->pool,
+                                                         res->answer.content))
+              : NULL;
     if (!content) {
         *why = "The answer is not a JSON object.";
         return 1;
@@ -206,6 +211,9 @@ static void tk_copilot_run(tickets_job_t *job, tk_db_t *db,
     json_t *ticket, *messages;
     tk_ai_result_t res;
     const char *why = NULL;
+    /* both calls (the answer and its correction) within the lease */
+    apr_time_t deadline = apr_time_now()
+                          + apr_time_from_sec(tk_srv_conf(job->s)->llm_timeout);
     int rc;
 
     o->state = "error";
@@ -218,15 +226,20 @@ static void tk_copilot_run(tickets_job_t *job, tk_db_t *db,
         return;
     }
     messages = tk_copilot_messages(job, db, s, ticket, schema);
-    rc = tk_copilot_ask(job, db, s, messages, schema, 0, o, &res, &why);
+    memset(&res, 0, sizeof(res));
+    rc = tk_copilot_ask(job, db, s, messages, schema, 0, deadline, o, &res,
+                        &why);
     *model = res.model;
     if (rc == 1) {
-        /* the correction round: the answer back, with what is wrong */
-        json_array_append_new(messages, tk_llm_assistant_message(&res.answer));
+        /* the correction round: the answer's text back (no tool call: none
+         * was offered), with what is wrong */
+        json_array_append_new(messages, tk_llm_message("assistant",
+                                                       res.answer.content));
         json_array_append_new(messages, tk_llm_message("user", apr_pstrcat(
             job->pool, "That answer is not valid: ", why, " Reply again with "
             "only the JSON object, following the schema.", NULL)));
-        rc = tk_copilot_ask(job, db, s, messages, schema, 1, o, &res, &why);
+        rc = tk_copilot_ask(job, db, s, messages, schema, 1, deadline, o,
+                            &res, &why);
         if (rc == 1) {
             o->error = apr_pstrcat(job->pool, "The AI's answer was not valid "
                                    "twice: ", why, NULL);
@@ -255,7 +268,8 @@ static int tk_copilot_finish(tickets_job_t *job, tk_db_t *db,
                                  NULL);
         return -1;
     }
-    if (strcmp(o->state, "success") == 0 && strcmp(s->kind, "chat") == 0) {
+    if (rows->nrows == 1 && strcmp(o->state, "success") == 0
+        && strcmp(s->kind, "chat") == 0) {
         json_t *turn = tk_json_own(job->pool, json_pack(
             "[{s:s, s:s}, {s:s, s:s}]", "role", "user", "content",
             tk_json_str(s->request, "message"), "role", "assistant",

@@ -48,6 +48,9 @@ static void tk_cc_wake(tk_db_t *db)
 
 /* The thread as the model reads it (customer: user, ai and agents:
  * assistant), or as text for a transcript. */
+#define TK_CC_CONTEXT 60          /* messages the model reads */
+#define TK_CC_TRANSCRIPT 10000    /* messages a handoff's transcript holds */
+
 static int tk_cc_history(apr_pool_t *p, tk_db_t *db, const char *conv,
                          json_t *messages, const char **transcript)
 {
@@ -55,7 +58,9 @@ static int tk_cc_history(apr_pool_t *p, tk_db_t *db, const char *conv,
     const char *text = "";
     int i;
 
-    if (TK_SELECT(db, ai_conv_history, &rows, conv) != 0) {
+    if (TK_SELECT(db, ai_conv_history, &rows, conv,
+                  apr_itoa(p, messages ? TK_CC_CONTEXT : TK_CC_TRANSCRIPT))
+        != 0) {
         return -1;
     }
     for (i = 0; i < rows->nrows; ++i) {
@@ -79,7 +84,8 @@ static int tk_cc_history(apr_pool_t *p, tk_db_t *db, const char *conv,
 
 /* A short summary of the transcript by the model, or NULL. */
 static const char *tk_cc_summary(apr_pool_t *p, tk_db_t *db, const char *org,
-                                 const char *conv, const char *transcript)
+                                 const char *conv, const char *transcript,
+                                 apr_time_t deadline)
 {
     tk_ai_call_t call;
     tk_ai_result_t res;
@@ -100,6 +106,7 @@ static const char *tk_cc_summary(apr_pool_t *p, tk_db_t *db, const char *org,
     call.req.messages = m;
     call.req.max_tokens = 300;
     call.req.temperature = 0.2;
+    call.deadline = deadline;
     if (tk_ai_complete(p, db, &call, &res) != 0 || !res.answer.content) {
         return NULL;
     }
@@ -108,14 +115,22 @@ static const char *tk_cc_summary(apr_pool_t *p, tk_db_t *db, const char *org,
 
 int tk_handoff(apr_pool_t *p, tk_db_t *db, const char *org, const char *conv,
                const char *actor, const char *reason, int open_ticket,
-               tk_rows_t **out)
+               apr_time_t deadline, tk_rows_t **out)
 {
     const char *transcript, *summary, *note;
+    tk_rows_t *rows;
 
+    /* with a human already: no summary is paid for */
+    if (TK_SELECT(db, ai_conv_load, &rows, conv) != 0) {
+        return -1;
+    }
+    if (rows->nrows != 1 || strcmp(tk_rows_get(rows, 0, 1), "ai") != 0) {
+        return 1;
+    }
     if (tk_cc_history(p, db, conv, NULL, &transcript) != 0) {
         return -1;
     }
-    summary = tk_cc_summary(p, db, org, conv, transcript);
+    summary = tk_cc_summary(p, db, org, conv, transcript, deadline);
     note = apr_pstrcat(p, "Handed to a human agent.\n",
                        reason ? "Reason: " : "", reason ? reason : "",
                        reason ? "\n" : "",
@@ -129,7 +144,7 @@ int tk_handoff(apr_pool_t *p, tk_db_t *db, const char *org, const char *conv,
         return -1;
     }
     tk_cc_wake(db);
-    return 0;
+    return (*out)->nrows == 1 ? 0 : 1;
 }
 
 /* ---- the job ------------------------------------------------------------ */
@@ -170,15 +185,18 @@ static json_t *tk_cc_messages(tickets_job_t *job, tk_db_t *db,
     return m;
 }
 
-/* The AI could not answer: say so, and hand the conversation to a human. */
-static int tk_cc_give_up(tickets_job_t *job, tk_db_t *db, const char *conv)
+/* The AI could not answer message: say so, and hand the conversation to a
+ * human (unless that happened meanwhile, or a newer message came). */
+static int tk_cc_give_up(tickets_job_t *job, tk_db_t *db, const char *conv,
+                         const char *message)
 {
     tk_rows_t *rows;
 
     if (tk_db_begin(db) != 0
-        || TK_SELECT(db, ai_conv_says, &rows, conv, "system",
+        || TK_SELECT(db, ai_conv_says, &rows, conv, message, "system",
                      TK_AI_UNAVAILABLE_NOTE) != 0
-        || TK_SELECT(db, ai_conv_to_human, &rows, conv) != 0
+        || (rows->nrows == 1
+            && TK_SELECT(db, ai_conv_to_human, &rows, conv) != 0)
         || tk_db_commit(db) != 0) {
         tk_db_rollback(db);
         job->error = "The conversation could not be handed to a human.";
@@ -197,6 +215,7 @@ static tickets_job_rc_t tk_customer_chat_job(tickets_job_t *job)
     tk_ai_result_t res;
     tk_rows_t *rows;
     tk_db_t db;
+    int i;
 
     tk_job_db(job, &db);
     if (!conv || !message) {
@@ -222,28 +241,34 @@ static tickets_job_rc_t tk_customer_chat_job(tickets_job_t *job)
     call.req.tool_choice = "auto";
     call.req.temperature = 0.3;
     call.conns = tk_job_conns(job, "tk_ai.conns");
+    /* the answer and a handoff's summary share one deadline, within the
+     * job's lease */
+    call.deadline = apr_time_now()
+                    + apr_time_from_sec(tk_srv_conf(job->s)->llm_timeout);
     if (!call.req.messages) {
         return TICKETS_JOB_RETRY;
     }
     if (tk_ai_complete(job->pool, &db, &call, &res) != 0) {
-        return tk_cc_give_up(job, &db, conv) == 0 ? TICKETS_JOB_DONE
-                                                  : TICKETS_JOB_RETRY;
+        return tk_cc_give_up(job, &db, conv, message) == 0
+               ? TICKETS_JOB_DONE : TICKETS_JOB_RETRY;
     }
-    if (res.answer.ntool_calls > 0
-        && strcmp(res.answer.tool_calls[0].name, "handoff_to_human") == 0) {
-        const char *reason = tk_json_str(res.answer.tool_calls[0].arguments,
-                                         "reason");
+    for (i = 0; i < res.answer.ntool_calls; ++i) {
+        const tk_llm_tool_call_t *tc = &res.answer.tool_calls[i];
+        const char *reason = tk_json_str(tc->arguments, "reason");
 
+        if (strcmp(tc->name, "handoff_to_human") != 0) {
+            continue;
+        }
         return tk_handoff(job->pool, &db, org, conv, NULL,
                           reason ? reason : "The assistant asked for a human.",
-                          0, &rows) == 0 ? TICKETS_JOB_DONE
-                                         : TICKETS_JOB_RETRY;
+                          0, call.deadline, &rows) >= 0 ? TICKETS_JOB_DONE
+                                                        : TICKETS_JOB_RETRY;
     }
     if (!res.answer.content || !*res.answer.content) {
-        return tk_cc_give_up(job, &db, conv) == 0 ? TICKETS_JOB_DONE
-                                                  : TICKETS_JOB_RETRY;
+        return tk_cc_give_up(job, &db, conv, message) == 0
+               ? TICKETS_JOB_DONE : TICKETS_JOB_RETRY;
     }
-    if (TK_SELECT(&db, ai_conv_says, &rows, conv, "ai",
+    if (TK_SELECT(&db, ai_conv_says, &rows, conv, message, "ai",
                   res.answer.content) != 0) {
         return TICKETS_JOB_RETRY;
     }

@@ -214,7 +214,7 @@ int tk_handle_chat_messages_create(tk_ctx_t *c)
 
     if (tk_chat_session_id(c)
         || tk_valid_chat_message(c->r->pool, c->body, &content, &c->err)
-        || TK_SQL_SELECT(c, chat_session_lock, &rows, c->params[0],
+        || TK_SQL_SELECT(c, chat_session_read, &rows, c->params[0],
                          c->who->user_id)) {
         return TK_FAIL;
     }
@@ -226,8 +226,13 @@ int tk_handle_chat_messages_create(tk_ctx_t *c)
         return tk_fail(c, TK_E_AI_UNAVAILABLE, NULL, "No AI provider is "
                        "configured on this server.");
     }
-    if (tk_ai_budget_ok(c->r->pool, c->db, c->who->org_id, &why) != 0) {
+    switch (tk_ai_budget_ok(c->r->pool, c->db, c->who->org_id, &why)) {
+    case 0:
+        break;
+    case -1:
         return tk_fail(c, TK_E_AI_BUDGET_EXCEEDED, NULL, why);
+    default:
+        return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL, why);
     }
     tk_chat_run_init(&run, c, c->params[0]);
     memset(&call, 0, sizeof(call));
@@ -236,6 +241,7 @@ int tk_handle_chat_messages_create(tk_ctx_t *c)
                                tk_chat_title_of(c->r->pool, content)))) {
         return TK_FAIL;
     }
+    c->no_rerun = 1;            /* stored: running it again would store twice */
     call.org_id = c->who->org_id;
     call.user_id = c->who->user_id;
     call.chat_session_id = run.session_id;
@@ -271,7 +277,7 @@ int tk_handle_chat_tickets_create(tk_ctx_t *c)
         return tk_fail(c, TK_E_VALIDATION, "sessionId", "Name the chat "
                        "session the ticket comes from (sessionId).");
     }
-    if (TK_SQL_SELECT(c, chat_session_lock, &rows, json_string_value(session),
+    if (TK_SQL_SELECT(c, chat_session_read, &rows, json_string_value(session),
                       c->who->user_id)) {
         return TK_FAIL;
     }

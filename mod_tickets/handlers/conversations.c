@@ -388,7 +388,7 @@ int tk_handle_conversation_ticket(tk_ctx_t *c)
 int tk_handle_conversation_transfer(tk_ctx_t *c)
 {
     static const char *const fields[] = { "openTicket", NULL };
-    int open_ticket = 0;
+    int open_ticket = 0, rv;
     json_t *doc;
     tk_rows_t *rows;
 
@@ -398,15 +398,17 @@ int tk_handle_conversation_transfer(tk_ctx_t *c)
         || tk_find(c, &rows)) {
         return TK_FAIL;
     }
-    if (tk_handoff(c->r->pool, c->db, c->who->org_id, c->params[0],
-                   c->who->user_id, tk_is_customer(c)
-                   ? "The customer asked for a human agent."
-                   : "A staff member took the conversation over.",
-                   open_ticket, &rows) != 0) {
+    rv = tk_handoff(c->r->pool, c->db, c->who->org_id, c->params[0],
+                    c->who->user_id, tk_is_customer(c)
+                    ? "The customer asked for a human agent."
+                    : "A staff member took the conversation over.",
+                    open_ticket, 0, &rows);
+    c->no_rerun = 1;                /* it committed on its own */
+    if (rv < 0) {
         return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL, "The conversation could "
                        "not be handed over; try again.");
     }
-    if (rows->nrows != 1) {
+    if (rv == 1) {
         return tk_fail(c, TK_E_CONFLICT, "mode", "The conversation is with a "
                        "human already.");
     }

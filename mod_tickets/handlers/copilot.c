@@ -71,8 +71,13 @@ int tk_handle_copilot_start(tk_ctx_t *c)
     if (!tk_db(c)) {
         return TK_FAIL;
     }
-    if (tk_ai_budget_ok(c->r->pool, c->db, c->who->org_id, &why) != 0) {
+    switch (tk_ai_budget_ok(c->r->pool, c->db, c->who->org_id, &why)) {
+    case 0:
+        break;
+    case -1:
         return tk_fail(c, TK_E_AI_BUDGET_EXCEEDED, NULL, why);
+    default:
+        return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL, why);
     }
     if (tk_sql_begin(c)
         || TK_SQL_SELECT(c, suggestion_create, &rows, in.ticket_id,

@@ -43,9 +43,12 @@
  * "/api/tickets/TKT-0047"; args the query string for a route that takes
  * one) as c's caller would over REST, from within this request: the same
  * checks of role and input, its own transaction, its events; no header of
- * the outer request is seen, and none of the call's answer is sent.
- * *status and *doc (owned by the request; NULL for 204) are what the
- * client would have got, an error document included.  TK_OK. */
+ * the outer request is seen, and none of the call's answer is sent (the
+ * outer request was rate limited already; the call is not counted
+ * again).  *status and *doc (owned by the request; NULL for 204) are what
+ * the client would have got, an error document included.  A handler so
+ * called must keep c's database connection (never tk_db_release it).
+ * TK_OK. */
 int tk_call(tk_ctx_t *c, const char *method, const char *path,
             const char *args, json_t *body, int *status, json_t **doc);
 

@@ -217,7 +217,7 @@ static int tk_route(tk_ctx_t *c)
         tk_db_rollback(c->db);      /* a handler that failed mid-transaction */
     }
     if (rv == TK_FAIL && handler && c->db_failed && !c->commit_failed
-        && tk_sql_renewed(c)) {
+        && !c->no_rerun && tk_sql_renewed(c)) {
         /* A statement met a renewed database session (statements lost);
          * the transaction is rolled back, so nothing happened: run the
          * handler once more on the statements prepared again. */
@@ -269,6 +269,8 @@ typedef struct {
     apr_table_t *headers_in, *headers_out, *err_headers_out, *notes;
     int status;
     const char *method;
+    int method_number;
+    char *uri, *args;
 } tk_saved_t;
 
 static void tk_save(request_rec *r, tk_saved_t *s)
@@ -279,6 +281,9 @@ static void tk_save(request_rec *r, tk_saved_t *s)
     s->notes = r->notes;
     s->status = r->status;
     s->method = r->method;
+    s->method_number = r->method_number;
+    s->uri = r->uri;
+    s->args = r->args;
     /* the inner call sees none of the outer request's headers (If-Match,
      * Idempotency-Key) and leaves none in its answer */
     r->headers_in = apr_table_make(r->pool, 1);
@@ -295,6 +300,9 @@ static void tk_restore(request_rec *r, const tk_saved_t *s)
     r->notes = s->notes;
     r->status = s->status;
     r->method = s->method;
+    r->method_number = s->method_number;
+    r->uri = s->uri;
+    r->args = s->args;
 }
 
 int tk_call(tk_ctx_t *c, const char *method, const char *path,
@@ -327,6 +335,9 @@ int tk_call(tk_ctx_t *c, const char *method, const char *path,
     else {
         tk_save(c->r, &saved);
         c->r->method = method;
+        c->r->method_number = ap_method_number_of(method);
+        c->r->uri = apr_pstrdup(c->r->pool, path);
+        c->r->args = args ? apr_pstrdup(c->r->pool, args) : NULL;
         rv = route->handler(&inner);
         if (inner.db) {
             tk_db_rollback(inner.db);

@@ -83,6 +83,8 @@ typedef struct tk_ctx_t {
                                      * events: wake the relays at commit */
     int jobs_written;               /* ... enqueued jobs: wake the workers */
     tk_capture_t *capture;          /* non-NULL: answers are kept there */
+    int no_rerun;                   /* the handler committed more than one
+                                     * change: never run it again */
     const char *chat_session_id;    /* a ticket created is of this agent
                                      * chat session (source chat) */
 } tk_ctx_t;

@@ -214,10 +214,10 @@ SELECT v.org_id, v.mode, v.status, v.customer_id,
  WHERE v.id = %s::uuid
 
 -- name: ai_conv_history
--- The thread, oldest first (the last 60 messages).
+-- The thread, oldest first: the last (second argument) messages.
 SELECT m.sender, m.content
   FROM (SELECT * FROM conversation_messages m WHERE m.conversation_id = %s::uuid
-         ORDER BY m.created_at DESC, m.id DESC LIMIT 60) m
+         ORDER BY m.created_at DESC, m.id DESC LIMIT %s::int) m
  ORDER BY m.created_at, m.id
 
 -- name: ai_faq_match
@@ -233,8 +233,16 @@ SELECT a.id, a.title, left(a.body, 800)
 
 -- name: ai_conv_says
 -- A message of the AI (or of the system) in the conversation, with its
--- new_message.
-WITH v AS (SELECT * FROM conversations WHERE id = %s::uuid),
+-- new_message: only while the conversation is with the AI and the
+-- customer's message answered (the third argument) is still its latest
+-- message; no row otherwise (a handoff, or a newer message, came while
+-- the model thought).
+WITH v AS (SELECT c.* FROM conversations c
+            WHERE c.id = %s::uuid AND c.mode = 'ai'
+              AND (SELECT m.id FROM conversation_messages m
+                    WHERE m.conversation_id = c.id
+                    ORDER BY m.created_at DESC, m.id DESC LIMIT 1) = %s::uuid
+              FOR UPDATE),
 m AS (INSERT INTO conversation_messages (org_id, conversation_id, channel_id, sender,
                                          content, status)
       SELECT v.org_id, v.id, v.channel_id, %s, %s, 'sent' FROM v

@@ -28,12 +28,13 @@ SELECT (tk_chat_session_json(s) || jsonb_build_object(
 -- name: chat_session_delete
 DELETE FROM chat_sessions s WHERE s.id = %s::uuid AND s.user_id = %s::uuid
 
--- name: chat_session_lock
--- The session, for a change (its attached tickets, its title).
+-- name: chat_session_read
+-- The session of its user: its attached tickets, its title.  (Two
+-- messages sent at once in one session are both answered, each from the
+-- history it found.)
 SELECT s.id, s.attached_ticket_ids::text, s.title
   FROM chat_sessions s
  WHERE s.id = %s::uuid AND s.user_id = %s::uuid
-   FOR UPDATE
 
 -- name: chat_session_tickets
 -- Attach and detach (JSON arrays of uuids): only live tickets of the

@@ -146,6 +146,26 @@ def test_the_assistant_creates_a_ticket_from_chat(env, llm):
     assert steps[0]["tool"] == "create_ticket" and steps[1]["ok"] is True
 
 
+def test_no_webhook_gets_an_agents_chat_steps(env, llm):
+    from receiver import Receiver
+    with Receiver() as rx:
+        r = Api(env, ADMIN).post("/api/webhooks", {"url": rx.url, "events": ["*"]})
+        assert r.status_code == 201, r.text
+        sub = r.json()["data"]["id"]
+        try:
+            s = session(env)
+            llm.script(Provider.tool_calls([("search_tickets", {"query": "x"})]),
+                       Provider.text("Nothing."))
+            say(env, s["id"], "Find x")
+            create_ticket(env)              # something that is delivered
+            rx.wait_for(1)
+            types = {d[0] for d in env.psql(
+                f"SELECT event_type FROM webhook_deliveries WHERE subscription_id = '{sub}'")}
+            assert "ticket_created" in types and "chat_progress" not in types
+        finally:
+            Api(env, ADMIN).delete(f"/api/webhooks/{sub}")
+
+
 def test_a_viewers_tool_call_fails_as_the_rest_call_would(env, llm):
     t = create_ticket(env)
     s = session(env, user=VIEWER)

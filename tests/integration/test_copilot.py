@@ -18,7 +18,7 @@ from tickets_util import (ADMIN, AGENT, AGENT_ID, CUSTOMER, GLOBEX_ADMIN, ORG_AC
 from tkenv import EnvError
 
 LEASE = 8
-KEY = "sk-test-" + "k" * 40
+KEY = "sk-test-" + "k1" * 20
 
 
 def conf(url, keyfile, timeout=4, extra=""):

@@ -140,6 +140,9 @@ def test_transfer_writes_the_handoff_and_opens_a_ticket(env, llm):
     assert internal and "Transcript:" in internal[0]["content"]
     mine = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}").json()["data"]
     assert not [m for m in mine["messages"] if m.get("internal")]
+    # what the customer reads of the ticket is their own first message
+    assert [m["content"] for m in mine["messages"]] == ["My printer jams"]
+    assert "Transcript" not in json.dumps(mine) and "Summary" not in json.dumps(mine)
     assert_error(Api(env, CUSTOMER).post(f"/api/conversations/{v['id']}/transfer", {}),
                  409, "CONFLICT")
 
@@ -179,6 +182,10 @@ def test_without_a_provider_or_with_ai_off_a_web_chat_is_human(env, llm):
     try:
         v = open_chat(env, "Hi there")
         assert v["mode"] == "human"
+        # handing over what a human has already costs nothing
+        assert_error(Api(env, CUSTOMER).post(f"/api/conversations/{v['id']}/transfer", {}),
+                     409, "CONFLICT")
+        assert llm.records() == []
     finally:
         env.psql("UPDATE channels SET settings = settings - 'ai' WHERE platform = 'web'")
     env.restart("")
@@ -193,3 +200,25 @@ def test_without_a_provider_or_with_ai_off_a_web_chat_is_human(env, llm):
         env.restart(llm.conf)
     assert llm.records() == []
     assert json.dumps(conversation(env, v["id"], user=AGENT))
+
+
+def test_an_answer_that_comes_after_the_handoff_is_dropped(env, llm):
+    llm.script({"delay": 2, **Provider.text("Too late.")}, Provider.text("Casey's summary."))
+    v = open_chat(env, "Is anyone there?")
+    llm.wait_for(1)                        # the AI is thinking
+    r = Api(env, AGENT).post(f"/api/conversations/{v['id']}/transfer", {})
+    assert r.status_code == 200, r.text
+    time.sleep(3)
+    assert [m["sender"] for m in messages(env, v["id"])] == ["customer", "system"]
+
+
+def test_a_job_run_again_does_not_answer_twice(env, llm):
+    llm.script(Provider.text("Hello Casey."))
+    v = open_chat(env, "Hello")
+    first = wait_messages(env, v["id"], 2)
+    # as if the job's worker had died after the answer was stored
+    env.psql("INSERT INTO jobs (org_id, kind, payload) SELECT org_id, 'conversation.ai', "
+             f"jsonb_build_object('conversationId', id, 'messageId', '{first[0]['id']}') "
+             f"FROM conversations WHERE id = '{v['id']}'; NOTIFY tickets_jobs;")
+    time.sleep(2)
+    assert len(messages(env, v["id"])) == 2 and len(llm.records()) == 1

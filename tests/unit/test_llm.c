@@ -187,6 +187,8 @@ START_TEST(error_shapes)
     ck_assert_str_eq(e.message, "model is loading");
     ck_assert_ptr_null(e.code);
     ck_assert(tk_llm_retryable(&e));
+    ERR(400, "{\"error\":{\"message\":\"m\",\"code\":\"your key sk-abc is bad\"}}");
+    ck_assert_ptr_null(e.code);
     ERR(502, "<html>bad gateway</html>");
     ck_assert_ptr_null(e.message);
     ck_assert(tk_llm_retryable(&e));
@@ -228,6 +230,16 @@ START_TEST(retry_delays)
     }
     ck_assert(tk_llm_retry_delay(NULL, NULL, 1, now, 0, 10) == 0.25);
     ck_assert(tk_llm_retry_delay(NULL, NULL, 3, now, 0, 10) == 1);
+}
+END_TEST
+
+START_TEST(json_in_text)
+{
+    ck_assert_str_eq(tk_llm_json_text(tk_tp, "  {\"a\":1}\n"), "{\"a\":1}");
+    ck_assert_str_eq(tk_llm_json_text(tk_tp, "```json\n{\"a\":1}\n```"), "{\"a\":1}\n");
+    ck_assert_str_eq(tk_llm_json_text(tk_tp, "```\n[]\n```  "), "[]\n");
+    ck_assert_str_eq(tk_llm_json_text(tk_tp, "```{}```"), "```{}```");
+    ck_assert_ptr_null(tk_llm_json_text(tk_tp, NULL));
 }
 END_TEST
 
@@ -389,6 +401,7 @@ Suite *tk_suite_llm(void)
     tcase_add_test(tc, answers_that_are_not);
     tcase_add_test(tc, error_shapes);
     tcase_add_test(tc, retry_delays);
+    tcase_add_test(tc, json_in_text);
     tcase_add_test(tc, cache_keys);
     tcase_add_test(tc, copilot_answers);
     tcase_add_test(tc, copilot_requests);

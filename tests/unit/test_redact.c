@@ -43,6 +43,8 @@ START_TEST(tokens)
            "Authorization: [TOKEN_REDACTED]");
     ck_red("bearer   abcd1234efgh", "[TOKEN_REDACTED]");
     /* too short, no word start, or just words */
+    ck_red("env.secret_0123456789abcdefghij and x+ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+           "env.[TOKEN_REDACTED] and x+[TOKEN_REDACTED]");
     ck_red("sk_short_one", "sk_short_one");
     ck_red("task_abcdefghijklmnopqrstuvwxyz", "task_abcdefghijklmnopqrstuvwxyz");
     ck_red("the sk-learn-machine-learning-library", "the sk-learn-machine-learning-library");
@@ -94,6 +96,9 @@ START_TEST(phones)
     ck_red("(555) 123-4567", "[PHONE_REDACTED]");
     ck_red("555-123-4567 or 555.123.4567", "[PHONE_REDACTED] or [PHONE_REDACTED]");
     ck_red("0912 345 678", "[PHONE_REDACTED]");
+    ck_red("call 555-1234 now", "call [PHONE_REDACTED] now");
+    ck_red("020 7183 8750 1234", "[PHONE_REDACTED]");
+    ck_red("on 04.12.2026 or 2026.12.04", "on 04.12.2026 or 2026.12.04");
     /* not phones: bare runs, dates, addresses, short numbers, versions */
     ck_red("order 0912345678", "order 0912345678");
     ck_red("on 2026-12-04 at 10:30", "on 2026-12-04 at 10:30");

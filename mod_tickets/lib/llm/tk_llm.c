@@ -67,6 +67,32 @@ json_t *tk_llm_request_body(const tk_llm_request_t *req)
 
 /* ---- answers ----------------------------------------------------------- */
 
+const char *tk_llm_json_text(apr_pool_t *p, const char *content)
+{
+    const char *s = content, *e;
+
+    if (!s) {
+        return NULL;
+    }
+    while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t') {
+        ++s;
+    }
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r'
+                     || e[-1] == '\t')) {
+        --e;
+    }
+    if (e - s >= 6 && strncmp(s, "```", 3) == 0 && strncmp(e - 3, "```", 3) == 0) {
+        const char *nl = memchr(s, '\n', (size_t)(e - s));
+
+        if (nl && nl < e - 3) {
+            s = nl + 1;             /* the fence's line, "```json" or so */
+            e -= 3;
+        }
+    }
+    return apr_pstrmemdup(p, s, (size_t)(e - s));
+}
+
 long tk_llm_estimate_tokens(size_t bytes)
 {
     return (long)(bytes / 4) + 1;
@@ -233,10 +259,20 @@ json_t *tk_llm_assistant_message(const tk_llm_answer_t *a)
 
 /* ---- failures ------------------------------------------------------------ */
 
+/* error.code as text, when it is a code: letters, digits, '_', '.' and
+ * '-', at most 64 (free text there is not shown anywhere). */
 static const char *tk_llm_code(apr_pool_t *p, json_t *code)
 {
     if (json_is_string(code)) {
-        return tk_llm_str(p, code);
+        const char *s = json_string_value(code);
+        size_t n = json_string_length(code);
+
+        if (n == 0 || n > 64
+            || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n) {
+            return NULL;
+        }
+        return apr_pstrmemdup(p, s, n);
     }
     if (json_is_integer(code)) {
         return apr_psprintf(p, "%" APR_INT64_T_FMT,

@@ -78,6 +78,11 @@ int tk_llm_parse_answer(apr_pool_t *p, const char *body, size_t len,
  * arguments (a string)}}]}.  A new reference. */
 json_t *tk_llm_assistant_message(const tk_llm_answer_t *a);
 
+/* The JSON an answer's text holds: the text without the blanks around
+ * it and without the Markdown code fence (```json ... ```) that models
+ * asked for JSON often wrap it in. */
+const char *tk_llm_json_text(apr_pool_t *p, const char *content);
+
 /* Tokens of text, estimated (four bytes a token, at least one). */
 long tk_llm_estimate_tokens(size_t bytes);
 
@@ -85,7 +90,9 @@ long tk_llm_estimate_tokens(size_t bytes);
 
 typedef struct {
     int status;                 /* HTTP status; 0: none came */
-    const char *code;           /* error.code as text, or NULL */
+    const char *code;           /* error.code as text (a number's digits,
+                                 * or a word of [A-Za-z0-9_.-], at most
+                                 * 64), or NULL */
     const char *type;           /* error.type, or NULL */
     const char *message;        /* error.message, or the plain string */
 } tk_llm_error_t;

@@ -337,12 +337,20 @@ static size_t tk_match_intl_phone(const char *t, size_t n, size_t i)
     return end - i;
 }
 
+/* Whether three groups of these lengths are a date (2026-12-04, 04.12.2026). */
+static int tk_is_date(size_t groups, const size_t *len)
+{
+    return groups == 3 && ((len[0] == 4 && len[1] == 2 && len[2] == 2)
+                           || (len[0] == 2 && len[1] == 2 && len[2] == 4));
+}
+
 /* A national number: "(ddd) " or a group of digits, then groups joined by
- * one kind of separator; 9 to 12 digits in two groups or more.  Dotted
- * groups of three digits or fewer are an IPv4 address, not a phone. */
+ * one kind of separator; 7 to 15 digits in two groups or more.  Dotted
+ * groups of three digits or fewer are an IPv4 address, and three groups
+ * of 4-2-2 or 2-2-4 digits a date, not a phone. */
 static size_t tk_match_national_phone(const char *t, size_t n, size_t i)
 {
-    size_t j = i, nd = 0, groups = 0, longest = 0, g, end;
+    size_t j = i, nd = 0, groups = 0, longest = 0, g, end, len[3] = { 0 };
     char sep = 0;
 
     if (t[j] == '(') {
@@ -368,6 +376,9 @@ static size_t tk_match_national_phone(const char *t, size_t n, size_t i)
             break;
         }
         nd += g;
+        if (groups < 3) {
+            len[groups] = g;
+        }
         ++groups;
         longest = g > longest ? g : longest;
         end = j;
@@ -378,8 +389,8 @@ static size_t tk_match_national_phone(const char *t, size_t n, size_t i)
         }
         break;
     }
-    if (nd < 9 || nd > 12 || groups < 2 || !tk_ends_word(t, n, end)
-        || (sep == '.' && longest <= 3)) {
+    if (nd < 7 || nd > 15 || groups < 2 || !tk_ends_word(t, n, end)
+        || (sep == '.' && longest <= 3) || (sep != ' ' && tk_is_date(groups, len))) {
         return 0;
     }
     return end - i;
@@ -444,6 +455,12 @@ static int tk_starts_word(const tk_out_t *o, char c)
              && tk_is_digit(b[n - 2]));
 }
 
+/* Whether what was written so far does not end in a letter or digit. */
+static int tk_after_word(const tk_out_t *o)
+{
+    return o->len == 0 || !tk_is_alnum(o->buf[o->len - 1]);
+}
+
 /* One pass over text into *o: the number of replacements made. */
 static int tk_redact_pass(apr_pool_t *p, const char *text, size_t len,
                           tk_out_t *o, tk_redact_counts_t *counts)
@@ -456,9 +473,16 @@ static int tk_redact_pass(apr_pool_t *p, const char *text, size_t len,
     o->buf = apr_palloc(p, o->cap);
     o->len = 0;
     while (i < len) {
+        int word = tk_starts_word(o, text[i]), loose = tk_after_word(o);
+
         m = 0;
-        if (tk_starts_word(o, text[i])) {
+        if (word || loose) {
             for (k = 0; k < sizeof(tk_matchers) / sizeof(tk_matchers[0]); ++k) {
+                /* a token may follow punctuation ("env.secret_..."); the
+                 * rest start where a word does */
+                if (!word && tk_matchers[k].kind != TK_R_TOKEN) {
+                    continue;
+                }
                 if ((m = tk_matchers[k].match(text, len, i)) > 0) {
                     tk_out_put(o, tk_replacements[tk_matchers[k].kind],
                                strlen(tk_replacements[tk_matchers[k].kind]));

@@ -14,13 +14,15 @@
  *   pass the Luhn check                          [CARD_REDACTED]
  *   IBANs (two letters, two check digits, 11 to 30 letters and digits,
  *   grouped by four or not) that pass mod-97     [IBAN_REDACTED]
- *   phone numbers, conservatively: "+" and 7 to 15 digits, or 9 to 15
+ *   phone numbers, conservatively: "+" and 7 to 15 digits, or 7 to 15
  *   digits in two or more groups joined by one kind of separator
  *   (space, '-', '.'), or after "(ddd) "         [PHONE_REDACTED]
  *
  * A number that fails its check stays (an order number is not a card), a
  * bare run of digits is no phone number, and an IPv4 address or a date
- * is neither.  Matching is on ASCII; other bytes pass through as they are.
+ * is neither.  Tokens are found after punctuation too ("env.secret_...",
+ * "x+ghp_..."); the rest where a word starts.  Matching is on ASCII;
+ * other bytes pass through as they are.
  */
 #ifndef TK_REDACT_H
 #define TK_REDACT_H

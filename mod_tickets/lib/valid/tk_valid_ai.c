@@ -1,4 +1,5 @@
 /* tk_valid_ai.c: copilot requests and answers (see tk_valid_ai.h). */
+#include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "valid/tk_valid_ai.h"
@@ -77,10 +78,15 @@ int tk_valid_copilot(apr_pool_t *p, const char *kind, const json_t *body,
 
 /* ---- schemas ------------------------------------------------------------ */
 
+/* A string of 1 to max characters.  The lengths are said in words, not
+ * as minLength/maxLength, which strict structured outputs refuse; the
+ * answer's check enforces them. */
 static json_t *tk_str_schema(int max)
 {
-    return json_pack("{s:s, s:i, s:i}", "type", "string", "minLength", 1,
-                     "maxLength", max);
+    char d[64];
+
+    snprintf(d, sizeof(d), "1 to %d characters", max);
+    return json_pack("{s:s, s:s}", "type", "string", "description", d);
 }
 
 static json_t *tk_object_schema(json_t *props, json_t *required)
@@ -106,12 +112,12 @@ json_t *tk_copilot_schema(const char *kind)
     }
     if (strcmp(kind, "analysis") == 0) {
         return tk_object_schema(
-            json_pack("{s:o, s:o, s:o, s:{s:[s,s], s:i}, s:{s:s, s:o, s:i}}",
+            json_pack("{s:o, s:o, s:o, s:{s:[s,s], s:s}, s:{s:s, s:o, s:i}}",
                       "summary", tk_str_schema(TK_SUMMARY_MAX),
                       "sentiment", tk_enum_schema(tk_sentiments),
                       "category", tk_str_schema(TK_CATEGORY_MAX),
                       "urgency", "type", "string", "null",
-                      "maxLength", TK_URGENCY_MAX,
+                      "description", "low, medium, high or urgent, or null",
                       "suggestedActions", "type", "array",
                       "items", tk_str_schema(TK_STEP_MAX),
                       "maxItems", TK_ACTIONS_MAX),
