@@ -16,12 +16,34 @@
 #include <apr_lib.h>
 #include <http_protocol.h>
 #include "handlers/tk_handlers.h"
+#include "ai/tk_ai.h"
 #include "core/tk_json.h"
 #include "valid/tk_valid.h"
 #include "valid/tk_query.h"
 #include "tk_queries.h"
 
 #define TK_BUDGET_MAX 1000000000000LL   /* tokens a month at most */
+
+int tk_ai_ready(tk_ctx_t *c)
+{
+    const char *why;
+
+    if (!tk_ai_configured()) {
+        return tk_fail(c, TK_E_AI_UNAVAILABLE, NULL, "No AI provider is "
+                       "configured on this server.");
+    }
+    if (!tk_db(c)) {
+        return TK_FAIL;
+    }
+    switch (tk_ai_budget_ok(c->r->pool, c->db, c->who->org_id, &why)) {
+    case 0:
+        return TK_OK;
+    case -1:
+        return tk_fail(c, TK_E_AI_BUDGET_EXCEEDED, NULL, why);
+    default:
+        return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL, why);
+    }
+}
 
 /* ?month=YYYY-MM, or this month (UTC). */
 static int tk_usage_month(tk_ctx_t *c, const char **month)

@@ -204,7 +204,7 @@ static const char *tk_chat_refs(tk_ctx_t *c, const apr_array_header_t *refs)
 
 int tk_handle_chat_messages_create(tk_ctx_t *c)
 {
-    const char *content, *why, *attached;
+    const char *content, *attached;
     tk_chat_run_t run;
     tk_chat_turn_t turn;
     tk_ai_call_t call;
@@ -222,17 +222,8 @@ int tk_handle_chat_messages_create(tk_ctx_t *c)
         return tk_not_found(c, TK_NO_SESSION);
     }
     attached = tk_rows_get(rows, 0, 1);
-    if (!tk_ai_configured()) {
-        return tk_fail(c, TK_E_AI_UNAVAILABLE, NULL, "No AI provider is "
-                       "configured on this server.");
-    }
-    switch (tk_ai_budget_ok(c->r->pool, c->db, c->who->org_id, &why)) {
-    case 0:
-        break;
-    case -1:
-        return tk_fail(c, TK_E_AI_BUDGET_EXCEEDED, NULL, why);
-    default:
-        return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL, why);
+    if (tk_ai_ready(c)) {
+        return TK_FAIL;
     }
     tk_chat_run_init(&run, c, c->params[0]);
     memset(&call, 0, sizeof(call));

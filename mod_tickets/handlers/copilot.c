@@ -49,7 +49,7 @@ static const char *tk_copilot_request(tk_ctx_t *c,
 
 int tk_handle_copilot_start(tk_ctx_t *c)
 {
-    const char *kind = tk_copilot_kind_of(c->params[0]), *why;
+    const char *kind = tk_copilot_kind_of(c->params[0]);
     tk_copilot_input_t in;
     tk_change_t ch = { 0 };
     tk_rows_t *rows;
@@ -64,20 +64,8 @@ int tk_handle_copilot_start(tk_ctx_t *c)
     if (tk_valid_copilot(c->r->pool, kind, c->body, &in, &c->err)) {
         return TK_FAIL;
     }
-    if (!tk_ai_configured()) {
-        return tk_fail(c, TK_E_AI_UNAVAILABLE, NULL, "No AI provider is "
-                       "configured on this server.");
-    }
-    if (!tk_db(c)) {
+    if (tk_ai_ready(c)) {
         return TK_FAIL;
-    }
-    switch (tk_ai_budget_ok(c->r->pool, c->db, c->who->org_id, &why)) {
-    case 0:
-        break;
-    case -1:
-        return tk_fail(c, TK_E_AI_BUDGET_EXCEEDED, NULL, why);
-    default:
-        return tk_fail(c, TK_E_DB_UNAVAILABLE, NULL, why);
     }
     if (tk_sql_begin(c)
         || TK_SQL_SELECT(c, suggestion_create, &rows, in.ticket_id,

@@ -188,7 +188,10 @@ int tk_handle_chat_sessions_tickets(tk_ctx_t *c);
 int tk_handle_chat_messages_create(tk_ctx_t *c);
 int tk_handle_chat_tickets_create(tk_ctx_t *c);
 
-/* ai.c */
+/* ai.c; and whether a request may call the AI now: TK_OK, or TK_FAIL with
+ * 503 AI_UNAVAILABLE (no provider), 429 AI_BUDGET_EXCEEDED (the month's
+ * budget is spent) or 503 DB_UNAVAILABLE. */
+int tk_ai_ready(tk_ctx_t *c);
 int tk_handle_ai_usage(tk_ctx_t *c);
 int tk_handle_ai_budget_get(tk_ctx_t *c);
 int tk_handle_ai_budget_set(tk_ctx_t *c);

@@ -21,8 +21,10 @@ Answers carry usage unless the script says "usage": None, and an "id"
 unless "id": None: real servers (Ollama, llama.cpp) omit either.
 """
 
+import contextlib
 import http.server
 import json
+import os
 import time
 
 from requests.structures import CaseInsensitiveDict
@@ -120,3 +122,36 @@ class Provider(Recording):
         """Answers scripted and not yet given."""
         with self._cond:
             return len(self._script)
+
+
+# ---- a test module's instance, pointed at a provider ------------------------
+
+LEASE = 8
+KEY = "sk-test-" + "k1" * 20
+
+
+def conf(url, keyfile, timeout=4, extra=""):
+    """The instance's directives for a provider at url (leases short, as
+    the tests' jobs need)."""
+    return (f"TicketsJobLease {LEASE}\nTicketsJobPollInterval 1\nTicketsHttpTimeout 5\n"
+            f"TicketsWebhookTimeout 5\n"
+            f"TicketsLLMEndpoint {url}\nTicketsLLMModel test-model\n"
+            f"TicketsLLMKeyFile {keyfile}\nTicketsLLMTimeout {timeout}\n"
+            f"TicketsLLMAttempts 3\n{extra}")
+
+
+@contextlib.contextmanager
+def configured(env, tmp_path_factory, extra=""):
+    """A provider, and env restarted to use it (p.conf, p.keyfile); env
+    restarted without it after."""
+    keyfile = tmp_path_factory.mktemp("llm") / "key"
+    keyfile.write_text(KEY + "\n")
+    os.chmod(keyfile, 0o644)
+    with Provider() as p:
+        p.keyfile = str(keyfile)
+        p.conf = conf(p.url, keyfile, extra=extra)
+        env.restart(p.conf)
+        try:
+            yield p
+        finally:
+            env.restart("")

@@ -5,12 +5,10 @@ user, exactly as the REST calls would be), what the provider received,
 tool-call rounds, progress events for the user alone, and the failures."""
 
 import json
-import os
 
 import pytest
 
-from llm_server import Provider
-from test_copilot import KEY, conf
+from llm_server import Provider, conf, configured
 from tickets_util import (ADMIN, AGENT, AGENT_ID, CUSTOMER, GLOBEX_ADMIN, VIEWER, VIEWER_ID,
                           Api, assert_error, create_ticket, uniq)
 
@@ -19,15 +17,9 @@ ROUNDS = 2
 
 @pytest.fixture(scope="module")
 def llm(env, tmp_path_factory):
-    keyfile = tmp_path_factory.mktemp("llm") / "key"
-    keyfile.write_text(KEY + "\n")
-    os.chmod(keyfile, 0o644)
-    with Provider() as p:
-        p.conf = conf(p.url, keyfile, extra=f"TicketsLLMMaxToolRounds {ROUNDS}\n"
-                                            "TicketsLLMCacheTTL 0\n")
-        env.restart(p.conf)
+    with configured(env, tmp_path_factory, extra=f"TicketsLLMMaxToolRounds {ROUNDS}\n"
+                                         "TicketsLLMCacheTTL 0\n") as p:
         yield p
-    env.restart("")
 
 
 @pytest.fixture(autouse=True)

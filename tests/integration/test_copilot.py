@@ -12,35 +12,16 @@ import time
 
 import pytest
 
-from llm_server import Provider
+from llm_server import KEY, LEASE, Provider, conf, configured
 from tickets_util import (ADMIN, AGENT, AGENT_ID, CUSTOMER, GLOBEX_ADMIN, ORG_ACME, VIEWER,
                           Api, assert_error, create_ticket, uniq)
 from tkenv import EnvError
 
-LEASE = 8
-KEY = "sk-test-" + "k1" * 20
-
-
-def conf(url, keyfile, timeout=4, extra=""):
-    return (f"TicketsJobLease {LEASE}\nTicketsJobPollInterval 1\nTicketsHttpTimeout 5\n"
-            f"TicketsWebhookTimeout 5\n"
-            f"TicketsLLMEndpoint {url}\nTicketsLLMModel test-model\n"
-            f"TicketsLLMKeyFile {keyfile}\nTicketsLLMTimeout {timeout}\n"
-            f"TicketsLLMAttempts 3\n{extra}")
-
-
 @pytest.fixture(scope="module")
 def llm(env, tmp_path_factory):
-    keyfile = tmp_path_factory.mktemp("llm") / "key"
-    keyfile.write_text(KEY + "\n")
-    os.chmod(keyfile, 0o644)
-    with Provider() as p:
-        p.keyfile = str(keyfile)
-        p.conf = conf(p.url, keyfile)
-        env.restart(p.conf)
+    with configured(env, tmp_path_factory) as p:
         yield p
     env.psql("UPDATE organizations SET ai_monthly_tokens = NULL")
-    env.restart("")
 
 
 @pytest.fixture(autouse=True)

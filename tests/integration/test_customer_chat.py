@@ -7,27 +7,18 @@ and POST /api/conversations/:id/transfer with and without a ticket, with
 the provider up and down."""
 
 import json
-import os
 import time
 
 import pytest
 
-from llm_server import Provider
-from test_copilot import KEY, conf
+from llm_server import Provider, conf, configured
 from tickets_util import ADMIN, AGENT, CUSTOMER, GLOBEX_ADMIN, VIEWER, Api, assert_error
 
 
 @pytest.fixture(scope="module")
 def llm(env, tmp_path_factory):
-    keyfile = tmp_path_factory.mktemp("llm") / "key"
-    keyfile.write_text(KEY + "\n")
-    os.chmod(keyfile, 0o644)
-    with Provider() as p:
-        p.keyfile = str(keyfile)
-        p.conf = conf(p.url, keyfile, extra="TicketsLLMCacheTTL 0\n")
-        env.restart(p.conf)
+    with configured(env, tmp_path_factory, extra="TicketsLLMCacheTTL 0\n") as p:
         yield p
-    env.restart("")
 
 
 @pytest.fixture(autouse=True)
