@@ -49,7 +49,8 @@ typedef struct {
     int json_object;                /* json_schema was refused: the call
                                      * fell back to json_object */
     const char *model;
-    /* On failure: AI_UNAVAILABLE, AI_BUDGET_EXCEEDED or INTERNAL, and a
+    /* On failure: AI_UNAVAILABLE, AI_BUDGET_EXCEEDED, DB_UNAVAILABLE (the
+     * budget could not be read) or INTERNAL, and a
      * sentence that may be shown (never the provider's own text, which
      * can echo a key). */
     tk_ecode_t code;

@@ -45,6 +45,7 @@ typedef struct {
     json_t *content;
     const char *error;
     long prompt_tokens, completion_tokens;
+    int retry;                  /* the database failed: run the job again */
 } tk_outcome_t;
 
 static void tk_copilot_wake(tk_db_t *db)
@@ -178,6 +179,7 @@ static int tk_copilot_ask(tickets_job_t *job, tk_db_t *db,
     call.conns = tk_job_conns(job, "tk_ai.conns");
     if (tk_ai_complete(job->pool, db, &call, res) != 0) {
         o->error = res->error;
+        o->retry = res->code == TK_E_DB_UNAVAILABLE;
         return -1;
     }
     o->prompt_tokens += res->cached ? 0 : res->answer.prompt_tokens;
@@ -306,6 +308,10 @@ static tickets_job_rc_t tk_copilot_job(tickets_job_t *job)
     }
     memset(&o, 0, sizeof(o));
     tk_copilot_run(job, &db, &s, &o, &model);
+    if (o.retry && job->attempt < job->max_attempts) {
+        job->error = o.error;
+        return TICKETS_JOB_RETRY;
+    }
     return tk_copilot_finish(job, &db, &s, &o, model) == 0 ? TICKETS_JOB_DONE
                                                             : TICKETS_JOB_RETRY;
 }

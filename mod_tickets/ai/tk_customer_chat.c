@@ -19,9 +19,10 @@
  *
  * The handoff (tk_handoff, for the tool and POST
  * /api/conversations/:id/transfer): mode human; a note of the stored
- * thread (a short summary by the model when it is available, and the full
- * transcript always) as a system message, and, when a ticket is opened,
- * as the ticket's first internal note; one transaction.
+ * thread (a short summary by the model when it is available, and the
+ * transcript always: its newest 200 KB) as a system message of the
+ * conversation (the customer's own thread), and, when a ticket is opened,
+ * as the ticket's internal note; one transaction.
  */
 #include <apr_strings.h>
 #include "ai/tk_ai.h"
@@ -49,37 +50,70 @@ static void tk_cc_wake(tk_db_t *db)
 /* The thread as the model reads it (customer: user, ai and agents:
  * assistant), or as text for a transcript. */
 #define TK_CC_CONTEXT 60          /* messages the model reads */
-#define TK_CC_TRANSCRIPT 10000    /* messages a handoff's transcript holds */
+#define TK_CC_TRANSCRIPT 2000     /* messages a handoff's transcript holds */
+#define TK_CC_TRANSCRIPT_BYTES (200 * 1024)   /* and bytes, the newest kept */
+#define TK_CC_SUMMARY_BYTES (16 * 1024)       /* the summary reads the end */
 
+/* The thread as the model reads it: customer: user, ai and agents:
+ * assistant. */
 static int tk_cc_history(apr_pool_t *p, tk_db_t *db, const char *conv,
-                         json_t *messages, const char **transcript)
+                         json_t *messages)
 {
     tk_rows_t *rows;
-    const char *text = "";
     int i;
 
     if (TK_SELECT(db, ai_conv_history, &rows, conv,
-                  apr_itoa(p, messages ? TK_CC_CONTEXT : TK_CC_TRANSCRIPT))
-        != 0) {
+                  apr_itoa(p, TK_CC_CONTEXT)) != 0) {
         return -1;
     }
     for (i = 0; i < rows->nrows; ++i) {
         const char *sender = tk_rows_get(rows, i, 0);
         const char *content = tk_rows_get(rows, i, 1);
 
-        if (messages && strcmp(sender, "system") != 0) {
+        if (strcmp(sender, "system") != 0) {
             json_array_append_new(messages, tk_llm_message(
                 strcmp(sender, "customer") == 0 ? "user" : "assistant",
                 strcmp(sender, "agent") == 0
                 ? apr_pstrcat(p, "(a human agent) ", content, NULL)
                 : content));
         }
-        text = apr_pstrcat(p, text, sender, ": ", content, "\n", NULL);
-    }
-    if (transcript) {
-        *transcript = text;
     }
     return 0;
+}
+
+/* The thread as a transcript, "sender: content" a line, the newest
+ * TK_CC_TRANSCRIPT_BYTES of it (a line says what was left out). */
+static const char *tk_cc_transcript(apr_pool_t *p, tk_db_t *db,
+                                    const char *conv)
+{
+    apr_array_header_t *lines;
+    tk_rows_t *rows;
+    size_t bytes = 0;
+    int i, first;
+
+    if (TK_SELECT(db, ai_conv_history, &rows, conv,
+                  apr_itoa(p, TK_CC_TRANSCRIPT)) != 0) {
+        return NULL;
+    }
+    for (first = rows->nrows; first > 0; --first) {
+        bytes += strlen(tk_rows_get(rows, first - 1, 0))
+                 + strlen(tk_rows_get(rows, first - 1, 1)) + 3;
+        if (bytes > TK_CC_TRANSCRIPT_BYTES) {
+            break;
+        }
+    }
+    lines = apr_array_make(p, rows->nrows - first + 1, sizeof(const char *));
+    if (first > 0) {
+        APR_ARRAY_PUSH(lines, const char *) = apr_psprintf(p, "(%d earlier "
+                                                           "messages left "
+                                                           "out)\n", first);
+    }
+    for (i = first; i < rows->nrows; ++i) {
+        APR_ARRAY_PUSH(lines, const char *) = apr_pstrcat(p,
+            tk_rows_get(rows, i, 0), ": ", tk_rows_get(rows, i, 1), "\n",
+            NULL);
+    }
+    return apr_array_pstrcat(p, lines, '\0');
 }
 
 /* A short summary of the transcript by the model, or NULL. */
@@ -98,6 +132,12 @@ static const char *tk_cc_summary(apr_pool_t *p, tk_db_t *db, const char *org,
     json_array_append_new(m, tk_llm_message("system", "Summarize this support "
         "chat for the human agent who takes it over, in two to four "
         "sentences: what the customer needs, and what was tried."));
+    if (strlen(transcript) > TK_CC_SUMMARY_BYTES) {
+        transcript += strlen(transcript) - TK_CC_SUMMARY_BYTES;
+        while (*transcript && (*transcript & 0xc0) == 0x80) {
+            ++transcript;               /* not in the middle of a character */
+        }
+    }
     json_array_append_new(m, tk_llm_message("user", transcript));
     memset(&call, 0, sizeof(call));
     call.org_id = org;
@@ -127,7 +167,7 @@ int tk_handoff(apr_pool_t *p, tk_db_t *db, const char *org, const char *conv,
     if (rows->nrows != 1 || strcmp(tk_rows_get(rows, 0, 1), "ai") != 0) {
         return 1;
     }
-    if (tk_cc_history(p, db, conv, NULL, &transcript) != 0) {
+    if (!(transcript = tk_cc_transcript(p, db, conv))) {
         return -1;
     }
     summary = tk_cc_summary(p, db, org, conv, transcript, deadline);
@@ -160,7 +200,7 @@ static json_t *tk_cc_messages(tickets_job_t *job, tk_db_t *db,
     int i;
 
     thread = tk_json_own(job->pool, json_array());
-    if (tk_cc_history(job->pool, db, conv, thread, NULL) != 0) {
+    if (tk_cc_history(job->pool, db, conv, thread) != 0) {
         return NULL;
     }
     n = json_array_size(thread);
@@ -249,6 +289,10 @@ static tickets_job_rc_t tk_customer_chat_job(tickets_job_t *job)
         return TICKETS_JOB_RETRY;
     }
     if (tk_ai_complete(job->pool, &db, &call, &res) != 0) {
+        if (res.code == TK_E_DB_UNAVAILABLE) {
+            job->error = res.error;     /* ours, not the provider's */
+            return TICKETS_JOB_RETRY;
+        }
         return tk_cc_give_up(job, &db, conv, message) == 0
                ? TICKETS_JOB_DONE : TICKETS_JOB_RETRY;
     }

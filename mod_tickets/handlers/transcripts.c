@@ -267,7 +267,11 @@ static int tk_rekey_batch(tk_ctx_t *c, const tk_keyring_t *keys,
         }
         ++rk->resealed;
     }
-    return tk_sql_commit(c) ? -1 : rows->nrows;
+    if (tk_sql_commit(c)) {
+        return -1;
+    }
+    c->no_rerun = 1;            /* batches are committed: count them once */
+    return rows->nrows;
 }
 
 int tk_handle_transcripts_rekey(tk_ctx_t *c)

@@ -54,7 +54,6 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v conversations;
     m conversation_messages;
-    first conversation_messages;
     t tickets;
 BEGIN
     v := tk_conversation_to_human(p_conversation);
@@ -68,39 +67,19 @@ BEGIN
     PERFORM tk_conversation_event(v.org_id, v.id, v.customer_id, 'new_message',
                                   tk_new_message_data(m));
     IF p_ticket THEN
-        -- the ticket's description and first message are the customer's
-        -- first message; the note (the AI's summary, the transcript) is
-        -- for staff only
-        SELECT * INTO first FROM conversation_messages x
-         WHERE x.conversation_id = v.id AND x.sender = 'customer'
-         ORDER BY x.created_at, x.id LIMIT 1;
         t := tk_ticket_of_conversation(v, p_actor,
-                 left(coalesce(split_part(btrim(first.content), E'\n', 1), 'Web chat'), 200),
-                 coalesce(first.content, 'Handed over from the web chat.'));
+                 left('Handoff: ' || coalesce((SELECT split_part(btrim(x.content), E'\n', 1)
+                                                 FROM conversation_messages x
+                                                WHERE x.conversation_id = v.id
+                                                  AND x.sender = 'customer'
+                                                ORDER BY x.created_at, x.id LIMIT 1),
+                                               'web chat'), 200),
+                 p_note);
         INSERT INTO ticket_messages (org_id, ticket_id, author_id, author_type, content,
                                      internal)
         VALUES (t.org_id, t.id, NULL, 'system', p_note, true);
     END IF;
     RETURN QUERY SELECT tk_conversation_json(v)::text, tk_conv_message_json(m)::text,
                         CASE WHEN t.id IS NULL THEN NULL ELSE tk_ticket_json(t)::text END;
-END;
-$$;
-
--- Events of these types are for their audience alone (mod_tickets_sse's
--- sse_is_private): no webhook subscription receives them, "*" included.
-CREATE FUNCTION tk_event_private(p_type text) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT p_type IN ('credential_revoked', 'chat_progress')
-$$;
-
-CREATE OR REPLACE FUNCTION tk_stream_event_webhooks() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF NOT tk_event_private(NEW.type) AND tk_webhook_wanted(NEW.org_id, NEW.type) THEN
-        PERFORM tk_webhook_fanout(NEW.org_id, NEW.type, NEW.data::jsonb,
-                                  NEW.created_at, NULL);
-    END IF;
-    NEW.wakes_jobs := coalesce(current_setting('tickets.webhooks_made', true), '') = 'on';
-    RETURN NEW;
 END;
 $$;

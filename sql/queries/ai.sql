@@ -203,12 +203,12 @@ ON CONFLICT (ticket_id) DO UPDATE
 
 -- name: ai_conv_load
 -- A conversation as its AI answer needs it: org, mode, status, customer,
--- and its latest message if the customer wrote it (none when it was
--- answered already).
+-- and its latest customer message unless that was answered already.
 SELECT v.org_id, v.mode, v.status, v.customer_id,
-       (SELECT CASE WHEN m.sender = 'customer' THEN m.id END
+       (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM conversation_messages a
+                                      WHERE a.answers = m.id) THEN m.id END
           FROM conversation_messages m
-         WHERE m.conversation_id = v.id
+         WHERE m.conversation_id = v.id AND m.sender = 'customer'
          ORDER BY m.created_at DESC, m.id DESC LIMIT 1)
   FROM conversations v
  WHERE v.id = %s::uuid
@@ -232,20 +232,23 @@ SELECT a.id, a.title, left(a.body, 800)
  LIMIT 3
 
 -- name: ai_conv_says
--- A message of the AI (or of the system) in the conversation, with its
--- new_message: only while the conversation is with the AI and the
--- customer's message answered (the third argument) is still its latest
--- message; no row otherwise (a handoff, or a newer message, came while
--- the model thought).
-WITH v AS (SELECT c.* FROM conversations c
-            WHERE c.id = %s::uuid AND c.mode = 'ai'
-              AND (SELECT m.id FROM conversation_messages m
-                    WHERE m.conversation_id = c.id
-                    ORDER BY m.created_at DESC, m.id DESC LIMIT 1) = %s::uuid
-              FOR UPDATE),
+-- The AI's (or the system's) answer to a customer message (the second
+-- argument), with its new_message: only while the conversation is with
+-- the AI, the message is the customer's latest and has no answer yet (at
+-- most one: conversation_messages_answers); no row otherwise (a handoff
+-- or a newer message came while the model thought, or another run of the
+-- job answered).
+WITH p AS (SELECT %s::uuid AS id, %s::uuid AS message),
+v AS (SELECT c.* FROM conversations c, p
+       WHERE c.id = p.id AND c.mode = 'ai'
+         AND (SELECT m.id FROM conversation_messages m
+               WHERE m.conversation_id = c.id AND m.sender = 'customer'
+               ORDER BY m.created_at DESC, m.id DESC LIMIT 1) = p.message
+         FOR UPDATE OF c),
 m AS (INSERT INTO conversation_messages (org_id, conversation_id, channel_id, sender,
-                                         content, status)
-      SELECT v.org_id, v.id, v.channel_id, %s, %s, 'sent' FROM v
+                                         content, status, answers)
+      SELECT v.org_id, v.id, v.channel_id, %s, %s, 'sent', p.message FROM v, p
+      ON CONFLICT (answers) WHERE answers IS NOT NULL DO NOTHING
       RETURNING *),
 u AS (UPDATE conversations c SET last_message_at = m.sent_at, updated_at = now()
         FROM m WHERE c.id = m.conversation_id RETURNING c.id),

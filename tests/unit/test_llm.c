@@ -189,6 +189,10 @@ START_TEST(error_shapes)
     ck_assert(tk_llm_retryable(&e));
     ERR(400, "{\"error\":{\"message\":\"m\",\"code\":\"your key sk-abc is bad\"}}");
     ck_assert_ptr_null(e.code);
+    ERR(401, "{\"error\":{\"code\":\"sk_live_abcdefghijklmnopqrstuvwx\"}}");
+    ck_assert_ptr_null(e.code);
+    ERR(400, "{\"error\":{\"code\":\"context_length_exceeded\"}}");
+    ck_assert_str_eq(e.code, "context_length_exceeded");
     ERR(502, "<html>bad gateway</html>");
     ck_assert_ptr_null(e.message);
     ck_assert(tk_llm_retryable(&e));

@@ -99,6 +99,9 @@ START_TEST(phones)
     ck_red("call 555-1234 now", "call [PHONE_REDACTED] now");
     ck_red("020 7183 8750 1234", "[PHONE_REDACTED]");
     ck_red("on 04.12.2026 or 2026.12.04", "on 04.12.2026 or 2026.12.04");
+    ck_red("4.12.2026, 12-4-2026, 1999-2005, 1 000 000 and 12.345.678",
+           "4.12.2026, 12-4-2026, 1999-2005, 1 000 000 and 12.345.678");
+    ck_red("ERR_API_GATEWAY_TIMEOUT_UPSTREAM_NODE", "ERR_API_GATEWAY_TIMEOUT_UPSTREAM_NODE");
     /* not phones: bare runs, dates, addresses, short numbers, versions */
     ck_red("order 0912345678", "order 0912345678");
     ck_red("on 2026-12-04 at 10:30", "on 2026-12-04 at 10:30");

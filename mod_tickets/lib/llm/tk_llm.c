@@ -5,6 +5,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "llm/tk_llm.h"
+#include "llm/tk_redact.h"
 #include "core/tk_json.h"
 #include "crypto/tk_crypto.h"
 #include "http/tk_http.h"
@@ -267,12 +268,18 @@ static const char *tk_llm_code(apr_pool_t *p, json_t *code)
         const char *s = json_string_value(code);
         size_t n = json_string_length(code);
 
+        const char *r;
+        size_t out;
+
         if (n == 0 || n > 64
             || strspn(s, "abcdefghijklmnopqrstuvwxyz"
                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n) {
             return NULL;
         }
-        return apr_pstrmemdup(p, s, n);
+        /* a word that is a key is no code */
+        r = tk_redact(p, s, n, &out, NULL);
+        return out == n && memcmp(r, s, n) == 0 ? apr_pstrmemdup(p, s, n)
+                                                : NULL;
     }
     if (json_is_integer(code)) {
         return apr_psprintf(p, "%" APR_INT64_T_FMT,

@@ -337,20 +337,39 @@ static size_t tk_match_intl_phone(const char *t, size_t n, size_t i)
     return end - i;
 }
 
-/* Whether three groups of these lengths are a date (2026-12-04, 04.12.2026). */
-static int tk_is_date(size_t groups, const size_t *len)
+#define TK_GROUPS_KEPT 8
+
+/* Whether groups of digits of these lengths, joined by sep, are rather a
+ * date (2026-12-04, 4.12.2026), a span of years (1999-2005) or a number
+ * with its thousands grouped (1 000 000, 12.345.678) than a phone. */
+static int tk_not_a_phone(size_t groups, const size_t *len, char sep)
 {
-    return groups == 3 && ((len[0] == 4 && len[1] == 2 && len[2] == 2)
-                           || (len[0] == 2 && len[1] == 2 && len[2] == 4));
+    size_t i;
+    int thousands = groups <= TK_GROUPS_KEPT && len[0] <= 3
+                    && (sep == ' ' || sep == '.');
+
+    for (i = 1; thousands && i < groups; ++i) {
+        thousands = len[i] == 3;
+    }
+    if (thousands) {
+        return 1;
+    }
+    if (sep == ' ') {
+        return 0;
+    }
+    return (groups == 3 && ((len[0] == 4 && len[1] <= 2 && len[2] <= 2)
+                            || (len[0] <= 2 && len[1] <= 2 && len[2] == 4)))
+           || (groups == 2 && sep == '-' && len[0] == 4 && len[1] == 4);
 }
 
 /* A national number: "(ddd) " or a group of digits, then groups joined by
  * one kind of separator; 7 to 15 digits in two groups or more.  Dotted
- * groups of three digits or fewer are an IPv4 address, and three groups
- * of 4-2-2 or 2-2-4 digits a date, not a phone. */
+ * groups of three digits or fewer are an IPv4 address, and dates, spans of
+ * years and grouped thousands are not phones either (tk_not_a_phone). */
 static size_t tk_match_national_phone(const char *t, size_t n, size_t i)
 {
-    size_t j = i, nd = 0, groups = 0, longest = 0, g, end, len[3] = { 0 };
+    size_t j = i, nd = 0, groups = 0, longest = 0, g, end;
+    size_t len[TK_GROUPS_KEPT] = { 0 };
     char sep = 0;
 
     if (t[j] == '(') {
@@ -376,7 +395,7 @@ static size_t tk_match_national_phone(const char *t, size_t n, size_t i)
             break;
         }
         nd += g;
-        if (groups < 3) {
+        if (groups < TK_GROUPS_KEPT) {
             len[groups] = g;
         }
         ++groups;
@@ -390,7 +409,7 @@ static size_t tk_match_national_phone(const char *t, size_t n, size_t i)
         break;
     }
     if (nd < 7 || nd > 15 || groups < 2 || !tk_ends_word(t, n, end)
-        || (sep == '.' && longest <= 3) || (sep != ' ' && tk_is_date(groups, len))) {
+        || (sep == '.' && longest <= 3) || tk_not_a_phone(groups, len, sep)) {
         return 0;
     }
     return end - i;
@@ -455,10 +474,11 @@ static int tk_starts_word(const tk_out_t *o, char c)
              && tk_is_digit(b[n - 2]));
 }
 
-/* Whether what was written so far does not end in a letter or digit. */
+/* Whether what was written so far ends in a dot or a plus, after which a
+ * token may start though no word does ("env.secret_...", "x+ghp_..."). */
 static int tk_after_word(const tk_out_t *o)
 {
-    return o->len == 0 || !tk_is_alnum(o->buf[o->len - 1]);
+    return o->len > 0 && tk_in(o->buf[o->len - 1], ".+");
 }
 
 /* One pass over text into *o: the number of replacements made. */

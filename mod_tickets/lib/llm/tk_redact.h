@@ -20,7 +20,7 @@
  *
  * A number that fails its check stays (an order number is not a card), a
  * bare run of digits is no phone number, and an IPv4 address or a date
- * is neither.  Tokens are found after punctuation too ("env.secret_...",
+ * is neither.  Tokens are found after a dot or a plus too ("env.secret_...",
  * "x+ghp_..."); the rest where a word starts.  Matching is on ASCII;
  * other bytes pass through as they are.
  */
