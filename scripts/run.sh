@@ -125,9 +125,12 @@ if [ -n "${LLM_ENDPOINT:-}" ]; then
     {
         printf 'TicketsLLMEndpoint "%s"\n' "$LLM_ENDPOINT"
         printf 'TicketsLLMModel "%s"\n' "${LLM_MODEL:-llama3.1}"
-        [ -n "${LLM_KEY_FILE:-}" ] \
-            && printf 'TicketsLLMKeyFile "%s"\n' "$(realpath "$LLM_KEY_FILE")"
     } >>"$INST/extra.conf"
+    if [ -n "${LLM_KEY_FILE:-}" ]; then
+        # a copy only root reads, as httpd wants it (TK00105)
+        (umask 077; head -n 1 "$LLM_KEY_FILE" >"$INST/llm.key")
+        printf 'TicketsLLMKeyFile "%s"\n' "$INST/llm.key" >>"$INST/extra.conf"
+    fi
 fi
 "$HTTPD" -t -f "$CONF" >/dev/null 2>&1 || {
     "$HTTPD" -t -f "$CONF"

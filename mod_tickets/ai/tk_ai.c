@@ -310,21 +310,37 @@ int tk_ai_complete(apr_pool_t *p, tk_db_t *db, tk_ai_call_t *call,
 /* ---- start-up ------------------------------------------------------------ */
 
 /* The first line of the key file, trimmed; NULL with a log line when it
- * cannot be read (which stops the server). */
+ * cannot be read, others than its owner may read it, or its first line
+ * is no key (each stops the server). */
 static const char *tk_ai_read_key(apr_pool_t *p, server_rec *s,
                                   const char *path)
 {
     apr_file_t *f;
+    apr_finfo_t fi;
     char line[1024];
     size_t n;
 
     if (apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS
+        || apr_file_info_get(&fi, APR_FINFO_PROT, f) != APR_SUCCESS
         || apr_file_gets(line, sizeof(line), f) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00101: "
                      "TicketsLLMKeyFile %s cannot be read", path);
         return NULL;
     }
     apr_file_close(f);
+    if (fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD | APR_FPROT_GWRITE
+                         | APR_FPROT_WWRITE)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00105: "
+                     "TicketsLLMKeyFile %s may be read or written by others "
+                     "than its owner (chmod 0600 it)", path);
+        return NULL;
+    }
+    if (strlen(line) == sizeof(line) - 1 && line[sizeof(line) - 2] != '\n') {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00102: "
+                     "TicketsLLMKeyFile %s: its first line is longer than a "
+                     "key", path);
+        return NULL;
+    }
     for (n = strlen(line); n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'
                                      || line[n - 1] == ' '); --n) {
         line[n - 1] = '\0';

@@ -146,7 +146,7 @@ def configured(env, tmp_path_factory, extra=""):
     restarted without it after."""
     keyfile = tmp_path_factory.mktemp("llm") / "key"
     keyfile.write_text(KEY + "\n")
-    os.chmod(keyfile, 0o644)
+    os.chmod(keyfile, 0o600)
     with Provider() as p:
         p.keyfile = str(keyfile)
         p.conf = conf(p.url, keyfile, extra=extra)

@@ -366,10 +366,17 @@ def test_the_timeout_must_be_shorter_than_the_lease(env, llm):
     env.restart(llm.conf)
 
 
-def test_an_unreadable_key_file_stops_the_server(env, llm):
-    env.expect_log(r"TK00101|AH00016")
+def test_an_unreadable_key_file_stops_the_server(env, llm, tmp_path):
+    env.expect_log(r"TK00101|TK00105|AH00016")
     with pytest.raises(EnvError):
         env.restart(conf(llm.url, "/nonexistent/key"))
+    shared = tmp_path / "shared.key"
+    shared.write_text(KEY + "\n")
+    os.chmod(shared, 0o644)
+    mark = env.log_mark()
+    with pytest.raises(EnvError):
+        env.restart(conf(llm.url, shared))
+    assert any("TK00105" in line for line in env.error_log_lines_since(mark))
     env.restart(llm.conf)
 
 
