@@ -213,3 +213,22 @@ def test_a_job_run_again_does_not_answer_twice(env, llm):
              f"FROM conversations WHERE id = '{v['id']}'; NOTIFY tickets_jobs;")
     time.sleep(2)
     assert len(messages(env, v["id"])) == 2 and len(llm.records()) == 1
+
+
+@pytest.mark.allow_log(r"TK00067")
+def test_a_killed_child_loses_no_answer(env, llm):
+    import os
+    import signal
+    llm.script({"delay": 3, **Provider.text("First try.")}, Provider.text("Second try."))
+    v = open_chat(env, "Are you there?")
+    llm.wait_for(1)
+    holder, = env.psql("SELECT lease_holder FROM jobs WHERE kind = 'conversation.ai' AND "
+                       f"payload->>'conversationId' = '{v['id']}'")[0]
+    pid = int(holder.split(":")[1])
+    env.expect_child_killed(pid)
+    os.kill(pid, signal.SIGKILL)
+    ms = wait_messages(env, v["id"], 2, timeout=60)
+    assert [m["sender"] for m in ms] == ["customer", "ai"]
+    assert ms[1]["content"] == "Second try."
+    time.sleep(1)
+    assert len(messages(env, v["id"])) == 2
