@@ -230,7 +230,7 @@ EVENT_DOC='{"id": "00000000-0000-4000-8000-000000000000", "key": "TKT-1", "tags"
     echo "BEGIN;"
     q ticket_create "'$ORG'" "'$ADMIN'" "'Benchmark ticket'" \
         "'Created by bench/run.sh under load.'" "'medium'" NULL NULL "'api'" \
-        "'[]'" NULL NULL "'agent'"
+        "'[]'" NULL NULL "'agent'" NULL
     q stream_event_ticket \
         "(SELECT t.id FROM tickets t WHERE t.org_id = '$ORG' ORDER BY t.number DESC LIMIT 1)" \
         "'ticket_created'" "'false'" "'$EVENT_DOC'"
