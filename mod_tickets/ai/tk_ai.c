@@ -28,6 +28,7 @@
 #include "core/tk_json.h"
 #include "llm/tk_redact.h"
 #include "http/tk_http.h"
+#include "crypto/tk_crypto.h"
 #include "tk_queries.h"
 
 static const char *tk_ai_key;       /* the provider's key, or NULL */
@@ -328,8 +329,7 @@ static const char *tk_ai_read_key(apr_pool_t *p, server_rec *s,
         return NULL;
     }
     apr_file_close(f);
-    if (fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD | APR_FPROT_GWRITE
-                         | APR_FPROT_WWRITE)) {
+    if (!tk_secret_file_private(fi.protection)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00105: "
                      "TicketsLLMKeyFile %s may be read or written by others "
                      "than its owner (chmod 0600 it)", path);

@@ -48,13 +48,6 @@ typedef struct {
     int retry;                  /* the database failed: run the job again */
 } tk_outcome_t;
 
-static void tk_copilot_wake(tk_db_t *db)
-{
-    tk_rows_t *rows;
-
-    (void)TK_SELECT(db, wake, &rows, "true", "false");
-}
-
 /* Step 1: 1 when it is to run, 0 when it is finished, -1 on failure. */
 static int tk_copilot_start(tickets_job_t *job, tk_db_t *db, const char *id,
                             tk_suggestion_t *s)
@@ -69,7 +62,7 @@ static int tk_copilot_start(tickets_job_t *job, tk_db_t *db, const char *id,
     if (rows->nrows != 1) {
         return 0;
     }
-    tk_copilot_wake(db);
+    tk_relay_wake(db);
     s->id = id;
     s->org_id = tk_rows_get(rows, 0, 0);
     s->ticket_id = tk_rows_get(rows, 0, 1);
@@ -280,7 +273,7 @@ static int tk_copilot_finish(tickets_job_t *job, tk_db_t *db,
         (void)TK_SELECT(db, copilot_history_add, &rows, s->ticket_id,
                         s->org_id, tk_json_dump(job->pool, turn));
     }
-    tk_copilot_wake(db);
+    tk_relay_wake(db);
     return 0;
 }
 
@@ -329,7 +322,7 @@ static tickets_job_rc_t tk_copilot_sweep(tickets_job_t *job)
         return TICKETS_JOB_RETRY;
     }
     if (atoi(tk_rows_get(rows, 0, 0)) > 0) {
-        tk_copilot_wake(&db);
+        tk_relay_wake(&db);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, job->s, "TK00104: %s copilot "
                      "suggestions whose job stopped ended in error",
                      tk_rows_get(rows, 0, 0));

@@ -40,13 +40,6 @@ static const char tk_handoff_tool[] =
 #define TK_AI_UNAVAILABLE_NOTE "Our assistant cannot answer right now; a " \
     "human agent will reply here soon."
 
-static void tk_cc_wake(tk_db_t *db)
-{
-    tk_rows_t *rows;
-
-    (void)TK_SELECT(db, wake, &rows, "true", "false");
-}
-
 /* The thread as the model reads it (customer: user, ai and agents:
  * assistant), or as text for a transcript. */
 #define TK_CC_CONTEXT 60          /* messages the model reads */
@@ -183,7 +176,7 @@ int tk_handoff(apr_pool_t *p, tk_db_t *db, const char *org, const char *conv,
         tk_db_rollback(db);
         return -1;
     }
-    tk_cc_wake(db);
+    tk_relay_wake(db);
     return (*out)->nrows == 1 ? 0 : 1;
 }
 
@@ -242,7 +235,7 @@ static int tk_cc_give_up(tickets_job_t *job, tk_db_t *db, const char *conv,
         job->error = "The conversation could not be handed to a human.";
         return -1;
     }
-    tk_cc_wake(db);
+    tk_relay_wake(db);
     return 0;
 }
 
@@ -316,7 +309,7 @@ static tickets_job_rc_t tk_customer_chat_job(tickets_job_t *job)
                   res.answer.content) != 0) {
         return TICKETS_JOB_RETRY;
     }
-    tk_cc_wake(&db);
+    tk_relay_wake(&db);
     return TICKETS_JOB_DONE;
 }
 

@@ -17,6 +17,7 @@
 #include "config/tk_config.h"
 #include "files/tk_upload.h"
 #include "crypto/tk_seal.h"
+#include "crypto/tk_crypto.h"
 #include "core/tk_ratelimit.h"
 
 /*  X(directive, kind, scope, field, default, min, max, help) */
@@ -473,9 +474,7 @@ static int tk_config_keys(apr_pool_t *p, server_rec *s, tk_srv_conf_t *c)
     if (rv == APR_SUCCESS && fi.size > 65536) {
         rv = APR_EINVAL;
     }
-    if (rv == APR_SUCCESS && (fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD
-                                                | APR_FPROT_GWRITE
-                                                | APR_FPROT_WWRITE))) {
+    if (rv == APR_SUCCESS && !tk_secret_file_private(fi.protection)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "TK00096: "
                      "TicketsTranscriptKeyFile %s may be read or written by "
                      "others than its owner (chmod 0600 it)",

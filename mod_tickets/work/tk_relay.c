@@ -272,6 +272,13 @@ static const tk_worker_spec_t tk_relay_spec = {
     "relay", 1, tk_relay_run, NULL, tk_relay_wanted
 };
 
+void tk_relay_wake(tk_db_t *db)
+{
+    tk_rows_t *rows;
+
+    (void)TK_SELECT(db, wake, &rows, "true", "false");
+}
+
 void tk_relay_register_hooks(apr_pool_t *p)
 {
     (void)p;

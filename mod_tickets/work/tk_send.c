@@ -133,7 +133,7 @@ static int tk_delivery_record(tickets_job_t *job, tk_db_t *db,
                                  NULL);
         return -1;
     }
-    (void)TK_SELECT(db, wake, &rows, "true", "false");
+    tk_relay_wake(db);
     return 0;
 }
 

@@ -73,6 +73,11 @@ tk_db_t *tk_worker_db(const tk_worker_t *w, apr_pool_t *p, ap_dbd_t **dbd);
 
 void tk_relay_register_hooks(apr_pool_t *p);
 
+/* After a job's own commit that wrote live events: wake every host's
+ * relay (the wake statement, committed on its own; a failure only delays
+ * the events until the relay's next read). */
+void tk_relay_wake(tk_db_t *db);
+
 /* Enqueue a job inside the caller's transaction (it runs only if that
  * commits): kind, JSON payload text (NULL: {}), delay in seconds before
  * it may run, attempts before it is marked failed (0: the default).  The

@@ -7,14 +7,13 @@ AI_UNAVAILABLE when no provider is configured."""
 
 import json
 import os
-import signal
 import time
 
 import pytest
 
 from llm_server import KEY, LEASE, Provider, conf, configured
 from tickets_util import (ADMIN, AGENT, AGENT_ID, CUSTOMER, GLOBEX_ADMIN, ORG_ACME, VIEWER,
-                          Api, assert_error, create_ticket, uniq)
+                          Api, assert_error, create_ticket, kill_job_worker, uniq)
 from tkenv import EnvError
 
 @pytest.fixture(scope="module")
@@ -388,11 +387,7 @@ def test_a_killed_child_loses_no_suggestion(env, llm):
     llm.script({"delay": 3, **analysis()}, analysis(summary="second try"))
     sid = start(env, "analyze", {"ticketId": t["id"]})
     llm.wait_for(1)
-    holder, = env.psql("SELECT lease_holder FROM jobs WHERE id = (SELECT job_id FROM "
-                       f"ai_suggestions WHERE id = '{sid}')")[0]
-    pid = int(holder.split(":")[1])
-    env.expect_child_killed(pid)
-    os.kill(pid, signal.SIGKILL)
+    kill_job_worker(env, f"id = (SELECT job_id FROM ai_suggestions WHERE id = '{sid}')")
     s = finished(env, sid, timeout=60)
     assert s["state"] == "success" and s["content"]["summary"] == "second try"
 

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from llm_server import Provider, conf, configured
-from tickets_util import ADMIN, AGENT, CUSTOMER, GLOBEX_ADMIN, VIEWER, Api, assert_error
+from tickets_util import (ADMIN, AGENT, CUSTOMER, GLOBEX_ADMIN, VIEWER, Api, assert_error,
+                          kill_job_worker)
 
 
 @pytest.fixture(scope="module")
@@ -217,16 +218,11 @@ def test_a_job_run_again_does_not_answer_twice(env, llm):
 
 @pytest.mark.allow_log(r"TK00067")
 def test_a_killed_child_loses_no_answer(env, llm):
-    import os
-    import signal
     llm.script({"delay": 3, **Provider.text("First try.")}, Provider.text("Second try."))
     v = open_chat(env, "Are you there?")
     llm.wait_for(1)
-    holder, = env.psql("SELECT lease_holder FROM jobs WHERE kind = 'conversation.ai' AND "
-                       f"payload->>'conversationId' = '{v['id']}'")[0]
-    pid = int(holder.split(":")[1])
-    env.expect_child_killed(pid)
-    os.kill(pid, signal.SIGKILL)
+    kill_job_worker(env, "kind = 'conversation.ai' AND "
+                         f"payload->>'conversationId' = '{v['id']}'")
     ms = wait_messages(env, v["id"], 2, timeout=60)
     assert [m["sender"] for m in ms] == ["customer", "ai"]
     assert ms[1]["content"] == "Second try."

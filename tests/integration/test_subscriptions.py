@@ -13,9 +13,7 @@ the server must not reach is refused, when registered and when sent to.
 
 import base64
 import json
-import os
 import re
-import signal
 import threading
 import time
 from datetime import datetime, timezone
@@ -25,7 +23,7 @@ import pytest
 from receiver import Receiver, signature_of, verify
 from test_jobs import run_now
 from tickets_util import (ADMIN, AGENT, GLOBEX_ADMIN, ORG_ACME, Api, assert_error,
-                          create_ticket, uniq)
+                          create_ticket, kill_job_worker, uniq)
 from tkenv import EnvError
 
 LEASE = 5
@@ -676,11 +674,8 @@ def test_a_killed_child_loses_no_delivery(hooks, rx, subs):
     t = create_ticket(hooks)
     d, = only_delivery(hooks, doc["id"])
     rx.wait_for(1)
-    holder = hooks.psql("SELECT lease_holder FROM jobs WHERE id = (SELECT job_id FROM "
-                        f"webhook_deliveries WHERE id = '{d['id']}')")[0][0]
-    pid = int(holder.split(":")[1])
-    hooks.expect_child_killed(pid)
-    os.kill(pid, signal.SIGKILL)
+    kill_job_worker(hooks, f"id = (SELECT job_id FROM webhook_deliveries "
+                           f"WHERE id = '{d['id']}')")
     d = settled(hooks, d["id"], timeout=40)
     assert d["state"] == "delivered"
     assert t["id"] in _ticket_ids_delivered(rx)

@@ -6,7 +6,9 @@ with psql instead of assuming fixed counts.
 """
 
 import json
+import os
 import re
+import signal
 import uuid
 
 ORG_ACME = "00000000-0000-4000-8000-0000000000a1"
@@ -188,3 +190,13 @@ def db_messages(env, ticket_id):
 
 def db_count(env, sql):
     return int(env.psql(sql)[0][0])
+
+
+def kill_job_worker(env, where):
+    """Kill -9 the child whose worker holds the running job the SQL
+    condition where names (on the jobs table), as a crash would; its death
+    notice is expected."""
+    holder = env.psql(f"SELECT lease_holder FROM jobs WHERE {where}")[0][0]
+    pid = int(holder.split(":")[1])
+    env.expect_child_killed(pid)
+    os.kill(pid, signal.SIGKILL)

@@ -196,3 +196,9 @@ int tk_hex_decode(const char *s, unsigned char *out, size_t n)
     }
     return s[2 * n] == '\0' ? 0 : -1;
 }
+
+int tk_secret_file_private(apr_fileperms_t protection)
+{
+    return !(protection & (APR_FPROT_GREAD | APR_FPROT_WREAD | APR_FPROT_GWRITE
+                           | APR_FPROT_WWRITE));
+}

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <apr_pools.h>
+#include <apr_file_info.h>
 
 #define TK_SHA256_HEX_LEN 64
 
@@ -29,6 +30,10 @@ int tk_hex_decode(const char *s, unsigned char *out, size_t n);
 
 /* SHA-256 hex of the concatenation of the NULL-terminated strings. */
 const char *tk_sha256_strs(apr_pool_t *p, ...);
+
+/* Whether a file holding secrets (a key file) is its owner's alone:
+ * neither its group nor others may read or write it. */
+int tk_secret_file_private(apr_fileperms_t protection);
 
 /* prefix + nbytes of randomness in base64url; NULL if no randomness. */
 const char *tk_random_secret(apr_pool_t *p, const char *prefix, int nbytes);
