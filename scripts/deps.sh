@@ -12,7 +12,8 @@ set -eu
 
 PACKAGES="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-pgsql
 libjansson-dev libcurl4-openssl-dev libssl-dev libpq-dev postgresql postgresql-contrib
-check pkg-config python3-pytest python3-requests python3-cryptography wrk build-essential"
+check pkg-config python3-pytest python3-requests python3-cryptography wrk build-essential
+chromium fonts-dejavu-core"
 
 # The shared libraries those packages run on.  A package's Depends line only
 # asks for a minimum (apache2-bin wants libssl3 >= 3.0.0), so apt leaves an

@@ -1,6 +1,7 @@
 """pytest wiring for the integration tests (see tkenv.py).
 
 - `env` (session): the running httpd + PostgreSQL instance.
+- `browser` (session): headless Chromium driven through browser.py.
 - After every test that uses `env`, the new part of httpd's error log is
   checked: a line at warn, error, crit, alert or emerg fails the test
   unless the test expected it, with `@pytest.mark.allow_log(r"TK00123")`
@@ -34,6 +35,17 @@ def env():
         yield e
     finally:
         e.teardown()
+
+
+@pytest.fixture(scope="session")
+def browser(env):
+    """Headless Chromium against the instance (browser.py)."""
+    from browser import Browser
+    b = Browser(env.url("").rstrip("/"))
+    try:
+        yield b
+    finally:
+        b.quit()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,203 @@
+/* stream.js: a live event stream (mod_tickets_sse) that keeps itself open.
+ *
+ * EventSource retries at a fixed pace and gives up for good on an error
+ * status (a 503 while the server restarts, say), so the consoles read the
+ * stream with fetch() instead: on any end or failure they reconnect with
+ * exponential backoff (0.5 s doubling to 30 s, with jitter) and send
+ * Last-Event-ID, so the server replays every event missed in between
+ * (docs/realtime.md, Resume).  A `reset` event (the missed events are gone
+ * from the log) is handed to onReset: the page reloads its state.
+ *
+ * The state is one of connecting, connected, reconnecting and offline
+ * (three failed attempts in a row, or the browser itself offline); a
+ * connection indicator shows it (indicator() below).  A 401 means the
+ * session ended: the stream stops and the visitor is sent to sign in. */
+import { h } from './ui.js';
+
+const BACKOFF_MIN = 500;
+const BACKOFF_MAX = 30000;
+const OFFLINE_AFTER = 3;
+
+export class LiveStream {
+  constructor(path, { query = {}, onEvent = () => {}, onState = () => {}, onReset = () => {} } = {}) {
+    this.path = path;
+    this.query = query;
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.onReset = onReset;
+    this.lastId = null;
+    this.failures = 0;
+    this.state = 'connecting';
+    this.stopped = true;
+    this.timer = null;
+    this.abort = null;
+    window.addEventListener('online', () => this.retryNow());
+    window.addEventListener('offline', () => this.setState('offline'));
+    window.addEventListener('pagehide', () => this.stop());
+  }
+
+  start() {
+    if (!this.stopped) return this;
+    this.stopped = false;
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.abort) this.abort.abort();
+  }
+
+  retryNow() {
+    if (this.stopped || this.state === 'connected') return;
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  setState(s) {
+    if (this.state === s) return;
+    this.state = s;
+    this.onState(s);
+  }
+
+  url() {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(this.query)) if (v) q.set(k, v);
+    const s = q.toString();
+    return s ? `${this.path}?${s}` : this.path;
+  }
+
+  async connect() {
+    if (this.stopped) return;
+    this.abort = new AbortController();
+    const headers = { Accept: 'text/event-stream' };
+    if (this.lastId) headers['Last-Event-ID'] = this.lastId;
+    try {
+      const res = await fetch(this.url(), { headers, credentials: 'same-origin', cache: 'no-store', signal: this.abort.signal });
+      if (res.status === 401) {
+        this.stop();
+        this.setState('offline');
+        location.replace('index.html');
+        return;
+      }
+      if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
+      this.failures = 0;
+      this.setState('connected');
+      await this.read(res.body.getReader());
+    } catch (e) {
+      if (this.stopped) return;
+      this.failures += 1;
+    }
+    if (this.stopped) return;
+    /* An end without an error (the server's lifetime limit, a restart)
+     * counts as a failure too, so a server that keeps closing at once is
+     * not hammered. */
+    if (this.failures === 0) this.failures = 1;
+    this.setState(this.failures >= OFFLINE_AFTER || !navigator.onLine ? 'offline' : 'reconnecting');
+    const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** (this.failures - 1));
+    this.timer = setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
+  }
+
+  /* The text/event-stream format: fields until an empty line, then the
+   * event is dispatched; comment lines (keep-alives) start with ':'. */
+  async read(reader) {
+    const decoder = new TextDecoder();
+    let buf = '';
+    let ev = { id: undefined, type: 'message', data: [] };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += decoder.decode(value, { stream: true });
+      let nl;
+      while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + (buf.startsWith('\r\n', nl) ? 2 : 1));
+        if (line === '') {
+          this.dispatch(ev);
+          ev = { id: undefined, type: 'message', data: [] };
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const name = colon < 0 ? line : line.slice(0, colon);
+        let val = colon < 0 ? '' : line.slice(colon + 1);
+        if (val.startsWith(' ')) val = val.slice(1);
+        if (name === 'id') ev.id = val;
+        else if (name === 'event') ev.type = val;
+        else if (name === 'data') ev.data.push(val);
+      }
+    }
+  }
+
+  dispatch(ev) {
+    if (ev.id !== undefined) this.lastId = ev.id || null;
+    if (!ev.data.length) return;
+    let data;
+    try { data = JSON.parse(ev.data.join('\n')); } catch { data = ev.data.join('\n'); }
+    if (ev.type === 'reset') {
+      this.lastId = null;
+      this.onReset(data);
+      return;
+    }
+    this.onEvent(ev.type, data, ev.id);
+  }
+}
+
+/* The connection indicator: its text is the state (connected,
+ * reconnecting, offline), its colour the badge of that state. */
+export function indicator() {
+  const el = h('span', { class: 'badge reconnecting', testid: 'connection-status', role: 'status', 'aria-live': 'polite', title: 'Live updates' }, 'connecting');
+  el.update = (state) => {
+    el.textContent = state;
+    el.className = `badge ${state === 'connecting' ? 'reconnecting' : state}`;
+  };
+  return el;
+}
+
+/* Writes this page makes itself: the events they cause are not news to
+ * it.  track(promise, idOf) wraps a write: the id of what it wrote is
+ * expected once; events that come while a write is still under way wait
+ * for it (the event of a create can arrive before its answer).
+ * news(id, fn) calls fn unless the event is one of ours. */
+export class OwnWrites {
+  constructor(ttl = 10000) {
+    this.ttl = ttl;
+    this.pending = new Map();
+    this.inflight = 0;
+    this.deferred = [];
+  }
+
+  expect(id) {
+    const list = this.pending.get(id) || [];
+    list.push(Date.now() + this.ttl);
+    this.pending.set(id, list);
+  }
+
+  async track(promise, idOf) {
+    this.inflight += 1;
+    try {
+      const result = await promise;
+      const id = idOf(result);
+      if (id) this.expect(id);
+      return result;
+    } finally {
+      this.inflight -= 1;
+      if (!this.inflight) this.deferred.splice(0).forEach(([id, fn]) => this.news(id, fn));
+    }
+  }
+
+  mine(id) {
+    const now = Date.now();
+    const list = (this.pending.get(id) || []).filter((t) => t > now);
+    const found = list.length > 0;
+    if (found) list.shift();
+    if (list.length) this.pending.set(id, list); else this.pending.delete(id);
+    return found;
+  }
+
+  news(id, fn) {
+    if (this.inflight) this.deferred.push([id, fn]);
+    else if (!this.mine(id)) fn();
+  }
+}
