@@ -5,7 +5,9 @@
 #   make run        install packages, build, start PostgreSQL + httpd on :8080
 #   make test       install packages, build, unit + integration tests
 #   make asan       the same with ASan/UBSan, in build-asan/
-#   make install    apxs install + conf snippets in mods-available/
+#   make install    apxs install + conf snippets in mods-available/ + console/
+#   make screens    the console tests, saving screenshots to docs/screens/
+#   make openapi-lint  lint docs/openapi.json (Redocly CLI, pinned)
 #   make fuzz       run the libFuzzer targets (needs clang)
 #   make bench      bench/run.sh
 #   make bench-sse  bench/sse.sh: 1,000 to 10,000 event streams (builds sse_load)
@@ -35,7 +37,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 # Targets that only orchestrate (they call $(MAKE) after scripts/deps.sh has
 # made sure configure can succeed) or need no configuration at all.
-NOCONFIG_GOALS := clean distclean deps run test asan bench bench-sse bench-jobs bench-messaging bench-webhooks bench-ai integration help
+NOCONFIG_GOALS := clean distclean deps node-deps openapi-lint screens run test asan bench bench-sse bench-jobs bench-messaging bench-webhooks bench-ai integration help
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
   ifeq ($(wildcard $(CONFIG)),)
     $(info $(CONFIG) is missing: running ./configure $(CONFIGURE_FLAGS))
@@ -64,7 +66,10 @@ QUERIES_C := $(BUILD)/tk_queries.c
 # Every statement, by label: the core's, then one file per area.
 QUERY_SQL := sql/queries.sql $(sort $(wildcard sql/queries/*.sql))
 
-MOD_LOS  := $(MOD_SRCS:%.c=$(BUILD)/obj/%.lo) $(BUILD)/obj/tk_queries.lo
+# build/tk_openapi.c carries docs/openapi.json (GET /api/openapi.json).
+OPENAPI_JSON ?= docs/openapi.json
+OPENAPI_C := $(BUILD)/tk_openapi.c
+MOD_LOS  := $(MOD_SRCS:%.c=$(BUILD)/obj/%.lo) $(BUILD)/obj/tk_queries.lo $(BUILD)/obj/tk_openapi.lo
 SSE_LOS  := $(SSE_SRCS:%.c=$(BUILD)/obj/%.lo)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/unit-obj/%.o) $(LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o) \
 	$(SSE_LIB_SRCS:%.c=$(BUILD)/unit-obj/%.o) $(BUILD)/unit-obj/tk_queries.o
@@ -96,7 +101,7 @@ APXS_LINK = -ljansson -lcurl -lcrypto -lpq $(if $(SAN_CFLAGS),-lasan -lubsan)
 LIBTOOL_COMPILE = $(APXS_LIBTOOL) --silent --mode=compile --tag=disable-static $(APXS_CC)
 
 # ---- build -----------------------------------------------------------------
-.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan install bench bench-sse bench-jobs bench-messaging bench-webhooks bench-ai sse-load clean distclean deps help
+.PHONY: all check-layout modules unit unit-build fuzz fuzz-replay run test integration asan node-deps openapi-lint screens install bench bench-sse bench-jobs bench-messaging bench-webhooks bench-ai sse-load clean distclean deps help
 
 all: modules
 
@@ -129,6 +134,16 @@ $(BUILD)/obj/tk_queries.lo: $(QUERIES_C) $(BUILD)/tk_queries.h $(CONFIG)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(LIBTOOL_COMPILE) $(MOD_CFLAGS) $(TK_INCLUDES) -c -o $@ $<
+
+$(OPENAPI_C): $(OPENAPI_JSON) scripts/gen-blob.sh
+	@mkdir -p $(@D)
+	scripts/gen-blob.sh tk_openapi_json $(OPENAPI_JSON) > $@.tmp
+	@mv -f $@.tmp $@
+
+$(BUILD)/obj/tk_openapi.lo: $(OPENAPI_C) $(CONFIG)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(LIBTOOL_COMPILE) $(MOD_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/mod_tickets_sse/%.lo: mod_tickets_sse/%.c $(CONFIG)
 	@mkdir -p $(@D)
@@ -235,17 +250,25 @@ run: deps
 	PORT=$(PORT) scripts/run.sh
 
 test: deps
-	$(MAKE) --no-print-directory all check-layout unit
+	$(MAKE) --no-print-directory all check-layout unit openapi-lint
 	$(MAKE) --no-print-directory integration
 
-integration:
+# The Node.js packages of the tests (tests/browser/package-lock.json).
+node-deps:
+	@scripts/node-deps.sh
+
+# docs/openapi.json, linted by Redocly's CLI (its rules: docs/redocly.yaml).
+openapi-lint: node-deps
+	tests/browser/node_modules/.bin/redocly lint --config docs/redocly.yaml docs/openapi.json
+
+integration: node-deps
 	TICKETS_BUILD_DIR=$(BUILD) PYTHON=$(PYTHON) scripts/test-integration.sh $(PYTEST_ARGS)
 
 # The sanitizer build: modules and unit tests with ASan+UBSan in build-asan/,
 # then the integration suite against an httpd that preloads the runtimes.
 # The harness collects report files in build-asan/sanitizer-reports/; any
 # file there fails the target.
-asan: deps
+asan: deps node-deps
 	$(MAKE) --no-print-directory BUILD=build-asan SAN_CFLAGS="$(ASAN_FLAGS)" all unit
 	rm -rf build-asan/sanitizer-reports
 	TICKETS_BUILD_DIR=build-asan TICKETS_SANITIZE=1 PYTHON=$(PYTHON) \
@@ -260,6 +283,9 @@ asan: deps
 # ---- install ---------------------------------------------------------------
 # apxs puts the module in Apache's module directory; the conf snippets go
 # to mods-available/ (enable with: a2enmod tickets).
+# The consoles' static files (conf/tickets_console.conf serves them).
+CONSOLE_DIR ?= /usr/share/mod_tickets/console
+
 install: all
 	@test -f $(BUILD)/mod_tickets.so || { echo "install: nothing built"; exit 1; }
 ifeq ($(DESTDIR),)
@@ -276,12 +302,22 @@ endif
 		echo install -m 644 conf/tickets.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.conf; \
 		install -m 644 conf/tickets.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.conf; \
 	fi
+	install -d $(DESTDIR)$(CONSOLE_DIR)
+	cp -R console/. $(DESTDIR)$(CONSOLE_DIR)/
+	sed 's|@CONSOLEDIR@|$(CONSOLE_DIR)|g' conf/tickets_console.conf \
+		> $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets_console.conf
 ifneq ($(SSE_GLUE),)
 	install -m 644 conf/tickets_sse.load $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets_sse.load
 	install -m 644 conf/tickets_sse.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets_sse.conf
 endif
 
 # ---- misc ------------------------------------------------------------------
+# The console tests again, keeping their screenshots in docs/screens/
+# (docs/consoles.md shows them).
+screens:
+	TICKETS_SCREENS_DIR=$(CURDIR)/docs/screens $(MAKE) --no-print-directory integration \
+		PYTEST_ARGS="-q -k console"
+
 bench:
 	@if [ -x bench/run.sh ]; then bench/run.sh; \
 	else echo "bench: bench/run.sh does not exist yet"; fi

@@ -143,7 +143,8 @@ tail_pid=$!
 
 cat <<EOF
 
-  mod_tickets is running at http://127.0.0.1:$PORT/
+  mod_tickets is running: open http://127.0.0.1:$PORT/console/
+  API:     http://127.0.0.1:$PORT/api/  (described at /api/openapi.json)
   health:  http://127.0.0.1:$PORT/api/health
 
   Demo logins (password: demo-password)

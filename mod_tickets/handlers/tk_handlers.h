@@ -53,6 +53,7 @@ int tk_call(tk_ctx_t *c, const char *method, const char *path,
             const char *args, json_t *body, int *status, json_t **doc);
 
 int tk_handle_health(tk_ctx_t *c);
+int tk_handle_openapi(tk_ctx_t *c);
 
 int tk_handle_login(tk_ctx_t *c);
 int tk_handle_logout(tk_ctx_t *c);

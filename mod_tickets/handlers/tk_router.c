@@ -37,6 +37,7 @@ typedef struct {
 
 static const tk_route_t tk_routes[] = {
     { "GET",    "/api/health",                tk_handle_health,         TK_PUBLIC },
+    { "GET",    "/api/openapi.json",          tk_handle_openapi,        TK_PUBLIC },
     { "POST",   "/api/auth/login",            tk_handle_login,          TK_PUBLIC | TK_JSON },
     { "POST",   "/api/auth/logout",           tk_handle_logout,         0 },
     { "GET",    "/api/auth/me",               tk_handle_me,             0 },
