@@ -33,8 +33,11 @@ const pages = new Map();
 let next = 1;
 
 function watch(page, problems) {
+  // Chromium also logs "Failed to load resource" for every error answer
+  // and failed request: those are recorded below, with their URL and
+  // method, so the duplicate is left out.
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push({ kind: 'console', text: m.text(), url: page.url() });
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push({ kind: 'console', text: m.text(), url: page.url() });
   });
   page.on('pageerror', (e) => problems.push({ kind: 'pageerror', text: String(e), url: page.url() }));
   page.on('requestfailed', (r) => problems.push({

@@ -61,7 +61,7 @@ class Browser:
                 break
         if not reply["ok"]:
             raise BrowserError(f"{op} {args.get('selector', args.get('url', ''))}: {reply['error']}")
-        return reply["value"]
+        return reply.get("value")
 
     def context(self, viewport=None, dark=False):
         cid = self.send("context", base=self.base_url, viewport=viewport,
