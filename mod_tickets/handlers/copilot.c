@@ -112,7 +112,7 @@ int tk_handle_copilot_status(tk_ctx_t *c)
 int tk_handle_ticket_suggestions(tk_ctx_t *c)
 {
     static const char *const params[] = { "kind", "limit", "offset", NULL };
-    const char *kind, *list;
+    const char *kind, *list, *ticket_id;
     tk_rows_t *rows;
     int limit, offset;
 
@@ -124,13 +124,12 @@ int tk_handle_ticket_suggestions(tk_ctx_t *c)
                          &limit, &offset, &c->err)) {
         return TK_FAIL;
     }
-    if (!tk_uuid_valid(c->params[0])) {
-        return tk_not_found(c, "No such ticket.");
-    }
-    if (TK_SQL_SELECT(c, suggestion_list, &rows, kind, kind,
-                      apr_itoa(c->r->pool, limit),
-                      apr_itoa(c->r->pool, offset), c->params[0],
-                      c->who->org_id)) {
+    /* :id is the uuid, the number or the key, as on every ticket path */
+    if (tk_ticket_visible(c, 0, &ticket_id)
+        || TK_SQL_SELECT(c, suggestion_list, &rows, kind, kind,
+                         apr_itoa(c->r->pool, limit),
+                         apr_itoa(c->r->pool, offset), ticket_id,
+                         c->who->org_id)) {
         return TK_FAIL;
     }
     if (rows->nrows != 1 || !(list = tk_rows_get(rows, 0, 0))) {

@@ -104,6 +104,10 @@ def test_analyze_runs_as_a_job_and_stores_the_validated_answer(env, llm):
                                      "ok", "1", ""]]
     listed = Api(env, AGENT).get(f"/api/tickets/{t['id']}/suggestions").json()["data"]
     assert [x["id"] for x in listed] == [sid]
+    # by the ticket's key and number too, as every ticket path
+    for ref in (t["key"], str(t["number"])):
+        again = Api(env, AGENT).get(f"/api/tickets/{ref}/suggestions").json()["data"]
+        assert [x["id"] for x in again] == [sid]
 
 
 def test_suggest_and_draft_reply(env, llm):
