@@ -6,7 +6,7 @@
  * webhook subscriptions and their deliveries, API tokens, AI usage and
  * budget, and the job and stream figures. */
 import { h, fill, $, shell } from './ui.js';
-import { LiveStream, indicator } from './stream.js';
+import { follow } from './stream.js';
 import { mountUsers } from './admin-users.js';
 import { mountCustomers, customerEvent } from './admin-customers.js';
 import { mountChannels } from './admin-channels.js';
@@ -42,14 +42,11 @@ function tabs() {
 }
 
 function live() {
-  const dot = indicator();
-  $('#status-slot').append(dot);
-  new LiveStream('/api/events/stream', {
+  follow('/api/events/stream', {
     query: { types: 'customer_created,customer_updated,customer_deleted' },
-    onState: dot.update,
     onEvent: customerEvent,
     onReset: () => customerEvent('reset', {}),
-  }).start();
+  });
 }
 
 tabs();

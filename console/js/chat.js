@@ -12,7 +12,7 @@
  * shown while it works. */
 import { api } from './api.js';
 import { h, fill, $, shell, badge, when, field, select, pageParams, toast } from './ui.js';
-import { LiveStream, indicator } from './stream.js';
+import { follow } from './stream.js';
 import { STATUSES, PRIORITIES } from './model.js';
 
 await shell(['admin', 'agent']);
@@ -329,16 +329,13 @@ function progressStep(text) {
 }
 
 function live() {
-  const dot = indicator();
-  $('#status-slot').append(dot);
-  new LiveStream('/api/events/stream', {
+  follow('/api/events/stream', {
     query: { types: 'chat_progress' },
-    onState: dot.update,
     onEvent: (type, data) => {
       if (type !== 'chat_progress' || !session || data.sessionId !== session.id) return;
       progressStep(describe(data));
     },
-  }).start();
+  });
 }
 
 pickerForm();

@@ -17,7 +17,7 @@
  * message event of the open conversation goes into its thread at once. */
 import { api } from './api.js';
 import { h, fill, $, $$, shell, badge, when, field, select, pageParams } from './ui.js';
-import { LiveStream, indicator } from './stream.js';
+import { follow } from './stream.js';
 import { PLATFORMS, CONVERSATION_STATUSES, canWrite } from './model.js';
 import { MessageStore, fetchThread, threadView, keepAtBottom } from './conversation.js';
 
@@ -301,23 +301,12 @@ function onEvent(type, data) {
 }
 
 function live() {
-  const dot = indicator();
-  $('#status-slot').append(dot);
-  let first = true;
-  new LiveStream('/api/events/stream', {
+  follow('/api/events/stream', {
     query: { types: EVENT_TYPES.join(',') },
-    onState: (s) => {
-      dot.update(s);
-      /* What happened before the stream's first connection is not replayed. */
-      if (s === 'connected' && first) {
-        first = false;
-        reloadListSoon();
-        loadThread();
-      }
-    },
+    onFirstConnect: () => { reloadListSoon(); loadThread(); },
     onEvent,
     onReset: () => { reloadListSoon(); loadThread(); },
-  }).start();
+  });
 }
 
 filterForm();

@@ -155,6 +155,29 @@ export function indicator() {
   return el;
 }
 
+/* What every page does: a stream of path with the page's connection
+ * indicator in its #status-slot.  onFirstConnect runs once the stream
+ * first connects (what happened before that is not replayed: a page
+ * that loaded its state earlier reloads it then). */
+export function follow(path, { query, onEvent, onReset, onFirstConnect } = {}) {
+  const dot = indicator();
+  const slot = document.querySelector('#status-slot');
+  if (slot) slot.append(dot);
+  let first = true;
+  return new LiveStream(path, {
+    query,
+    onEvent,
+    onReset,
+    onState: (s) => {
+      dot.update(s);
+      if (s === 'connected' && first) {
+        first = false;
+        if (onFirstConnect) onFirstConnect();
+      }
+    },
+  }).start();
+}
+
 /* Writes this page makes itself: the events they cause are not news to
  * it.  track(promise, idOf) wraps a write: the id of what it wrote is
  * expected once; events that come while a write is still under way wait

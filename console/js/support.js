@@ -16,7 +16,7 @@
  * and the lists, update without a reload. */
 import { api } from './api.js';
 import { h, fill, $, shell, badge, when, field, pageParams, toast } from './ui.js';
-import { LiveStream, indicator } from './stream.js';
+import { follow } from './stream.js';
 import { MessageStore, fetchThread, threadView, keepAtBottom } from './conversation.js';
 
 const me = await shell(['customer']);
@@ -274,21 +274,12 @@ function onEvent(type, data) {
 }
 
 function live() {
-  const dot = indicator();
-  $('#status-slot').append(dot);
-  let first = true;
-  new LiveStream('/api/events/stream', {
+  follow('/api/events/stream', {
     query: { types: EVENT_TYPES.join(',') },
-    onState: (s) => {
-      dot.update(s);
-      if (s === 'connected' && first) {
-        first = false;
-        loadThread();
-      }
-    },
+    onFirstConnect: loadThread,
     onEvent,
     onReset: () => { loadThread(); loadTickets(); loadConversations(); },
-  }).start();
+  });
 }
 
 chatPanel();

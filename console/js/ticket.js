@@ -15,7 +15,7 @@
  * are not news. */
 import { api, request, upload, report } from './api.js';
 import { h, fill, $, shell, badge, when, field, select, toast, pageParams, isStaff } from './ui.js';
-import { LiveStream, OwnWrites, indicator } from './stream.js';
+import { OwnWrites, follow } from './stream.js';
 import { MOVES, canWrite, splitList } from './model.js';
 import { copilotPanel } from './copilot.js';
 
@@ -399,8 +399,6 @@ function notice(text) {
 }
 
 function live() {
-  const dot = indicator();
-  $('#status-slot').append(dot);
   const b = $('[data-testid=ticket-updated-notice]');
   b.addEventListener('click', async () => {
     b.hidden = true;
@@ -408,16 +406,15 @@ function live() {
   });
   const types = ['ticket_updated', 'ticket_message_added', 'ticket_deleted'];
   if (staff) types.push('copilot_job_updated');
-  new LiveStream('/api/events/stream', {
+  follow('/api/events/stream', {
     query: { ticket: ticket.id, types: types.join(',') },
-    onState: dot.update,
     onEvent: (type, data) => {
       if (type === 'copilot_job_updated') { if (copilot) copilot.onEvent(data); return; }
       if (type === 'ticket_deleted') { notice('This ticket was deleted by someone else.'); return; }
       own.news(data && data.id, () => notice('Updated by someone else — reload'));
     },
     onReset: () => notice('Updated by someone else — reload'),
-  }).start();
+  });
 }
 
 /* ---- start ---- */

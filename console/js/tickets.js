@@ -9,7 +9,7 @@
  * create. */
 import { api } from './api.js';
 import { h, fill, $, shell, badge, when, field, select, toast } from './ui.js';
-import { LiveStream, OwnWrites, indicator } from './stream.js';
+import { OwnWrites, follow } from './stream.js';
 import { STATUSES, PRIORITIES, SOURCES, TICKET_SORTS, canWrite, splitList } from './model.js';
 
 const me = await shell(['admin', 'agent', 'viewer']);
@@ -148,18 +148,15 @@ function createForm() {
 
 /* ---- live ---- */
 function live() {
-  const dot = indicator();
-  $('#status-slot').append(dot);
   const badgeEl = $('[data-testid=new-updates-badge]');
   badgeEl.addEventListener('click', () => load());
-  new LiveStream('/api/sse/tickets', {
-    onState: dot.update,
+  follow('/api/sse/tickets', {
     onEvent: (type, data) => {
       const id = data && (data.id || data.ticketId);
       own.news(id, () => { badgeEl.hidden = false; });
     },
     onReset: () => { badgeEl.hidden = false; },
-  }).start();
+  });
 }
 
 filterForm();

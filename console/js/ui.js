@@ -61,12 +61,19 @@ function systemDark() {
 }
 
 export function currentTheme() {
-  return document.documentElement.dataset.theme || (systemDark() ? 'dark' : 'light');
+  return document.documentElement.dataset.theme;
 }
 
+/* The theme toggle's choice, else the system's preference (followed as
+ * it changes), as data-theme on <html>: the stylesheet's dark colours. */
 export function applyStoredTheme() {
-  const t = localStorage.getItem(THEME_KEY);
-  if (t === 'dark' || t === 'light') document.documentElement.dataset.theme = t;
+  const root = document.documentElement;
+  const apply = () => {
+    const t = localStorage.getItem(THEME_KEY);
+    root.dataset.theme = t === 'dark' || t === 'light' ? t : (systemDark() ? 'dark' : 'light');
+  };
+  apply();
+  if (window.matchMedia) window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', apply);
 }
 
 function themeButton() {

@@ -11,7 +11,8 @@
 //      goto, call (a method of a Playwright Locator: click, fill, press,
 //      textContent, innerText, count, getAttribute, isVisible, waitFor,
 //      setInputFiles, selectOption, check, inputValue, allTextContents),
-//      eval (a function body run in the page), wait_for (until a function
+//      key (a key pressed on whatever has the focus), eval (a function
+//      body run in the page), wait_for (until a function
 //      body returns truthy), screenshot, problems (console errors, page
 //      errors, failed requests and 4xx/5xx answers seen since the last
 //      ask), quit.
@@ -103,6 +104,10 @@ const ops = {
     const h = await page.waitForFunction(new Function('arg', c.body), c.arg ?? null,
       { timeout: c.timeout || TIMEOUT, polling: 100 });
     return h.jsonValue();
+  },
+  async key(c) {
+    await pages.get(c.page).page.keyboard.press(c.key);
+    return null;
   },
   async screenshot(c) {
     const { page } = pages.get(c.page);

@@ -132,6 +132,15 @@ class Page:
     def press(self, selector, key):
         return self._call(selector, "press", key)
 
+    def key(self, key):
+        """A key pressed where the focus is (Tab, Enter, Shift+Tab, ...)."""
+        return self.browser.send("key", page=self.id, key=key)
+
+    def focused(self):
+        """The data-testid (or tag) of the element with the focus."""
+        return self.eval("const a = document.activeElement;"
+                         "return a ? (a.dataset.testid || a.tagName.toLowerCase()) : null;")
+
     def select(self, selector, value):
         return self._call(selector, "selectOption", value)
 

@@ -27,6 +27,7 @@ import json
 import os
 import time
 
+import pytest
 from requests.structures import CaseInsensitiveDict
 
 from recording import Recording
@@ -155,3 +156,19 @@ def configured(env, tmp_path_factory, extra=""):
             yield p
         finally:
             env.restart("")
+
+
+# Fixtures for a test module that talks to one provider, with the cache
+# off so every test sees its own script: `from llm_server import llm,
+# fresh_llm` (pytest takes imported fixtures as the module's own).
+@pytest.fixture(scope="module")
+def llm(env, tmp_path_factory):
+    with configured(env, tmp_path_factory, extra="TicketsLLMCacheTTL 0\n") as p:
+        yield p
+
+
+@pytest.fixture(autouse=True)
+def fresh_llm(llm):
+    """Each test starts with an empty script and record."""
+    llm.clear()
+    yield

@@ -13,20 +13,8 @@ import re
 import pytest
 
 from browser import tid
-from llm_server import Provider, configured
+from llm_server import Provider, llm, fresh_llm  # noqa: F401 (fixtures)
 from tickets_util import AGENT, Api, create_ticket, uniq
-
-
-@pytest.fixture(scope="module")
-def llm(env, tmp_path_factory):
-    with configured(env, tmp_path_factory, extra="TicketsLLMCacheTTL 0\n") as p:
-        yield p
-
-
-@pytest.fixture(autouse=True)
-def fresh(llm):
-    llm.clear()
-    yield
 
 
 def chat_session(env, sid):

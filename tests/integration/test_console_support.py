@@ -19,24 +19,12 @@ customer@acme.test, against the real server and a scripted AI provider
 import pytest
 
 from browser import tid
-from llm_server import Provider, configured
+from llm_server import Provider, llm, fresh_llm  # noqa: F401 (fixtures)
 from messaging_util import wait_until
 from tickets_util import (AGENT, CUSTOMER, CUSTOMER_ID, WALKIN_CUSTOMER_ID, Api, create_ticket,
                           uniq)
 
 VIEWPORT = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(scope="module")
-def llm(env, tmp_path_factory):
-    with configured(env, tmp_path_factory, extra="TicketsLLMCacheTTL 0\n") as p:
-        yield p
-
-
-@pytest.fixture(autouse=True)
-def fresh(llm):
-    llm.clear()
-    yield
 
 
 def api_data(r, status=200):

@@ -11,21 +11,9 @@ import time
 
 import pytest
 
-from llm_server import Provider, conf, configured
+from llm_server import Provider, conf, configured, llm, fresh_llm  # noqa: F401 (fixtures)
 from tickets_util import (ADMIN, AGENT, CUSTOMER, GLOBEX_ADMIN, VIEWER, Api, assert_error,
                           kill_job_worker)
-
-
-@pytest.fixture(scope="module")
-def llm(env, tmp_path_factory):
-    with configured(env, tmp_path_factory, extra="TicketsLLMCacheTTL 0\n") as p:
-        yield p
-
-
-@pytest.fixture(autouse=True)
-def fresh(llm):
-    llm.clear()
-    yield
 
 
 def open_chat(env, content):
