@@ -5,7 +5,8 @@
 #   make run        install packages, build, start PostgreSQL + httpd on :8080
 #   make test       install packages, build, unit + integration tests
 #   make asan       the same with ASan/UBSan, in build-asan/
-#   make install    apxs install + conf snippets in mods-available/ + console/
+#   make install    apxs install + conf snippets in mods-available/; console/
+#                   and conf-available/tickets_console.conf
 #   make screens    the console tests, saving screenshots to docs/screens/
 #   make openapi-lint  lint docs/openapi.json (Redocly CLI, pinned)
 #   make fuzz       run the libFuzzer targets (needs clang)
@@ -302,10 +303,13 @@ endif
 		echo install -m 644 conf/tickets.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.conf; \
 		install -m 644 conf/tickets.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets.conf; \
 	fi
-	install -d $(DESTDIR)$(CONSOLE_DIR)
-	cp -R console/. $(DESTDIR)$(CONSOLE_DIR)/
+	install -d $(DESTDIR)$(CONSOLE_DIR)/js $(DESTDIR)$(CONSOLE_DIR)/css \
+		$(DESTDIR)$(APACHE_SYSCONFDIR)/conf-available
+	install -m 644 console/*.html $(DESTDIR)$(CONSOLE_DIR)/
+	install -m 644 console/js/*.js $(DESTDIR)$(CONSOLE_DIR)/js/
+	install -m 644 console/css/*.css $(DESTDIR)$(CONSOLE_DIR)/css/
 	sed 's|@CONSOLEDIR@|$(CONSOLE_DIR)|g' conf/tickets_console.conf \
-		> $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets_console.conf
+		> $(DESTDIR)$(APACHE_SYSCONFDIR)/conf-available/tickets_console.conf
 ifneq ($(SSE_GLUE),)
 	install -m 644 conf/tickets_sse.load $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets_sse.load
 	install -m 644 conf/tickets_sse.conf $(DESTDIR)$(APACHE_SYSCONFDIR)/mods-available/tickets_sse.conf

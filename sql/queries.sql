@@ -198,8 +198,14 @@ SELECT jsonb_build_object('data', tk_ticket_view(t, p.staff) || jsonb_build_obje
                         WHERE m.ticket_id = t.id AND (p.staff OR NOT m.internal)),
           'articles', tk_ticket_articles(t.id, p.staff),
           'attachments', tk_ticket_attachments(t.id, p.staff),
-          'creator', (SELECT tk_user_json(u) FROM users u WHERE u.id = t.creator_id),
-          'assignee', (SELECT tk_user_json(u) FROM users u WHERE u.id = t.assignee_id)))::text,
+          -- a customer sees the people on the ticket by name only: no
+          -- staff member's email or role
+          'creator', (SELECT CASE WHEN p.staff THEN tk_user_json(u)
+                                  ELSE jsonb_build_object('id', u.id, 'name', u.name) END
+                        FROM users u WHERE u.id = t.creator_id),
+          'assignee', (SELECT CASE WHEN p.staff THEN tk_user_json(u)
+                                   ELSE jsonb_build_object('id', u.id, 'name', u.name) END
+                         FROM users u WHERE u.id = t.assignee_id)))::text,
        CASE WHEN p.staff THEN t.version ELSE t.public_version END
   FROM p, tickets t
  WHERE t.org_id = p.org_id AND t.deleted_at IS NULL

@@ -1,8 +1,7 @@
 /* admin-common.js: what the admin page's sections (admin-*.js) share: a
- * table of rows, a button that asks once more before it acts (no
- * dialogs), the box that shows a secret the server gives only once, and
- * a labelled form built from controls. */
-import { h, fill, field } from './ui.js';
+ * table of rows, the box that shows a secret the server gives only once,
+ * and a labelled form built from controls (and ui.js's confirmButton). */
+import { h, fill, field, confirmButton, copyText } from './ui.js';
 
 /* A list table: heads are column titles, rows <tr> elements. */
 export function table(heads, rows, emptyText = 'Nothing here yet.') {
@@ -10,26 +9,6 @@ export function table(heads, rows, emptyText = 'Nothing here yet.') {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
     h('thead', {}, h('tr', {}, heads.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, rows)));
-}
-
-/* A button whose first click arms it ("Really …?") and second acts. */
-export function confirmButton(label, attrs, act) {
-  const b = h('button', { type: 'button', class: 'danger', ...attrs }, label);
-  let timer = null;
-  b.addEventListener('click', async () => {
-    if (b.dataset.armed !== '1') {
-      b.dataset.armed = '1';
-      b.textContent = `Really ${label.toLowerCase()}?`;
-      timer = setTimeout(() => { b.dataset.armed = ''; b.textContent = label; }, 5000);
-      return;
-    }
-    clearTimeout(timer);
-    b.dataset.armed = '';
-    b.textContent = label;
-    b.disabled = true;
-    try { await act(); } finally { b.disabled = false; }
-  });
-  return b;
 }
 
 /* A secret shown once: the text says it will not be shown again, and
@@ -40,9 +19,20 @@ export function onceBox(what, value, testid) {
       'The server keeps no readable copy and will never show it again.'),
     h('code', { testid: `${testid}-value` }, value), ' ');
   const copy = h('button', { type: 'button' }, 'Copy');
-  copy.addEventListener('click', () => navigator.clipboard?.writeText(value).then(() => { copy.textContent = 'Copied'; }, () => {}));
+  copy.addEventListener('click', async () => { copy.textContent = await copyText(value) ? 'Copied' : 'Copy failed'; });
   const done = h('button', { type: 'button', testid: `${testid}-dismiss` }, 'I have copied it');
-  done.addEventListener('click', () => box.remove());
+  /* Gone when dismissed, when another section is opened, when the page
+   * is left, and after ten minutes in any case. */
+  const remove = () => {
+    box.remove();
+    window.removeEventListener('hashchange', remove);
+    window.removeEventListener('pagehide', remove);
+    clearTimeout(timer);
+  };
+  const timer = setTimeout(remove, 600000);
+  window.addEventListener('hashchange', remove);
+  window.addEventListener('pagehide', remove);
+  done.addEventListener('click', remove);
   box.append(copy, ' ', done);
   return box;
 }
@@ -62,4 +52,4 @@ export function form(pairs, submitText, onSubmit, attrs = {}) {
 /* If-Match for a document carrying a version (its ETag is "v<version>"). */
 export const ifMatch = (doc) => (doc && doc.version ? { 'If-Match': `"v${doc.version}"` } : {});
 
-export { fill, h };
+export { fill, h, confirmButton };

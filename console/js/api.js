@@ -5,7 +5,7 @@
  * ApiError and, unless the caller asks for quiet, a toast with the
  * server's own sentence (never a bare status number).  A 401 on a page
  * that needs a session sends the visitor to the sign-in page. */
-import { toast } from './ui.js';
+import { toast, toSignIn } from './ui.js';
 
 export class ApiError extends Error {
   constructor(status, code, message, field) {
@@ -39,12 +39,17 @@ function queryString(query) {
   return s ? `?${s}` : '';
 }
 
+/* The ApiError of an answer's status and parsed payload. */
+function errorOf(status, payload) {
+  const e = payload && payload.error;
+  return new ApiError(status, (e && e.code) || `HTTP_${status}`,
+    (e && e.message) || fallbackMessage(status), e && e.field);
+}
+
 async function errorFrom(res) {
   let payload = null;
   try { payload = await res.json(); } catch { /* not JSON */ }
-  const e = payload && payload.error;
-  return new ApiError(res.status, (e && e.code) || `HTTP_${res.status}`,
-    (e && e.message) || fallbackMessage(res.status), e && e.field);
+  return errorOf(res.status, payload);
 }
 
 export function report(err) {
@@ -73,6 +78,8 @@ export async function request(method, path, opts = {}) {
   if (!res.ok && res.status !== 304) {
     const err = await errorFrom(res);
     if (!opts.quiet) report(err);
+    /* The session ended under the page (not a wrong password). */
+    if (res.status === 401 && !opts.quiet && path !== '/api/auth/login') toSignIn();
     throw err;
   }
   let data = null;
@@ -111,10 +118,9 @@ export function upload(path, file, onProgress, extra = {}) {
         resolve(payload);
         return;
       }
-      const e = payload && payload.error;
-      const err = new ApiError(xhr.status, (e && e.code) || `HTTP_${xhr.status}`,
-        (e && e.message) || fallbackMessage(xhr.status));
+      const err = errorOf(xhr.status, payload);
       report(err);
+      if (xhr.status === 401) toSignIn();
       reject(err);
     });
     xhr.addEventListener('error', () => {

@@ -11,7 +11,7 @@
  * arrives as a private chat_progress event on the agent's own stream,
  * shown while it works. */
 import { api } from './api.js';
-import { h, fill, $, shell, badge, when, field, select, pageParams, toast } from './ui.js';
+import { h, fill, $, shell, badge, when, field, select, pageParams, toast, confirmButton, ticketHref, priorityBadge } from './ui.js';
 import { follow } from './stream.js';
 import { STATUSES, PRIORITIES } from './model.js';
 
@@ -22,7 +22,6 @@ let sending = false;
 const tickets = new Map();   /* ticket id -> ticket, as cards show them */
 
 /* ---- small parts ---- */
-const ticketHref = (key) => `ticket.html?id=${encodeURIComponent(key)}`;
 const attachedIds = () => new Set(session ? session.attachedTickets.map((t) => t.id) : []);
 
 function setSessionInUrl(id) {
@@ -50,9 +49,8 @@ async function loadSessions() {
 
 function sessionRow(s) {
   const current = session && session.id === s.id;
-  const del = h('button', { type: 'button', class: 'link danger', testid: 'session-delete',
-    'aria-label': `Delete session ${s.title || 'untitled'}` }, 'Delete');
-  del.addEventListener('click', () => deleteSession(s, del));
+  const del = confirmButton('Delete', { class: 'link danger', testid: 'session-delete',
+    'aria-label': `Delete session ${s.title || 'untitled'}` }, () => deleteSession(s));
   return h('li', { testid: 'session-row', 'data-session-id': s.id, class: current ? 'current' : '' },
     h('button', { type: 'button', class: 'link chat-session-open', 'aria-current': current ? 'true' : null,
       onclick: () => openSession(s.id) }, s.title || 'Untitled session'),
@@ -61,13 +59,7 @@ function sessionRow(s) {
 }
 
 /* A delete asks once more on the same button (no dialog). */
-async function deleteSession(s, button) {
-  if (button.dataset.armed !== '1') {
-    button.dataset.armed = '1';
-    button.textContent = 'Really delete?';
-    setTimeout(() => { button.dataset.armed = ''; button.textContent = 'Delete'; }, 5000);
-    return;
-  }
+async function deleteSession(s) {
   try { await api.del(`/api/chat/sessions/${s.id}`); } catch { return; }
   toast('Session deleted.', 'ok');
   if (session && session.id === s.id) showSession(null);
@@ -197,7 +189,7 @@ function pickerRow(t) {
   });
   return h('li', { testid: 'picker-ticket', 'data-ticket-key': t.key, class: 'row', style: 'align-items: center; justify-content: space-between' },
     h('div', {}, h('a', { href: ticketHref(t.key) }, t.key), ' ', t.title,
-      h('div', { class: 'small' }, badge(t.status), ' ', badge(t.priority, t.priority === 'urgent' ? 'urgent' : ''))),
+      h('div', { class: 'small' }, badge(t.status), ' ', priorityBadge(t.priority))),
     add);
 }
 
@@ -255,7 +247,7 @@ function ticketCard(t) {
   return h('div', { class: 'ticket-card', testid: 'ticket-card', 'data-ticket-key': t.key },
     h('div', { class: 'row', style: 'align-items: center' },
       h('a', { href: ticketHref(t.key), testid: 'ticket-card-link' }, h('strong', {}, t.key)),
-      badge(t.status), badge(t.priority, t.priority === 'urgent' ? 'urgent' : ''),
+      badge(t.status), priorityBadge(t.priority),
       created ? h('span', { class: 'small muted' }, 'created in this chat') : null, attach),
     h('div', {}, t.title));
 }

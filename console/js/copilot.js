@@ -11,7 +11,7 @@
  * can be put into the reply box.  On load the ticket's newest suggestion
  * is shown (GET /api/tickets/:id/suggestions). */
 import { api } from './api.js';
-import { h, fill, badge, field, select, toast, when } from './ui.js';
+import { h, fill, badge, field, select, toast, when, copyText } from './ui.js';
 
 export const TONES = ['professional', 'friendly', 'empathetic', 'concise', 'formal'];
 
@@ -21,24 +21,6 @@ const RANK = { queued: 0, running: 1, success: 2, error: 2 };
 const SENTIMENT = { positive: 'complete', neutral: 'info', negative: 'error' };
 
 const finished = (s) => s && (s.state === 'success' || s.state === 'error');
-
-/* Puts text on the clipboard: the Clipboard API where the page may use
- * it, else a hidden textarea and the copy command. */
-export async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    const area = h('textarea', { readonly: true, 'aria-hidden': 'true', style: 'position: fixed; left: -9999px' });
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    let ok = false;
-    try { ok = document.execCommand('copy'); } catch { ok = false; }
-    area.remove();
-    return ok;
-  }
-}
 
 function analysisView(c) {
   return h('div', {},
@@ -111,13 +93,14 @@ export function copilotPanel({ ticket, onUseReply }) {
   /* A state of a suggestion, from the POST's answer, an event or the
    * list: older states of it (a replay, an answer that came after its
    * events) never replace newer ones, and another suggestion takes the
-   * panel only once the one shown has finished. */
-  function show(s) {
+   * panel only once the one shown has finished, unless it is the one this
+   * page just started (mine). */
+  function show(s, mine = false) {
     if (!s || !s.id || s.ticketId && s.ticketId !== ticket.id) return;
     const rank = RANK[s.state] ?? 0;
     if ((seen.get(s.id) ?? -1) > rank) return;
     seen.set(s.id, rank);
-    if (current && s.id !== current.id && !finished(current)) return;
+    if (!mine && current && s.id !== current.id && !finished(current)) return;
     current = current && current.id === s.id ? { ...current, ...s } : s;
     render();
   }
@@ -126,7 +109,7 @@ export function copilotPanel({ ticket, onUseReply }) {
     buttons.forEach((b) => { b.disabled = true; });
     try {
       const doc = (await api.post(`/api/copilot/v1/${action}`, { ticketId: ticket.id, ...body })).data;
-      show({ id: doc.suggestionId, state: doc.state, kind: doc.kind, ticketId: doc.ticketId, request: body });
+      show({ id: doc.suggestionId, state: doc.state, kind: doc.kind, ticketId: doc.ticketId, request: body }, true);
     } catch { /* the toast said why */ } finally {
       buttons.forEach((b) => { b.disabled = false; });
     }

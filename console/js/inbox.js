@@ -16,7 +16,7 @@
  * the list page (so its order, filters and counts are the server's); a
  * message event of the open conversation goes into its thread at once. */
 import { api } from './api.js';
-import { h, fill, $, $$, shell, badge, when, field, select, pageParams } from './ui.js';
+import { h, fill, $, $$, shell, badge, when, field, select, pageParams, ticketHref, pageSummary, pager } from './ui.js';
 import { follow } from './stream.js';
 import { PLATFORMS, CONVERSATION_STATUSES, canWrite } from './model.js';
 import { MessageStore, fetchThread, threadView, keepAtBottom } from './conversation.js';
@@ -124,14 +124,8 @@ async function loadList() {
     const again = $(`[data-testid=conversation-row][data-conversation-id="${focused}"]`);
     if (again) again.focus();
   }
-  const first = page.total ? page.offset + 1 : 0;
-  const last = page.offset + page.data.length;
-  fill($('#summary'), page.total ? `Conversations ${first}–${last} of ${page.total}` : '');
-  const prev = h('button', { type: 'button', disabled: page.offset === 0 }, 'Previous');
-  const next = h('button', { type: 'button', disabled: last >= page.total }, 'Next');
-  prev.addEventListener('click', () => { state.offset = Math.max(0, page.offset - page.limit); loadList(); });
-  next.addEventListener('click', () => { state.offset = page.offset + page.limit; loadList(); });
-  fill($('#pager'), prev, next);
+  fill($('#summary'), pageSummary('Conversations', page));
+  fill($('#pager'), pager(page, (offset) => { state.offset = offset; loadList(); }));
 }
 
 /* Several events in a burst (a delivery makes three) cost one reload. */
@@ -198,7 +192,7 @@ function statusControl(v) {
 
 function ticketControl(v) {
   if (openTicket) {
-    return h('a', { class: 'btn', testid: 'ticket-link', href: `ticket.html?id=${encodeURIComponent(openTicket.key)}` },
+    return h('a', { class: 'btn', testid: 'ticket-link', href: ticketHref(openTicket.key) },
       `Ticket ${openTicket.key}`);
   }
   if (!writer) return null;

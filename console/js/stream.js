@@ -12,11 +12,12 @@
  * (three failed attempts in a row, or the browser itself offline); a
  * connection indicator shows it (indicator() below).  A 401 means the
  * session ended: the stream stops and the visitor is sent to sign in. */
-import { h } from './ui.js';
+import { h, toSignIn } from './ui.js';
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 30000;
 const OFFLINE_AFTER = 3;
+const HEALTHY_AFTER = 10000;
 
 export class LiveStream {
   constructor(path, { query = {}, onEvent = () => {}, onState = () => {}, onReset = () => {} } = {}) {
@@ -31,9 +32,12 @@ export class LiveStream {
     this.stopped = true;
     this.timer = null;
     this.abort = null;
+    this.busy = false;          /* a connection is open or being opened */
     window.addEventListener('online', () => this.retryNow());
-    window.addEventListener('offline', () => this.setState('offline'));
+    window.addEventListener('offline', () => { if (this.abort) this.abort.abort(); });
     window.addEventListener('pagehide', () => this.stop());
+    /* Back to a page kept by the browser's back/forward cache. */
+    window.addEventListener('pageshow', (e) => { if (e.persisted) this.start(); });
   }
 
   start() {
@@ -50,8 +54,7 @@ export class LiveStream {
   }
 
   retryNow() {
-    if (this.stopped || this.state === 'connected') return;
-    clearTimeout(this.timer);
+    if (this.stopped || this.busy) return;
     this.connect();
   }
 
@@ -68,32 +71,41 @@ export class LiveStream {
     return s ? `${this.path}?${s}` : this.path;
   }
 
+  /* One connection, then the next one's turn after the backoff.  Only one
+   * runs at a time (busy), whatever wakes it: the timer, the browser
+   * coming online, or start(). */
   async connect() {
-    if (this.stopped) return;
+    if (this.stopped || this.busy) return;
+    this.busy = true;
+    clearTimeout(this.timer);
     this.abort = new AbortController();
+    this.delivered = false;
     const headers = { Accept: 'text/event-stream' };
     if (this.lastId) headers['Last-Event-ID'] = this.lastId;
+    let opened = 0;
     try {
       const res = await fetch(this.url(), { headers, credentials: 'same-origin', cache: 'no-store', signal: this.abort.signal });
       if (res.status === 401) {
         this.stop();
         this.setState('offline');
-        location.replace('index.html');
+        toSignIn();
         return;
       }
       if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
-      this.failures = 0;
+      opened = Date.now();
       this.setState('connected');
       await this.read(res.body.getReader());
-    } catch (e) {
-      if (this.stopped) return;
-      this.failures += 1;
+    } catch {
+      /* refused, unreachable, cut off or aborted: the backoff below */
+    } finally {
+      this.busy = false;
     }
     if (this.stopped) return;
-    /* An end without an error (the server's lifetime limit, a restart)
-     * counts as a failure too, so a server that keeps closing at once is
-     * not hammered. */
-    if (this.failures === 0) this.failures = 1;
+    /* A stream that delivered events or stayed open a while was healthy:
+     * the backoff starts again.  One that ends at once (a server that
+     * accepts and closes) counts as a failure, so it is not hammered. */
+    if (this.delivered || (opened && Date.now() - opened > HEALTHY_AFTER)) this.failures = 1;
+    else this.failures += 1;
     this.setState(this.failures >= OFFLINE_AFTER || !navigator.onLine ? 'offline' : 'reconnecting');
     const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** (this.failures - 1));
     this.timer = setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
@@ -110,9 +122,11 @@ export class LiveStream {
       if (done) return;
       buf += decoder.decode(value, { stream: true });
       let nl;
-      while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
+      while ((nl = buf.search(/[\r\n]/)) >= 0) {
+        /* A CR at the end may be half of a CRLF: wait for the next chunk. */
+        if (buf[nl] === '\r' && nl === buf.length - 1) break;
         const line = buf.slice(0, nl);
-        buf = buf.slice(nl + (buf.startsWith('\r\n', nl) ? 2 : 1));
+        buf = buf.slice(nl + (buf[nl] === '\r' && buf[nl + 1] === '\n' ? 2 : 1));
         if (line === '') {
           this.dispatch(ev);
           ev = { id: undefined, type: 'message', data: [] };
@@ -132,6 +146,7 @@ export class LiveStream {
 
   dispatch(ev) {
     if (ev.id !== undefined) this.lastId = ev.id || null;
+    this.delivered = true;
     if (!ev.data.length) return;
     let data;
     try { data = JSON.parse(ev.data.join('\n')); } catch { data = ev.data.join('\n'); }

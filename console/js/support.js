@@ -15,7 +15,7 @@
  * conversations and tickets): messages and mode changes of the open chat,
  * and the lists, update without a reload. */
 import { api } from './api.js';
-import { h, fill, $, shell, badge, when, field, pageParams, toast } from './ui.js';
+import { h, fill, $, shell, badge, when, field, pageParams, toast, ticketHref, pageSummary, pager } from './ui.js';
 import { follow } from './stream.js';
 import { MessageStore, fetchThread, threadView, keepAtBottom } from './conversation.js';
 
@@ -37,7 +37,7 @@ function soon(key, fn, ms = 150) {
 
 /* ---- my tickets ---- */
 function ticketRow(t) {
-  const href = `ticket.html?id=${encodeURIComponent(t.key)}`;
+  const href = ticketHref(t.key);
   return h('li', { testid: 'my-ticket', 'data-ticket-key': t.key },
     h('div', { class: 'row', style: 'justify-content: space-between; align-items: center' },
       h('a', { href }, h('strong', {}, t.key), ' ', h('span', { testid: 'my-ticket-title' }, t.title)),
@@ -54,17 +54,9 @@ async function loadTickets() {
   }
   fill($('#tickets'), page.data.length ? page.data.map(ticketRow)
     : h('li', { class: 'empty' }, 'You have no tickets yet.'));
-  const last = page.offset + page.data.length;
-  fill($('#tickets-summary'), page.total ? `Tickets ${page.offset + 1}–${last} of ${page.total}` : '');
-  if (page.total <= page.limit && !page.offset) {
-    fill($('#tickets-pager'));
-    return;
-  }
-  const prev = h('button', { type: 'button', disabled: page.offset === 0 }, 'Previous');
-  const next = h('button', { type: 'button', disabled: last >= page.total }, 'Next');
-  prev.addEventListener('click', () => { ticketsOffset = Math.max(0, page.offset - page.limit); loadTickets(); });
-  next.addEventListener('click', () => { ticketsOffset = page.offset + page.limit; loadTickets(); });
-  fill($('#tickets-pager'), prev, next);
+  fill($('#tickets-summary'), pageSummary('Tickets', page));
+  const one = page.total <= page.limit && !page.offset;
+  fill($('#tickets-pager'), one ? null : pager(page, (offset) => { ticketsOffset = offset; loadTickets(); }));
 }
 
 function ticketForm() {

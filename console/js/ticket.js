@@ -14,7 +14,7 @@
  * reload") and carries the copilot's job events; this page's own writes
  * are not news. */
 import { api, request, upload, report } from './api.js';
-import { h, fill, $, shell, badge, when, field, select, toast, pageParams, isStaff } from './ui.js';
+import { h, fill, $, shell, badge, when, field, select, toast, pageParams, isStaff, priorityBadge } from './ui.js';
 import { OwnWrites, follow } from './stream.js';
 import { MOVES, canWrite, splitList } from './model.js';
 import { copilotPanel } from './copilot.js';
@@ -100,7 +100,7 @@ function renderDetails() {
   fill($('#details'),
     h('div', { class: 'grid halves' },
       detail('Status', badge(t.status, t.status, 'ticket-status')),
-      detail('Priority', badge(t.priority, t.priority === 'urgent' ? 'urgent' : '', 'ticket-priority')),
+      detail('Priority', priorityBadge(t.priority, 'ticket-priority')),
       detail('Category', t.category, 'ticket-category'),
       detail('Product area', t.productArea, 'ticket-product-area'),
       detail('Source', t.source, 'ticket-source'),
@@ -408,6 +408,11 @@ function live() {
   if (staff) types.push('copilot_job_updated');
   follow('/api/events/stream', {
     query: { ticket: ticket.id, types: types.join(',') },
+    /* What changed between the first read and the stream's start (a
+     * copilot job that finished meanwhile, say) is read once more. */
+    onFirstConnect: async () => {
+      if (await load() && copilot) copilot.load();
+    },
     onEvent: (type, data) => {
       if (type === 'copilot_job_updated') { if (copilot) copilot.onEvent(data); return; }
       if (type === 'ticket_deleted') { notice('This ticket was deleted by someone else.'); return; }

@@ -8,7 +8,7 @@
  * it reloads the list.  The new-ticket form comes back empty after a
  * create. */
 import { api } from './api.js';
-import { h, fill, $, shell, badge, when, field, select, toast } from './ui.js';
+import { h, fill, $, shell, badge, when, field, select, toast, ticketHref, priorityBadge, pageSummary, pager } from './ui.js';
 import { OwnWrites, follow } from './stream.js';
 import { STATUSES, PRIORITIES, SOURCES, TICKET_SORTS, canWrite, splitList } from './model.js';
 
@@ -75,17 +75,22 @@ function query() {
 }
 
 function row(t) {
-  const open = () => { location.href = `ticket.html?id=${encodeURIComponent(t.key)}`; };
+  const open = () => { location.href = ticketHref(t.key); };
   return h('tr', { class: 'clickable', testid: 'ticket-row', 'data-ticket-key': t.key, onclick: open },
-    h('td', {}, h('a', { href: `ticket.html?id=${encodeURIComponent(t.key)}` }, t.key)),
+    h('td', {}, h('a', { href: ticketHref(t.key) }, t.key)),
     h('td', {}, t.title, t.tags && t.tags.length ? h('div', { class: 'small muted' }, t.tags.join(', ')) : null),
     h('td', {}, badge(t.status)),
-    h('td', {}, badge(t.priority, t.priority === 'urgent' ? 'urgent' : '')),
+    h('td', {}, priorityBadge(t.priority)),
     h('td', { class: 'small' }, t.source),
     h('td', { class: 'small' }, when(t.updatedAt)));
 }
 
+let loads = 0;
+
+/* The list as the filters say; an answer that comes after a newer
+ * request's (fast paging, say) is dropped. */
 async function load() {
+  const seq = ++loads;
   const [path, q] = query();
   const url = new URLSearchParams(Object.entries(state).filter(([, v]) => v !== '' && v !== 0 && v !== undefined));
   history.replaceState(null, '', url.toString() ? `?${url}` : location.pathname);
@@ -95,18 +100,13 @@ async function load() {
   } catch {
     return;
   }
+  if (seq !== loads) return;
   $('[data-testid=new-updates-badge]').hidden = true;
   fill($('#list'),
     h('thead', {}, h('tr', {}, ['Key', 'Title', 'Status', 'Priority', 'Source', 'Updated'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, page.data.map(row)));
-  const first = page.total ? page.offset + 1 : 0;
-  const last = page.offset + page.data.length;
-  fill($('#summary'), page.total ? `Tickets ${first}–${last} of ${page.total}` : 'No tickets match.');
-  const prev = h('button', { type: 'button', disabled: page.offset === 0 }, 'Previous');
-  const next = h('button', { type: 'button', disabled: last >= page.total }, 'Next');
-  prev.addEventListener('click', () => { state.offset = Math.max(0, page.offset - page.limit); load(); });
-  next.addEventListener('click', () => { state.offset = page.offset + page.limit; load(); });
-  fill($('#pager'), prev, next);
+  fill($('#summary'), pageSummary('Tickets', page) || 'No tickets match.');
+  fill($('#pager'), pager(page, (offset) => { state.offset = offset; load(); }));
 }
 
 /* ---- new ticket ---- */
@@ -151,6 +151,8 @@ function live() {
   const badgeEl = $('[data-testid=new-updates-badge]');
   badgeEl.addEventListener('click', () => load());
   follow('/api/sse/tickets', {
+    /* what changed between the first read and the stream's start */
+    onFirstConnect: load,
     onEvent: (type, data) => {
       const id = data && (data.id || data.ticketId);
       own.news(id, () => { badgeEl.hidden = false; });

@@ -105,6 +105,13 @@ export function isStaff(me) { return me && me.role !== 'customer'; }
 /* Set while this browser has a session (the cookie itself is HttpOnly). */
 export const SIGNED_IN_KEY = 'tickets.signedIn';
 
+/* To the sign-in page, which brings the visitor back here. */
+export function toSignIn() {
+  localStorage.removeItem(SIGNED_IN_KEY);
+  const here = location.pathname.split('/').pop() + location.search;
+  location.replace(`index.html?next=${encodeURIComponent(here)}`);
+}
+
 /* Who is signed in, or a trip to the sign-in page (which brings the
  * visitor back here).  roles, when given, are the roles the page is for:
  * anyone else is sent to their own start page. */
@@ -114,8 +121,7 @@ export async function signedIn(roles) {
     me = (await api.get('/api/auth/me', null, { quiet: true })).data;
   } catch (e) {
     if (e.status === 401) {
-      localStorage.removeItem(SIGNED_IN_KEY);
-      location.replace(`index.html?next=${encodeURIComponent(location.pathname.split('/').pop() + location.search)}`);
+      toSignIn();
       return new Promise(() => {});
     }
     throw e;
@@ -171,6 +177,27 @@ export function badge(text, kind = text, testid) {
   return h('span', { class: `badge ${kind}`, testid }, String(text).replace(/_/g, ' '));
 }
 
+/* A list's summary ("Tickets 1–20 of 45") and its Previous / Next
+ * buttons, for a page of the API {data, total, limit, offset}; go(offset)
+ * shows another page. */
+export function pageSummary(noun, page) {
+  const last = page.offset + page.data.length;
+  return page.total ? `${noun} ${page.offset + 1}–${last} of ${page.total}` : '';
+}
+
+export function pager(page, go) {
+  const last = page.offset + page.data.length;
+  const prev = h('button', { type: 'button', disabled: page.offset === 0 }, 'Previous');
+  const next = h('button', { type: 'button', disabled: last >= page.total }, 'Next');
+  prev.addEventListener('click', () => go(Math.max(0, page.offset - page.limit)));
+  next.addEventListener('click', () => go(page.offset + page.limit));
+  return [prev, next];
+}
+
+/* A ticket's page, and its priority as a badge (red when urgent). */
+export const ticketHref = (key) => `ticket.html?id=${encodeURIComponent(key)}`;
+export const priorityBadge = (p, testid) => badge(p, p === 'urgent' ? 'urgent' : '', testid);
+
 /* The query string of the page as an object. */
 export function pageParams() {
   return Object.fromEntries(new URLSearchParams(location.search));
@@ -188,4 +215,42 @@ export function select(options, attrs = {}) {
     const [v, t] = Array.isArray(o) ? o : [o, o === '' ? 'any' : String(o).replace(/_/g, ' ')];
     return h('option', { value: v }, t);
   }));
+}
+
+/* A button whose first click arms it ("Really …?") and second acts. */
+export function confirmButton(label, attrs, act) {
+  const b = h('button', { type: 'button', class: 'danger', ...attrs }, label);
+  let timer = null;
+  b.addEventListener('click', async () => {
+    if (b.dataset.armed !== '1') {
+      b.dataset.armed = '1';
+      b.textContent = `Really ${label.toLowerCase()}?`;
+      timer = setTimeout(() => { b.dataset.armed = ''; b.textContent = label; }, 5000);
+      return;
+    }
+    clearTimeout(timer);
+    b.dataset.armed = '';
+    b.textContent = label;
+    b.disabled = true;
+    try { await act(); } finally { b.disabled = false; }
+  });
+  return b;
+}
+
+/* Puts text on the clipboard: the Clipboard API where the page may use
+ * it, else a hidden textarea and the copy command. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = h('textarea', { readonly: true, 'aria-hidden': 'true', style: 'position: fixed; left: -9999px' });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    area.remove();
+    return ok;
+  }
 }

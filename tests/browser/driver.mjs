@@ -11,7 +11,8 @@
 //      goto, call (a method of a Playwright Locator: click, fill, press,
 //      textContent, innerText, count, getAttribute, isVisible, waitFor,
 //      setInputFiles, selectOption, check, inputValue, allTextContents),
-//      key (a key pressed on whatever has the focus), eval (a function
+//      block and unblock (requests to a URL pattern fail, then pass
+//      again), key (a key pressed on whatever has the focus), eval (a function
 //      body run in the page), wait_for (until a function
 //      body returns truthy), screenshot, problems (console errors, page
 //      errors, failed requests and 4xx/5xx answers seen since the last
@@ -104,6 +105,14 @@ const ops = {
     const h = await page.waitForFunction(new Function('arg', c.body), c.arg ?? null,
       { timeout: c.timeout || TIMEOUT, polling: 100 });
     return h.jsonValue();
+  },
+  async block(c) {
+    await pages.get(c.page).page.route(c.pattern, (route) => route.abort('connectionrefused'));
+    return null;
+  },
+  async unblock(c) {
+    await pages.get(c.page).page.unroute(c.pattern);
+    return null;
   },
   async key(c) {
     await pages.get(c.page).page.keyboard.press(c.key);

@@ -18,8 +18,9 @@ Environment: CHROMIUM (/usr/bin/chromium), NODE (node).
 import json
 import os
 import re
-import select
+import queue
 import subprocess
+import threading
 
 from tkenv import DEMO_PASSWORD, ROOT
 
@@ -43,6 +44,16 @@ class Browser:
             [os.environ.get("NODE", "node"), DRIVER],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             cwd=os.path.dirname(DRIVER))
+        self.contexts = set()
+        self._lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        # The driver's answers, one per line, as they come: a thread, so a
+        # late answer (after a timeout) cannot sit in a buffer unseen.
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
 
     def send(self, op, **args):
         self._id += 1
@@ -50,11 +61,11 @@ class Browser:
         self.proc.stdin.write(json.dumps(args) + "\n")
         self.proc.stdin.flush()
         while True:
-            ready, _, _ = select.select([self.proc.stdout], [], [], REPLY_TIMEOUT)
-            if not ready:
+            try:
+                line = self._lines.get(timeout=REPLY_TIMEOUT)
+            except queue.Empty:
                 raise BrowserError(f"the browser driver did not answer {op} in {REPLY_TIMEOUT} s")
-            line = self.proc.stdout.readline()
-            if not line:
+            if line is None:
                 raise BrowserError(f"the browser driver ended during {op}")
             reply = json.loads(line)
             if reply.get("id") == self._id:
@@ -66,7 +77,20 @@ class Browser:
     def context(self, viewport=None, dark=False):
         cid = self.send("context", base=self.base_url, viewport=viewport,
                         colorScheme="dark" if dark else "light")
-        return Context(self, cid)
+        ctx = Context(self, cid)
+        self.contexts.add(ctx)
+        return ctx
+
+    def close_all(self):
+        """Closes the contexts a test left open (it failed half-way); how
+        many there were."""
+        left = list(self.contexts)
+        for ctx in left:
+            try:
+                ctx.close()
+            except BrowserError:
+                self.contexts.discard(ctx)
+        return len(left)
 
     def quit(self):
         if self.proc.poll() is None:
@@ -90,6 +114,7 @@ class Context:
         return Page(self.browser, self.browser.send("page", context=self.id))
 
     def close(self):
+        self.browser.contexts.discard(self)
         self.browser.send("close", context=self.id)
 
     def login(self, email, path="/console/", password=DEMO_PASSWORD):
@@ -186,6 +211,14 @@ class Page:
         return self.wait_js(
             "return document.querySelectorAll(arg.s).length === arg.n;",
             {"s": selector, "n": n}, timeout=timeout)
+
+    def block(self, pattern):
+        """Requests to URLs matching the glob pattern fail (as if the
+        network were down) until unblock(pattern)."""
+        return self.browser.send("block", page=self.id, pattern=pattern)
+
+    def unblock(self, pattern):
+        return self.browser.send("unblock", page=self.id, pattern=pattern)
 
     def viewport(self, width, height):
         return self.browser.send("viewport", page=self.id, width=width, height=height)

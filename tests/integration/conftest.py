@@ -49,6 +49,15 @@ def browser(env):
 
 
 @pytest.fixture(autouse=True)
+def _close_browser_contexts(request):
+    """A console test that fails before closing its browser contexts
+    leaves none open for the next."""
+    yield
+    if "browser" in request.fixturenames:
+        request.getfixturevalue("browser").close_all()
+
+
+@pytest.fixture(autouse=True)
 def _check_error_log(request):
     if "env" not in request.fixturenames:
         yield

@@ -265,6 +265,17 @@ def test_get_detail_has_messages_creator_assignee(env):
     assert d["creator"]["id"] == AGENT_ID
 
 
+def test_customer_sees_the_staff_on_a_ticket_by_name_only(env):
+    t = Api(env, CUSTOMER).post("/api/tickets", {"title": "Mine", "description": "Help."}).json()["data"]
+    assert Api(env, AGENT).patch(f"/api/tickets/{t['id']}",
+                                 {"assigneeId": ADMIN_ID}).status_code == 200
+    d = Api(env, CUSTOMER).get(f"/api/tickets/{t['id']}").json()["data"]
+    assert d["assignee"] == {"id": ADMIN_ID, "name": "Ada Admin"}
+    assert set(d["creator"]) == {"id", "name"}
+    staff = Api(env, AGENT).get(f"/api/tickets/{t['id']}").json()["data"]
+    assert staff["assignee"]["email"] == ADMIN and staff["assignee"]["role"] == "admin"
+
+
 def test_get_other_org_is_404(env):
     t = create_ticket(env, AGENT)
     r = Api(env, "admin@globex.test").get(f"/api/tickets/{t['id']}")
