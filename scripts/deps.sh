@@ -43,7 +43,7 @@ for p in $PACKAGES; do
     [ "$status" = installed ] || missing="$missing $p"
 done
 # Node.js runs the browser tests and the API description's linter
-# (scripts/node-deps.sh); any Node.js of 20 or newer will do, Debian's or
+# (scripts/node-deps.sh); any Node.js of 18 or newer will do, Debian's or
 # another already on the machine.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     missing="$missing nodejs npm"

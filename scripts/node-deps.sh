@@ -12,8 +12,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     exit 1
 fi
 major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 20 ]; then
-    echo "node-deps.sh: Node.js $(node --version) is too old; playwright-core needs 20 or newer" >&2
+if [ "$major" -lt 18 ]; then
+    echo "node-deps.sh: Node.js $(node --version) is too old; playwright-core and @redocly/cli need 18 or newer" >&2
     exit 1
 fi
 if [ -f node_modules/.installed-lock ] && cmp -s package-lock.json node_modules/.installed-lock; then

@@ -12,7 +12,7 @@
  * (three failed attempts in a row, or the browser itself offline); a
  * connection indicator shows it (indicator() below).  A 401 means the
  * session ended: the stream stops and the visitor is sent to sign in. */
-import { h, toSignIn } from './ui.js';
+import { h, toSignIn, SIGN_OUT_EVENT } from './ui.js';
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 30000;
@@ -36,6 +36,8 @@ export class LiveStream {
     window.addEventListener('online', () => this.retryNow());
     window.addEventListener('offline', () => { if (this.abort) this.abort.abort(); });
     window.addEventListener('pagehide', () => this.stop());
+    /* Signing out ends the session the stream runs on: stop first. */
+    window.addEventListener(SIGN_OUT_EVENT, () => this.stop());
     /* Back to a page kept by the browser's back/forward cache. */
     window.addEventListener('pageshow', (e) => { if (e.persisted) this.start(); });
   }

@@ -102,6 +102,9 @@ const CUSTOMER_NAV = [['support.html', 'My support']];
 
 export function isStaff(me) { return me && me.role !== 'customer'; }
 
+/* Sent on window before signing out (the page's streams stop). */
+export const SIGN_OUT_EVENT = 'tickets:signout';
+
 /* Set while this browser has a session (the cookie itself is HttpOnly). */
 export const SIGNED_IN_KEY = 'tickets.signedIn';
 
@@ -149,6 +152,7 @@ export async function shell(roles) {
   const logout = h('button', { type: 'button', testid: 'logout' }, 'Sign out');
   logout.addEventListener('click', async () => {
     localStorage.removeItem(SIGNED_IN_KEY);
+    window.dispatchEvent(new Event(SIGN_OUT_EVENT));
     try { await api.post('/api/auth/logout'); } finally { location.replace('index.html'); }
   });
   let header = $('header.top');

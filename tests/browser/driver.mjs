@@ -42,9 +42,12 @@ function watch(page, problems) {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push({ kind: 'console', text: m.text(), url: page.url() });
   });
   page.on('pageerror', (e) => problems.push({ kind: 'pageerror', text: String(e), url: page.url() }));
-  page.on('requestfailed', (r) => problems.push({
-    kind: 'requestfailed', text: (r.failure() || {}).errorText || 'failed', url: r.url(), method: r.method(),
-  }));
+  // A request the page itself gave up (an event stream stopped as the
+  // page is left, a navigation) is net::ERR_ABORTED: not a failure.
+  page.on('requestfailed', (r) => {
+    const text = (r.failure() || {}).errorText || 'failed';
+    if (text !== 'net::ERR_ABORTED') problems.push({ kind: 'requestfailed', text, url: r.url(), method: r.method() });
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push({ kind: 'status', status: r.status(), url: r.url(), method: r.request().method() });
   });
