@@ -24,6 +24,14 @@ def open_admin(browser, section, user=ADMIN):
     return ctx, page
 
 
+def shoot(page, name):
+    """A screenshot for the docs, with the secret shown once masked (the
+    box stays: it is what the picture shows)."""
+    page.eval("document.querySelectorAll('.once code').forEach("
+              "c => { c.textContent = c.textContent.slice(0, 6) + '…(shown once)'; });")
+    page.screenshot(name)
+
+
 def until(check, timeout=15, what="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -177,7 +185,7 @@ def test_webhooks_secret_ping_deliveries_and_replay(env, browser):
             assert "secret" not in sub
             row = f'{tid("webhook-row")}[data-webhook-id="{sid}"]'
             page.wait(row)
-            page.screenshot("admin-webhooks")
+            shoot(page, "admin-webhooks")
             page.click(tid("webhook-secret-dismiss"))
             assert secret not in html(page)
 
@@ -238,7 +246,7 @@ def test_tokens_are_shown_once_and_revoked(env, browser):
         row = f'{tid("token-row")}[data-token-id="{t["id"]}"]'
         page.wait(row)
         assert t["prefix"] in page.text(row) and token not in page.text(row)
-        page.screenshot("admin-tokens")
+        shoot(page, "admin-tokens")
         reload(page, "tokens")
         page.wait(row)
         assert token not in html(page) and t["prefix"] in page.text(row)

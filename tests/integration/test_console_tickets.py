@@ -38,6 +38,7 @@ def test_sign_in_errors_are_sentences_and_sign_out_works(env, browser):
     try:
         page = ctx.page()
         page.goto("/console/")
+        page.screenshot("login", full_page=False)
         page.fill(tid("login-email"), "agent@acme.test")
         page.fill(tid("login-password"), "not the password")
         page.click(tid("login-submit"))
@@ -48,7 +49,6 @@ def test_sign_in_errors_are_sentences_and_sign_out_works(env, browser):
         page = ctx.login("agent@acme.test")
         assert page.url().endswith("/console/tickets.html")
         assert "agent" in page.text(tid("whoami"))
-        page.screenshot("login-done", full_page=False)
         page.click(tid("logout"))
         page.wait(tid("login-email"))
         page.goto("/console/tickets.html")        # the session is gone
