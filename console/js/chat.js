@@ -142,7 +142,21 @@ function pickerForm() {
   pick.status.addEventListener('change', loadPicker);
   pick.priority.addEventListener('change', loadPicker);
   $('#picker-close').addEventListener('click', closePicker);
-  $('#picker').addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closePicker(); });
+  /* Escape closes it wherever the focus is; Tab stays inside it while it
+   * is open (a dialog), and the focus goes back to its opener after. */
+  document.addEventListener('keydown', (ev) => {
+    const d = $('#picker');
+    if (d.hidden) return;
+    if (ev.key === 'Escape') { closePicker(); return; }
+    if (ev.key !== 'Tab') return;
+    const stops = [...d.querySelectorAll('button, input, select, a[href]')].filter((el) => !el.disabled && el.offsetParent);
+    if (!stops.length) return;
+    const first = stops[0];
+    const last = stops[stops.length - 1];
+    if (!d.contains(document.activeElement)) { ev.preventDefault(); first.focus(); }
+    else if (ev.shiftKey && document.activeElement === first) { ev.preventDefault(); last.focus(); }
+    else if (!ev.shiftKey && document.activeElement === last) { ev.preventDefault(); first.focus(); }
+  });
   $('[data-testid=attach-ticket-button]').addEventListener('click', (ev) => {
     opener = ev.currentTarget;
     openPicker();

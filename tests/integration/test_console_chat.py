@@ -160,3 +160,25 @@ def test_sessions_are_resumed_and_deleted_from_the_list(env, llm, browser):
         page.assert_clean()
     finally:
         ctx.close()
+
+
+def test_the_picker_is_a_dialog_for_the_keyboard(env, llm, browser):
+    ctx, page = open_chat(browser)
+    try:
+        page.click(tid("new-session"))
+        page.wait(tid("attach-ticket-button"))
+        page.click(tid("attach-ticket-button"))
+        page.wait(tid("ticket-picker"))
+        assert page.focused() == "picker-search"
+        # Tab and Shift+Tab stay inside the open picker
+        for key in ["Tab"] * 12 + ["Shift+Tab"] * 12:
+            page.key(key)
+            assert page.eval("return document.querySelector('[data-testid=ticket-picker]')"
+                             ".contains(document.activeElement);"), key
+        page.key("Escape")
+        page.wait(tid("ticket-picker"), state="hidden")
+        assert page.focused() == "attach-ticket-button"
+        assert page.attr(tid("attach-ticket-button"), "aria-expanded") == "false"
+        page.assert_clean()
+    finally:
+        ctx.close()

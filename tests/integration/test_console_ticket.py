@@ -196,6 +196,19 @@ def test_a_change_by_someone_else_is_announced_and_a_stale_move_reloads(env, bro
         ctx.close()
 
 
+def test_a_ticket_deleted_by_someone_else_is_announced(env, browser):
+    t = create_ticket(env)
+    ctx, page = open_ticket(browser, AGENT, t["key"])
+    try:
+        ready(page, t)
+        assert Api(env, ADMIN).delete(f"/api/tickets/{t['id']}").status_code == 204
+        page.wait(tid("ticket-updated-notice"))
+        assert re.search("deleted by someone else", page.text(tid("ticket-updated-notice")), re.I)
+        page.assert_clean()
+    finally:
+        ctx.close()
+
+
 def test_a_viewer_reads_notes_and_writes_nothing(env, browser):
     note = uniq("note")
     t = create_ticket(env)
