@@ -30,7 +30,7 @@ const EVENT_TYPES = ['new_conversation', 'new_message', 'message_sent', 'convers
 let state = pageParams();
 state.offset = Number(state.offset || 0);
 let openConv = null;          /* the open conversation's document */
-let openTicket = null;        /* the ticket opened from it on this page */
+let openTicket = null;        /* the newest ticket opened from it */
 const customers = new Map();  /* customer id -> promise of the customer */
 const store = new MessageStore(drawThread);
 
@@ -151,7 +151,8 @@ async function openConversation(id) {
     return;
   }
   openConv = v;
-  openTicket = null;
+  /* the newest ticket opened from it, here or earlier */
+  openTicket = v.tickets && v.tickets.length ? v.tickets[v.tickets.length - 1] : null;
   store.clear(v.id);
   saveUrl();
   await drawConversation();

@@ -29,7 +29,17 @@ SELECT tk_conversation_json(v)::text, count(*) OVER ()
  LIMIT (SELECT lim FROM p) OFFSET (SELECT off FROM p)
 
 -- name: conversation_get
-SELECT tk_conversation_json(v)::text, v.version
+-- The conversation, and the tickets opened from it (not deleted), oldest
+-- first: theirs are the conversation's customer's, so whoever may see the
+-- conversation may see them.
+SELECT (tk_conversation_json(v) || jsonb_build_object('tickets',
+          (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                      'id', t.id, 'key', tk_ticket_key(t.number), 'title', t.title,
+                      'status', t.status) ORDER BY t.number), '[]')
+             FROM tickets t
+            WHERE t.conversation_id = v.id AND t.org_id = v.org_id
+              AND t.deleted_at IS NULL)))::text,
+       v.version
   FROM conversations v JOIN customers c ON c.id = v.customer_id
  WHERE v.id = %s::uuid AND v.org_id = %s::uuid
    AND (%s::uuid IS NULL OR c.user_id = %s::uuid)

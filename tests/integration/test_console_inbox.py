@@ -201,6 +201,13 @@ def test_open_a_ticket_and_change_the_status(env, browser, channel):
         page.wait_text(row(cid), "pending")
         page.assert_clean()
 
+        # after a reload the page still knows the ticket: no second one
+        assert [x["key"] for x in conversation_doc(env, cid)["tickets"]] == [key]
+        page.goto(f"/console/inbox.html?id={cid}")
+        page.wait(tid("ticket-link"))
+        assert page.attr(tid("ticket-link"), "href") == href
+        assert page.count(tid("open-ticket-button")) == 0
+
         # the link leads to that ticket's page
         page.click(tid("ticket-link"))
         page.wait_js("return location.pathname.endsWith('/ticket.html')")
