@@ -165,16 +165,19 @@ function chatForm() {
     if (!content) return;
     send.disabled = true;
     try {
+      /* the box empties as soon as the message is stored: the answer
+       * can come before the rest below is done */
       if (writable(conv)) {
         const r = await api.post(`/api/conversations/${encodeURIComponent(conv.id)}/messages`, { content });
+        input.value = '';
         store.answer(r.data);
       } else {
         const r = await api.post('/api/conversations', { content });
+        input.value = '';
         setConversation(r.data);
         await loadThread();
         loadConversations();
       }
-      input.value = '';
     } catch { /* the toast said why */ } finally {
       send.disabled = false;
       input.focus();
