@@ -45,6 +45,8 @@ function live() {
   follow('/api/events/stream', {
     query: { types: 'customer_created,customer_updated,customer_deleted' },
     onEvent: customerEvent,
+    /* what changed between the first read and the stream's start */
+    onFirstConnect: () => customerEvent('reset', {}),
     onReset: () => customerEvent('reset', {}),
   });
 }

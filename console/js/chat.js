@@ -146,7 +146,7 @@ function pickerForm() {
    * is open (a dialog), and the focus goes back to its opener after. */
   document.addEventListener('keydown', (ev) => {
     const d = $('#picker');
-    if (d.hidden) return;
+    if (d.hidden || ev.isComposing || ev.defaultPrevented) return;
     if (ev.key === 'Escape') { closePicker(); return; }
     if (ev.key !== 'Tab') return;
     const stops = [...d.querySelectorAll('button, input, select, a[href]')].filter((el) => !el.disabled && el.offsetParent);

@@ -67,7 +67,8 @@ function resultView(s, onUseReply) {
  * onUseReply(text), when given, is offered for draft replies. */
 export function copilotPanel({ ticket, onUseReply }) {
   let current = null;
-  const seen = new Map();            /* suggestion id -> rank of its newest state */
+  const latest = new Map();          /* suggestion id -> its newest state */
+  let wanted = null;                 /* the suggestion this page started last */
   const state = h('span', { class: 'badge', testid: 'copilot-state', role: 'status', 'aria-live': 'polite', hidden: true });
   const what = h('span', { class: 'small muted' });
   const error = h('p', { class: 'copilot-error', testid: 'copilot-error', role: 'alert', hidden: true });
@@ -91,17 +92,22 @@ export function copilotPanel({ ticket, onUseReply }) {
   }
 
   /* A state of a suggestion, from the POST's answer, an event or the
-   * list: older states of it (a replay, an answer that came after its
-   * events) never replace newer ones, and another suggestion takes the
-   * panel only once the one shown has finished, unless it is the one this
-   * page just started (mine). */
+   * list.  The newest state of each is kept (a replay, or an answer that
+   * came after its events, never replaces a newer one).  Another
+   * suggestion takes the panel only once the one shown has finished;
+   * once this page has started one (mine), only that one: its newest state
+   * so far is shown, even one whose event came before the answer. */
   function show(s, mine = false) {
     if (!s || !s.id || s.ticketId && s.ticketId !== ticket.id) return;
-    const rank = RANK[s.state] ?? 0;
-    if ((seen.get(s.id) ?? -1) > rank) return;
-    seen.set(s.id, rank);
-    if (!mine && current && s.id !== current.id && !finished(current)) return;
-    current = current && current.id === s.id ? { ...current, ...s } : s;
+    const prev = latest.get(s.id);
+    const newer = !prev || (RANK[s.state] ?? 0) >= (RANK[prev.state] ?? 0);
+    const doc = newer ? { ...prev, ...s } : { ...s, ...prev };
+    latest.set(s.id, doc);
+    if (mine) wanted = s.id;
+    /* once this page started one, only that one is followed */
+    if (current && s.id !== current.id && (wanted ? s.id !== wanted : !finished(current))) return;
+    if (current && s.id === current.id && !newer) return;
+    current = doc;
     render();
   }
 

@@ -191,13 +191,13 @@ function statusControl(v) {
   return field('Status', s);
 }
 
+/* The newest ticket opened from the conversation, and a button to open
+ * one (another, when the customer brings up something new). */
 function ticketControl(v) {
-  if (openTicket) {
-    return h('a', { class: 'btn', testid: 'ticket-link', href: ticketHref(openTicket.key) },
-      `Ticket ${openTicket.key}`);
-  }
-  if (!writer) return null;
-  const b = h('button', { type: 'button', testid: 'open-ticket-button' }, 'Open ticket');
+  const link = openTicket ? h('a', { class: 'btn', testid: 'ticket-link', href: ticketHref(openTicket.key) },
+    `Ticket ${openTicket.key}`) : null;
+  if (!writer) return link;
+  const b = h('button', { type: 'button', testid: 'open-ticket-button' }, openTicket ? 'Open another ticket' : 'Open ticket');
   b.addEventListener('click', async () => {
     b.disabled = true;
     try {
@@ -207,7 +207,7 @@ function ticketControl(v) {
       b.disabled = false;
     }
   });
-  return b;
+  return link ? [link, ' ', b] : b;
 }
 
 function replyForm(v) {

@@ -9,7 +9,7 @@ applyStoredTheme();
 /* Only a page of the consoles, never another site. */
 function nextPage() {
   const next = new URLSearchParams(location.search).get('next') || '';
-  return /^[a-z]+\.html(\?[^/]*)?$/.test(next) ? next : null;
+  return /^[a-z]+\.html(\?[^/#]*)?(#[a-z-]+)?$/.test(next) ? next : null;
 }
 
 async function goOn(me) {

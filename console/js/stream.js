@@ -33,8 +33,12 @@ export class LiveStream {
     this.timer = null;
     this.abort = null;
     this.busy = false;          /* a connection is open or being opened */
-    window.addEventListener('online', () => this.retryNow());
-    window.addEventListener('offline', () => { if (this.abort) this.abort.abort(); });
+    this.retryMin = 0;          /* the server's retry: in ms */
+    window.addEventListener('online', () => this.retryNow(true));
+    window.addEventListener('offline', () => {
+      if (this.abort) this.abort.abort();
+      if (!this.stopped) this.setState('offline');
+    });
     window.addEventListener('pagehide', () => this.stop());
     /* Signing out ends the session the stream runs on: stop first. */
     window.addEventListener(SIGN_OUT_EVENT, () => this.stop());
@@ -55,8 +59,15 @@ export class LiveStream {
     if (this.abort) this.abort.abort();
   }
 
-  retryNow() {
-    if (this.stopped || this.busy) return;
+  /* Try again at once; online: the network came back, so an attempt
+   * still waiting on the old one is given up for a new one. */
+  retryNow(online = false) {
+    if (this.stopped || this.state === 'connected') return;
+    if (this.busy) {
+      if (online && this.abort) this.abort.abort();
+      return;
+    }
+    this.failures = 0;
     this.connect();
   }
 
@@ -109,8 +120,11 @@ export class LiveStream {
     if (this.delivered || (opened && Date.now() - opened > HEALTHY_AFTER)) this.failures = 1;
     else this.failures += 1;
     this.setState(this.failures >= OFFLINE_AFTER || !navigator.onLine ? 'offline' : 'reconnecting');
+    /* never sooner than the server's retry: (it spreads a restart's
+     * reconnections) */
     const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** (this.failures - 1));
-    this.timer = setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
+    const wait = Math.max(this.retryMin || 0, base / 2 + Math.random() * base / 2);
+    this.timer = setTimeout(() => this.connect(), wait);
   }
 
   /* The text/event-stream format: fields until an empty line, then the
@@ -142,14 +156,15 @@ export class LiveStream {
         if (name === 'id') ev.id = val;
         else if (name === 'event') ev.type = val;
         else if (name === 'data') ev.data.push(val);
+        else if (name === 'retry' && /^\d+$/.test(val)) this.retryMin = Number(val);
       }
     }
   }
 
   dispatch(ev) {
     if (ev.id !== undefined) this.lastId = ev.id || null;
-    this.delivered = true;
     if (!ev.data.length) return;
+    this.delivered = true;
     let data;
     try { data = JSON.parse(ev.data.join('\n')); } catch { data = ev.data.join('\n'); }
     if (ev.type === 'reset') {

@@ -61,7 +61,9 @@ function unavailable(err) {
   ));
 }
 
-async function load() {
+/* The ticket, drawn; unlessSame: not drawn again when its version is the
+ * one shown (what a person is typing or choosing stays as it is). */
+async function load(unlessSame = false) {
   let res;
   try {
     res = await request('GET', path(), { quiet: true });
@@ -69,6 +71,7 @@ async function load() {
     if (!ticket) unavailable(e); else report(e);
     return false;
   }
+  if (unlessSame && ticket && res.etag && res.etag === etag) return true;
   ticket = res.data.data;
   etag = res.etag;
   render();
@@ -411,7 +414,8 @@ function live() {
     /* What changed between the first read and the stream's start (a
      * copilot job that finished meanwhile, say) is read once more. */
     onFirstConnect: async () => {
-      if (await load() && copilot) copilot.load();
+      if (await load(true) && copilot) await copilot.load();
+      document.body.dataset.synced = '1';     /* for scripts: the page is current */
     },
     onEvent: (type, data) => {
       if (type === 'copilot_job_updated') { if (copilot) copilot.onEvent(data); return; }

@@ -86,11 +86,14 @@ function row(t) {
 }
 
 let loads = 0;
+let news = 0;           /* other people's changes seen so far */
 
 /* The list as the filters say; an answer that comes after a newer
- * request's (fast paging, say) is dropped. */
+ * request's (fast paging, say) is dropped, and the badge stays lit for
+ * news that came while the list was being read. */
 async function load() {
   const seq = ++loads;
+  const newsBefore = news;
   const [path, q] = query();
   const url = new URLSearchParams(Object.entries(state).filter(([, v]) => v !== '' && v !== 0 && v !== undefined));
   history.replaceState(null, '', url.toString() ? `?${url}` : location.pathname);
@@ -101,7 +104,7 @@ async function load() {
     return;
   }
   if (seq !== loads) return;
-  $('[data-testid=new-updates-badge]').hidden = true;
+  if (news === newsBefore) $('[data-testid=new-updates-badge]').hidden = true;
   fill($('#list'),
     h('thead', {}, h('tr', {}, ['Key', 'Title', 'Status', 'Priority', 'Source', 'Updated'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, page.data.map(row)));
@@ -155,9 +158,9 @@ function live() {
     onFirstConnect: load,
     onEvent: (type, data) => {
       const id = data && (data.id || data.ticketId);
-      own.news(id, () => { badgeEl.hidden = false; });
+      own.news(id, () => { news += 1; badgeEl.hidden = false; });
     },
-    onReset: () => { badgeEl.hidden = false; },
+    onReset: () => { news += 1; badgeEl.hidden = false; },
   });
 }
 

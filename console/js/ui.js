@@ -111,7 +111,7 @@ export const SIGNED_IN_KEY = 'tickets.signedIn';
 /* To the sign-in page, which brings the visitor back here. */
 export function toSignIn() {
   localStorage.removeItem(SIGNED_IN_KEY);
-  const here = location.pathname.split('/').pop() + location.search;
+  const here = location.pathname.split('/').pop() + location.search + location.hash;
   location.replace(`index.html?next=${encodeURIComponent(here)}`);
 }
 
@@ -249,12 +249,14 @@ export async function copyText(text) {
     return true;
   } catch {
     const area = h('textarea', { readonly: true, 'aria-hidden': 'true', style: 'position: fixed; left: -9999px' });
+    const back = document.activeElement;      /* the keyboard user's place */
     area.value = text;
     document.body.append(area);
     area.select();
     let ok = false;
     try { ok = document.execCommand('copy'); } catch { ok = false; }
     area.remove();
+    if (back && back.focus) back.focus();
     return ok;
   }
 }

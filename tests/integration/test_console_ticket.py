@@ -45,9 +45,11 @@ def open_ticket(browser, user, ref):
 
 
 def ready(page, t):
-    """Until the page shows ticket t and its live stream is connected."""
+    """Until the page shows ticket t, its live stream is connected and what
+    changed before that has been read again (body[data-synced])."""
     page.wait_text(tid("ticket-title"), re.escape(t["title"]))
     page.wait_text(tid("connection-status"), "^connected$")
+    page.wait("body[data-synced]", state="attached")
 
 
 def api_ticket(env, ref, user=AGENT):
