@@ -96,3 +96,14 @@ def data(r, status=200):
 
 def dumps(obj):
     return json.dumps(obj, separators=(",", ":")).encode()
+
+
+# Jobs and deliveries that give up and retry within a test's patience:
+# short leases, a poll a second, outbound calls bounded at two seconds.
+FAST_JOBS_CONF = """
+TicketsJobLease 3
+TicketsJobPollInterval 1
+TicketsHttpTimeout 2
+TicketsHttpConnectTimeout 1
+TicketsWebhookTimeout 2
+"""

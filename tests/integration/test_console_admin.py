@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from browser import tid
+from messaging_util import wait_until
 from receiver import Receiver, verify
 from tickets_util import ADMIN, AGENT, AGENT_ID, ORG_ACME, Api, uniq
 
@@ -30,16 +31,6 @@ def shoot(page, name):
     page.eval("document.querySelectorAll('.once code').forEach("
               "c => { c.textContent = c.textContent.slice(0, 6) + '…(shown once)'; });")
     page.screenshot(name)
-
-
-def until(check, timeout=15, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = check()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def reload(page, section):
@@ -72,12 +63,12 @@ def test_users_are_created_and_their_role_changed(env, browser):
         assert requests.get(env.url("/api/auth/me"), auth=(email, "a-long-password"),
                             timeout=10).status_code == 200
         page.select(f'{row} {tid("user-role")}', "viewer")
-        until(lambda: api.get(f"/api/users/{got['id']}").json()["data"]["role"] == "viewer",
+        wait_until(lambda: api.get(f"/api/users/{got['id']}").json()["data"]["role"] == "viewer",
               what="the role change")
         page.wait_js("const s = document.querySelector(arg);"
                      "return s && s.value === 'viewer';", f'{row} {tid("user-role")}')
         page.click(f'{row} {tid("user-disable")}')
-        until(lambda: api.get(f"/api/users/{got['id']}").json()["data"]["disabled"] is True,
+        wait_until(lambda: api.get(f"/api/users/{got['id']}").json()["data"]["disabled"] is True,
               what="the user disabled")
         page.wait_text(row, "disabled")
         page.screenshot("admin-users")
@@ -102,7 +93,7 @@ def test_customers_appear_live_and_are_edited(env, browser):
         page.fill(tid("customer-name"), mine)
         page.fill(tid("customer-phone"), "+15550199")
         page.click(f'{tid("customer-create")} button[type=submit]')
-        made = until(lambda: [c for c in api.get("/api/customers", params={"q": mine}).json()["data"]],
+        made = wait_until(lambda: [c for c in api.get("/api/customers", params={"q": mine}).json()["data"]],
                      what="the customer created")[0]
         assert made["phone"] == "+15550199"
         row = f'{tid("customer-row")}[data-customer-id="{made["id"]}"]'
@@ -110,7 +101,7 @@ def test_customers_appear_live_and_are_edited(env, browser):
         page.click(f'{row} {tid("customer-edit")}')
         page.fill(tid("customer-edit-notes"), "Prefers mornings")
         page.click(f'{tid("customer-edit-form")} button[type=submit]')
-        until(lambda: api.get(f"/api/customers/{made['id']}").json()["data"]["notes"] == "Prefers mornings",
+        wait_until(lambda: api.get(f"/api/customers/{made['id']}").json()["data"]["notes"] == "Prefers mornings",
               what="the edit")
         # another session's delete takes the row away
         assert api.delete(f"/api/customers/{cid}").status_code == 204
@@ -132,7 +123,7 @@ def test_channel_secrets_are_write_only(env, browser):
         page.fill(tid("channel-account"), account)
         page.fill(tid("secret-clientSecret"), first)
         page.click(f'{tid("channel-create")} button[type=submit]')
-        ch = until(lambda: [c for c in api.get("/api/channels", params={"limit": 100}).json()["data"]
+        ch = wait_until(lambda: [c for c in api.get("/api/channels", params={"limit": 100}).json()["data"]
                             if c["accountId"] == account], what="the channel")[0]
         assert ch["secretsSet"] == {"clientSecret": True, "accessToken": False}
         row = f'{tid("channel-row")}[data-channel-id="{ch["id"]}"]'
@@ -145,7 +136,7 @@ def test_channel_secrets_are_write_only(env, browser):
         page.fill(f'{tid("channel-secrets-form")} {tid("secret-clientSecret")}', second)
         page.fill(f'{tid("channel-secrets-form")} {tid("secret-accessToken")}', "tok" + second)
         page.click(f'{tid("channel-secrets-form")} button[type=submit]')
-        until(lambda: env.psql(f"SELECT secrets->>'clientSecret' FROM channels "
+        wait_until(lambda: env.psql(f"SELECT secrets->>'clientSecret' FROM channels "
                                f"WHERE id = '{ch['id']}'") == [[second]], what="the new secret")
         page.wait_text(f'{row} {tid("channel-secrets-set")}', "accessToken set")
         for s in (first, second):
@@ -194,7 +185,7 @@ def test_webhooks_secret_ping_deliveries_and_replay(env, browser):
             rec, = rx.wait_for(1)
             assert verify(secret, rec["headers"], rec["body"], now=int(time.time()))
             d, = api.get(f"/api/webhooks/{sid}/deliveries").json()["data"]
-            until(lambda: api.get(f"/api/webhooks/deliveries/{d['id']}").json()["data"]["state"]
+            wait_until(lambda: api.get(f"/api/webhooks/deliveries/{d['id']}").json()["data"]["state"]
                   == "delivered", what="the ping delivered")
             drow = f'{tid("delivery-row")}[data-delivery-id="{d["id"]}"]'
             page.click(tid("deliveries-refresh"))
@@ -205,18 +196,18 @@ def test_webhooks_secret_ping_deliveries_and_replay(env, browser):
             page.click(f'{drow} {tid("replay-button")}')
             first, again = rx.wait_for(2)
             assert again["headers"]["webhook-id"] == first["headers"]["webhook-id"]
-            until(lambda: (lambda x: x["attempts"] == 2 and x["state"] == "delivered")(
+            wait_until(lambda: (lambda x: x["attempts"] == 2 and x["state"] == "delivered")(
                 api.get(f"/api/webhooks/deliveries/{d['id']}").json()["data"]), what="the replay")
             page.click(tid("deliveries-refresh"))
             page.wait(f'{drow}[data-attempts="2"][data-state="delivered"]')
 
             # disable, enable, rotate (a new secret, shown once)
             page.click(f'{row} {tid("webhook-toggle")}')
-            until(lambda: api.get(f"/api/webhooks/{sid}").json()["data"]["enabled"] is False,
+            wait_until(lambda: api.get(f"/api/webhooks/{sid}").json()["data"]["enabled"] is False,
                   what="disabled")
             page.wait_text(f'{row} {tid("webhook-toggle")}', "Enable")
             page.click(f'{row} {tid("webhook-toggle")}')
-            until(lambda: api.get(f"/api/webhooks/{sid}").json()["data"]["enabled"] is True,
+            wait_until(lambda: api.get(f"/api/webhooks/{sid}").json()["data"]["enabled"] is True,
                   what="enabled")
             page.click(f'{row} {tid("webhook-rotate")}')
             page.click(f'{row} {tid("webhook-rotate")}')
@@ -272,7 +263,7 @@ def test_ai_budget_and_usage(env, browser):
         page.wait(tid("ai-budget-input"))
         page.fill(tid("ai-budget-input"), "123456")
         page.click(f'{tid("ai-budget-form")} button[type=submit]')
-        until(lambda: api.get("/api/ai/budget").json()["data"]["monthlyTokens"] == 123456,
+        wait_until(lambda: api.get("/api/ai/budget").json()["data"]["monthlyTokens"] == 123456,
               what="the budget")
         page.wait(f'{tid("ai-budget-now")}[data-monthly="123456"]')
         usage = api.get("/api/ai/usage").json()["data"]
@@ -284,7 +275,7 @@ def test_ai_budget_and_usage(env, browser):
         page.screenshot("admin-ai")
         page.fill(tid("ai-budget-input"), "")
         page.click(f'{tid("ai-budget-form")} button[type=submit]')
-        until(lambda: api.get("/api/ai/budget").json()["data"]["monthlyTokens"] is None,
+        wait_until(lambda: api.get("/api/ai/budget").json()["data"]["monthlyTokens"] is None,
               what="the budget lifted")
         page.assert_clean()
     finally:

@@ -16,19 +16,13 @@ real server, a fake chat platform and signed webhooks.
 import pytest
 
 from browser import tid
-from messaging_util import Channel, data, message_row, wait_until
+from messaging_util import FAST_JOBS_CONF, Channel, data, message_row, wait_until
 from platforms import FakePlatform, facebook_delivery
 from tickets_util import AGENT, VIEWER, Api, uniq
 
 pytestmark = pytest.mark.messaging
 
-CONF = """
-TicketsJobLease 3
-TicketsJobPollInterval 1
-TicketsHttpTimeout 2
-TicketsHttpConnectTimeout 1
-TicketsWebhookTimeout 2
-"""
+CONF = FAST_JOBS_CONF
 
 VIEWPORT = {"width": 1280, "height": 800}
 

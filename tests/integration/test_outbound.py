@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from messaging_util import Channel, data, message_row, wait_until
+from messaging_util import FAST_JOBS_CONF, Channel, data, message_row, wait_until
 from platforms import FakePlatform, facebook_delivery, tiktok_delivery, zalo_delivery
 from platforms import discord_ticket_command, snowflake
 from test_sse import start
@@ -26,13 +26,7 @@ from tkenv import EnvError
 
 pytestmark = pytest.mark.messaging
 
-CONF = """
-TicketsJobLease 3
-TicketsJobPollInterval 1
-TicketsHttpTimeout 2
-TicketsHttpConnectTimeout 1
-TicketsWebhookTimeout 2
-"""
+CONF = FAST_JOBS_CONF
 
 
 @pytest.fixture(scope="module")
