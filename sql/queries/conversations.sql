@@ -30,12 +30,13 @@ SELECT tk_conversation_json(v)::text, count(*) OVER ()
 
 -- name: conversation_get
 -- The conversation, and the tickets opened from it (not deleted), oldest
--- first: theirs are the conversation's customer's, so whoever may see the
--- conversation may see them.
+-- first, by id and key (what never changes but by opening or deleting,
+-- both of which move the version: 018_conversation_version.sql): theirs
+-- are the conversation's customer's, so whoever may see the conversation
+-- may see them.
 SELECT (tk_conversation_json(v) || jsonb_build_object('tickets',
           (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                      'id', t.id, 'key', tk_ticket_key(t.number), 'title', t.title,
-                      'status', t.status) ORDER BY t.number), '[]')
+                      'id', t.id, 'key', tk_ticket_key(t.number)) ORDER BY t.number), '[]')
              FROM tickets t
             WHERE t.conversation_id = v.id AND t.org_id = v.org_id
               AND t.deleted_at IS NULL)))::text,

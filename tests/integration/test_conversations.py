@@ -139,6 +139,26 @@ def test_ticket_from_conversation(env):
     assert t2["title"] == "Login crash"
 
 
+def test_a_conversation_lists_its_tickets_and_its_etag_moves(env):
+    conv = open_web_chat(env, "The printer smokes")
+    api = Api(env, AGENT)
+    path = f"/api/conversations/{conv['id']}"
+    r0 = api.get(path)
+    assert data(r0)["tickets"] == []
+    etag0 = r0.headers["ETag"]
+    assert api.get(path, headers={"If-None-Match": etag0}).status_code == 304
+    t = data(api.post(f"{path}/ticket", {}), 201)
+    r1 = api.get(path, headers={"If-None-Match": etag0})
+    assert r1.status_code == 200 and r1.headers["ETag"] != etag0
+    assert data(r1)["tickets"] == [{"id": t["id"], "key": t["key"]}]
+    # the customer sees the same list; a deleted ticket leaves it, and
+    # the version moves again
+    assert data(Api(env, CUSTOMER).get(path))["tickets"] == [{"id": t["id"], "key": t["key"]}]
+    assert Api(env, ADMIN).delete(f"/api/tickets/{t['id']}").status_code == 204
+    r2 = api.get(path, headers={"If-None-Match": r1.headers["ETag"]})
+    assert r2.status_code == 200 and data(r2)["tickets"] == []
+
+
 def test_other_orgs_cannot_touch_a_conversation(env):
     conv = open_web_chat(env)
     msg = Api(env, CUSTOMER).get(f"/api/conversations/{conv['id']}/messages").json()["data"][0]
