@@ -10,7 +10,9 @@ import json
 import secrets
 import time
 
-from platforms import DiscordKey
+import pytest
+
+from platforms import DiscordKey, FakePlatform
 from tickets_util import ADMIN, Api, uniq
 
 SEND_JOB = "message.send"
@@ -107,3 +109,14 @@ TicketsHttpTimeout 2
 TicketsHttpConnectTimeout 1
 TicketsWebhookTimeout 2
 """
+
+
+@pytest.fixture(scope="module")
+def fake(env):
+    """A fake of the four platforms' send APIs for a test module, with
+    the instance on FAST_JOBS_CONF while it runs: `from messaging_util
+    import fake` (pytest takes imported fixtures as the module's own)."""
+    env.restart(FAST_JOBS_CONF)
+    with FakePlatform() as f:
+        yield f
+    env.restart("")

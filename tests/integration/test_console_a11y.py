@@ -94,7 +94,6 @@ def test_sign_in_and_create_a_ticket_by_keyboard_alone(env, browser):
         page = ctx.page()
         page.goto("/console/")
         tab_to(page, "login-email")
-        page.eval("")
         for ch in "agent@acme.test":
             page.key(ch)
         page.key("Tab")

@@ -16,23 +16,15 @@ real server, a fake chat platform and signed webhooks.
 import pytest
 
 from browser import tid
-from messaging_util import FAST_JOBS_CONF, Channel, data, message_row, wait_until
-from platforms import FakePlatform, facebook_delivery
+from messaging_util import (Channel, data, fake,  # noqa: F401 (fixture)
+                            message_row, wait_until)
+from platforms import facebook_delivery
 from tickets_util import AGENT, VIEWER, Api, uniq
 
 pytestmark = pytest.mark.messaging
 
-CONF = FAST_JOBS_CONF
 
 VIEWPORT = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(scope="module")
-def fake(env):
-    env.restart(CONF)
-    with FakePlatform() as f:
-        yield f
-    env.restart("")
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ import time
 
 import pytest
 
-from messaging_util import FAST_JOBS_CONF, Channel, data, message_row, wait_until
-from platforms import FakePlatform, facebook_delivery, tiktok_delivery, zalo_delivery
+from messaging_util import (FAST_JOBS_CONF, Channel, data, fake,  # noqa: F401 (fixture)
+                            message_row, wait_until)
+from platforms import facebook_delivery, tiktok_delivery, zalo_delivery
 from platforms import discord_ticket_command, snowflake
 from test_jobs import run_now
 from test_sse import start
@@ -28,14 +29,6 @@ from tkenv import EnvError
 pytestmark = pytest.mark.messaging
 
 CONF = FAST_JOBS_CONF
-
-
-@pytest.fixture(scope="module")
-def fake(env):
-    env.restart(CONF)
-    with FakePlatform() as f:
-        yield f
-    env.restart("")
 
 
 def conversation(env, ch):
